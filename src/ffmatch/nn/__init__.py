@@ -1,0 +1,1 @@
+"""Networks: the paper's MLP as plain weights, and the batched trainer of many MLPs."""
