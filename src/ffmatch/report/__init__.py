@@ -1,0 +1,1 @@
+"""Reports: figures and documents built from result objects (they only read results)."""
