@@ -74,7 +74,7 @@ class PhotoTable:
     @property
     def missing(self) -> BoolArray:
         """(n, 14) True where a marker is missing."""
-        return np.isnan(self.coords).any(axis=2)
+        return np.asarray(np.isnan(self.coords).any(axis=2))
 
     def subset(self, rows: npt.ArrayLike) -> PhotoTable:
         """The photos at ``rows`` (indices or a boolean mask), in that order."""

@@ -29,8 +29,10 @@ class MLPWeights:
             if w.ndim != 2 or b.shape != (w.shape[1],):
                 raise ValueError(f"layer {k}: weight {w.shape} and bias {b.shape} do not fit")
             if k and self.weights[k - 1].shape[1] != w.shape[0]:
-                raise ValueError(f"layer {k}: expects {w.shape[0]} inputs, previous gives "
-                                 f"{self.weights[k - 1].shape[1]}")
+                raise ValueError(
+                    f"layer {k}: expects {w.shape[0]} inputs, previous gives "
+                    f"{self.weights[k - 1].shape[1]}"
+                )
 
     @property
     def sizes(self) -> tuple[int, ...]:
