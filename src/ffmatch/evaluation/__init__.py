@@ -1,0 +1,1 @@
+"""Evaluation: protocols and splits, metrics and baselines, cross-validation, controls."""

@@ -1,0 +1,188 @@
+"""Binary classification metrics per fold, their summaries over folds and repeats, baselines.
+
+Label 1 is a match. Precision, recall and F1 are those of the match class and are 0, not
+undefined, when no match is predicted (``zero_division=0``), as the paper computes them for
+its Table 5. ROC-AUC is NaN when a fold holds one class only.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+from scipy import stats
+from sklearn.metrics import (
+    accuracy_score,
+    balanced_accuracy_score,
+    confusion_matrix,
+    f1_score,
+    precision_score,
+    recall_score,
+    roc_auc_score,
+)
+
+from ffmatch.errors import DataError
+
+SCALAR_METRICS: tuple[str, ...] = (
+    "accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "balanced_accuracy",
+    "roc_auc",
+)
+"""The per-fold numbers ``summarize`` reports, in report order."""
+
+
+def _json_float(v: float) -> float | None:
+    """NaN becomes None (JSON null); everything else a plain float."""
+    return None if math.isnan(v) else float(v)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Metrics:
+    """Scores of one set of predictions; ``confusion`` is ``((tn, fp), (fn, tp))``."""
+
+    accuracy: float
+    precision: float
+    recall: float
+    f1: float
+    balanced_accuracy: float
+    roc_auc: float  # NaN when y_true holds one class only
+    confusion: tuple[tuple[int, int], tuple[int, int]]
+    n: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (NaN as null, confusion as [[tn, fp], [fn, tp]])."""
+        out: dict[str, Any] = {k: _json_float(getattr(self, k)) for k in SCALAR_METRICS}
+        out["confusion"] = [list(row) for row in self.confusion]
+        out["n"] = self.n
+        return out
+
+
+def binary_metrics(y_true: npt.ArrayLike, proba: npt.ArrayLike, threshold: float = 0.5) -> Metrics:
+    """Metrics of match probabilities ``proba`` (n,) against labels ``y_true`` (n,).
+
+    A row is predicted a match when ``proba > threshold``: a tie at 0.5 goes to "no match",
+    as the argmax over the network's two outputs does.
+    """
+    y = np.asarray(y_true).astype(np.int64)
+    p = np.asarray(proba, dtype=np.float64)
+    if y.ndim != 1 or p.shape != y.shape:
+        raise DataError(
+            f"metrics: expected labels and probabilities of the same length, found shapes "
+            f"{y.shape} and {p.shape}"
+        )
+    if len(y) == 0:
+        raise DataError("metrics: no rows to score")
+    pred = (p > threshold).astype(np.int64)
+    cm = confusion_matrix(y, pred, labels=[0, 1])
+    both = len(np.unique(y)) == 2
+    return Metrics(
+        accuracy=float(accuracy_score(y, pred)),
+        precision=float(precision_score(y, pred, labels=[0, 1], zero_division=0)),
+        recall=float(recall_score(y, pred, labels=[0, 1], zero_division=0)),
+        f1=float(f1_score(y, pred, labels=[0, 1], zero_division=0)),
+        # with one class in y_true this is the recall of that class (sklearn warns; we do not)
+        balanced_accuracy=float(balanced_accuracy_score(y, pred))
+        if both
+        else float(np.mean(pred == y)),
+        roc_auc=float(roc_auc_score(y, p)) if both else math.nan,
+        confusion=((int(cm[0, 0]), int(cm[0, 1])), (int(cm[1, 0]), int(cm[1, 1]))),
+        n=len(y),
+    )
+
+
+def metrics_from_confusion(tn: int, fp: int, fn: int, tp: int) -> Metrics:
+    """Metrics of a printed confusion matrix (e.g. the paper's Tables 5 and 6); AUC is NaN."""
+    y = np.repeat([0, 0, 1, 1], [tn, fp, fn, tp])
+    pred = np.repeat([0.0, 1.0, 0.0, 1.0], [tn, fp, fn, tp])
+    m = binary_metrics(y, pred)
+    return Metrics(**{**asdict(m), "roc_auc": math.nan})
+
+
+def majority_baseline(y_train: npt.ArrayLike, y_val: npt.ArrayLike) -> Metrics:
+    """Metrics of always predicting the training rows' majority label (ties: no match)."""
+    counts = np.bincount(np.asarray(y_train).astype(np.int64), minlength=2)
+    majority = 1 if counts[1] > counts[0] else 0
+    y = np.asarray(y_val).astype(np.int64)
+    # a constant score: AUC is 0.5 wherever both classes are present
+    return binary_metrics(y, np.full(len(y), float(majority)))
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Summary:
+    """Mean and sd of one metric over folds, and a 95% interval (see ``summarize``)."""
+
+    mean: float
+    sd: float  # sample sd (ddof=1) over folds; NaN with one fold
+    ci_low: float
+    ci_high: float
+    n: int  # folds with a defined value (ROC-AUC is undefined on one-class folds)
+    ci_over: Literal["repeats", "folds"] = "folds"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (NaN as null)."""
+        return {
+            "mean": _json_float(self.mean),
+            "sd": _json_float(self.sd),
+            "ci_low": _json_float(self.ci_low),
+            "ci_high": _json_float(self.ci_high),
+            "n": self.n,
+            "ci_over": self.ci_over,
+        }
+
+
+def _t_interval(values: npt.NDArray[np.float64]) -> tuple[float, float]:
+    """Two-sided 95% Student-t interval for the mean of ``values``; NaN with fewer than 2."""
+    if len(values) < 2:
+        return math.nan, math.nan
+    m = float(values.mean())
+    half = float(stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / math.sqrt(len(values)))
+    return m - half, m + half
+
+
+def summarize_values(values: npt.ArrayLike, *, repeat: npt.ArrayLike | None = None) -> Summary:
+    """Summary of per-fold values (NaN ignored); ``repeat`` (n,) gives each fold's repeat.
+
+    With more than one repeat, the interval is the t-interval over the repeat means: it
+    measures how much the estimate moves with the random split. With one repeat it is the
+    t-interval over folds, which is too narrow (folds share training rows): a rough guide.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    reps = np.zeros(len(v), dtype=np.int64) if repeat is None else np.asarray(repeat)
+    ok = ~np.isnan(v)
+    v, reps = v[ok], reps[ok]
+    if len(v) == 0:
+        return Summary(mean=math.nan, sd=math.nan, ci_low=math.nan, ci_high=math.nan, n=0)
+    sd = float(v.std(ddof=1)) if len(v) > 1 else math.nan
+    ids = np.unique(reps)
+    if len(ids) > 1:
+        lo, hi = _t_interval(np.array([v[reps == r].mean() for r in ids]))
+        return Summary(
+            mean=float(v.mean()), sd=sd, ci_low=lo, ci_high=hi, n=len(v), ci_over="repeats"
+        )
+    lo, hi = _t_interval(v)
+    return Summary(mean=float(v.mean()), sd=sd, ci_low=lo, ci_high=hi, n=len(v), ci_over="folds")
+
+
+def summarize(
+    metrics: Sequence[Metrics], *, repeat: Sequence[int] | None = None
+) -> dict[str, Summary]:
+    """``Summary`` of each of ``SCALAR_METRICS`` over folds (see ``summarize_values``)."""
+    return {
+        name: summarize_values([getattr(m, name) for m in metrics], repeat=repeat)
+        for name in SCALAR_METRICS
+    }
+
+
+def pooled_confusion(metrics: Sequence[Metrics]) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The folds' confusion matrices added up: ``((tn, fp), (fn, tp))``."""
+    total = np.zeros((2, 2), dtype=np.int64)
+    for m in metrics:
+        total += np.asarray(m.confusion, dtype=np.int64)
+    return ((int(total[0, 0]), int(total[0, 1])), (int(total[1, 0]), int(total[1, 1])))
