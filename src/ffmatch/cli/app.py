@@ -18,6 +18,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,
 )
 
 _state = {"debug": False}
@@ -29,25 +30,38 @@ def _root(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only warnings and errors."),
     debug: bool = typer.Option(False, "--debug", help="Show a traceback on errors."),
 ) -> None:
-    """Decide whether two photos show the same person from 14 facial feature markers."""
-    level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
-    logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr)
+    """Decide whether two photos show the same person from 14 facial feature markers.
+
+    Example: ffmatch reproduce --out runs/paper
+    """
+    level = logging.WARNING if quiet else (logging.DEBUG if verbose else logging.INFO)
+    logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr, force=True)
     _state["debug"] = debug
+    _state["quiet"] = quiet
 
 
-def main() -> None:
-    """Console entry point: run the app, reporting ffmatch errors as one line, exit 2."""
+def is_quiet() -> bool:
+    """Whether ``-q`` was given (progress bars hidden)."""
+    return bool(_state.get("quiet"))
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI with ``argv``; ffmatch errors become one line on stderr and status 2."""
     from ffmatch.cli import commands  # noqa: F401  (registers the commands)
 
+    _state["debug"] = False
     try:
-        app(standalone_mode=False)
+        app(args=argv, prog_name="ffmatch")
     except FFMatchError as err:
         if _state["debug"]:
             raise
-        typer.echo(f"ffmatch: error: {err}", err=True)
-        sys.exit(2)
-    except typer.Exit as ex:
-        sys.exit(ex.exit_code)
-    except typer.Abort:
-        typer.echo("Aborted.", err=True)
-        sys.exit(1)
+        sys.stderr.write(f"ffmatch: error: {err}\n")
+        return 2
+    except SystemExit as ex:  # the standalone command line ends this way, also on success
+        return ex.code if isinstance(ex.code, int) else (0 if ex.code is None else 1)
+    return 0
+
+
+def main() -> None:
+    """Console entry point."""
+    sys.exit(run())

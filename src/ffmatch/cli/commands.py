@@ -1,1 +1,3 @@
-"""CLI commands; each module registers its commands on ``app``."""
+"""Import every command module so each registers its command on ``app``."""
+
+from ffmatch.cli import select_cmd  # noqa: F401

@@ -11,7 +11,7 @@ import pytest
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The data home: FFMATCH_DATA, else ../shared/data beside the checkout (never skipped)."""
-    default = Path(__file__).parents[2] / ".." / "shared" / "data"
+    default = Path(__file__).parents[1] / ".." / "shared" / "data"
     root = Path(os.environ.get("FFMATCH_DATA", default))
     if not (root / "paper").is_dir():
         pytest.fail(f"test data not found at {root}: set FFMATCH_DATA to the shared data folder")

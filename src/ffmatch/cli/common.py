@@ -1,0 +1,42 @@
+"""Helpers shared by the CLI commands: consoles, JSON output, progress bars."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+out = Console()
+err = Console(stderr=True)
+
+
+def print_json(data: Any) -> None:
+    """Machine-readable output on stdout: one JSON document, nothing else."""
+    sys.stdout.write(json.dumps(data, indent=2, allow_nan=True) + "\n")
+
+
+@contextmanager
+def progress_bar(
+    description: str, total: int, *, quiet: bool = False
+) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar on stderr; yields ``update(done, total)``. Hidden when ``quiet``."""
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=quiet or not err.is_terminal,
+        transient=False,
+    ) as progress:
+        task = progress.add_task(description, total=total)
+
+        def update(done: int, total_: int) -> None:
+            progress.update(task, completed=done, total=total_)
+
+        yield update

@@ -1,0 +1,41 @@
+"""``ffmatch select`` end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ffmatch.cli.app import run
+
+
+def test_table2_paper_rule_json(shared_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    table2 = shared_data / "paper" / "table2_cosine_similarity.csv"
+    assert run(["select", "--similarities", str(table2), "--rule", "paper", "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got["rule"] == "paper"
+    assert got["weights"]["ffms"] == 22
+    assert got["weights"]["proportions"] == 19
+    assert got["selected"] == "ffms"
+
+
+def test_missing_file_is_one_line_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(["select", "--similarities", str(tmp_path / "nope.csv")]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.strip().count("\n") == 0
+    assert "nope.csv: file not found" in captured.err
+    assert "Traceback" not in captured.err
+
+
+def test_unknown_rule_exit_2(shared_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    table2 = shared_data / "paper" / "table2_cosine_similarity.csv"
+    assert run(["select", "--similarities", str(table2), "--rule", "best"]) == 2
+    assert "unknown selection rule 'best'" in capsys.readouterr().err
+
+
+def test_help_has_an_example(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["select", "--help"]) == 0
+    assert "Example: ffmatch select" in capsys.readouterr().out
