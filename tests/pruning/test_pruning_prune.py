@@ -43,6 +43,7 @@ def test_scaled_clone_merges_exactly_with_affine_fold_but_not_with_gedeons(
     affine = prune(net, x_train, config=PruningConfig())
     assert pair_list(affine) == [(0, 0, 2, "merged")]
     assert affine.report.pairs[0].scale == pytest.approx(2.0)
+    np.testing.assert_array_equal(affine.weights.weights[0], w[:, :2])  # the higher unit goes
     np.testing.assert_allclose(affine.weights.logits(x_train), net.logits(x_train), atol=1e-6)
     gedeon = prune(net, x_train, config=PruningConfig(merge="gedeon"))
     assert pair_list(gedeon) == [(0, 0, 2, "merged")]
@@ -238,3 +239,34 @@ def test_training_inputs_of_the_wrong_width_are_a_data_error(build: Build) -> No
     net = build(np.eye(3), np.zeros(3))
     with pytest.raises(DataError, match=r"x_train: expected an \(n >= 2, 3\) array, found shape"):
         prune(net, np.zeros((10, 4)), config=PruningConfig())
+
+
+def whitened(x: np.ndarray) -> np.ndarray:
+    """Centred inputs with orthonormal columns, so unit angles equal angles between weights."""
+    q, _ = np.linalg.qr(x - x.mean(axis=0))
+    return q * np.sqrt(len(x))
+
+
+def directions(*degrees: float) -> np.ndarray:
+    """Unit vectors in the (x0, x1) plane at the given angles, as weight columns (3, k)."""
+    t = np.radians(degrees)
+    return np.vstack([np.cos(t), np.sin(t), np.zeros_like(t)])
+
+
+def test_similar_pairs_merge_by_ascending_angle(build: Build, x_train: np.ndarray) -> None:
+    # Angles: (0, 1) 10, (0, 2) 13, (1, 2) 3 degrees. Ascending: (1, 2) first, then (0, 1).
+    w = np.column_stack([directions(0.0, 10.0, 13.0), E[2]])
+    result = prune(build(w, np.full(4, 10.0)), whitened(x_train), config=PruningConfig())
+    assert result.angles[0][0, 1] == pytest.approx(10.0)
+    assert pair_list(result) == [(0, 1, 2, "merged"), (0, 0, 1, "merged")]
+
+
+def test_complementary_pairs_go_by_descending_angle(build: Build, x_train: np.ndarray) -> None:
+    # Angles: (0, 1) 170, (0, 2) 175, (1, 2) 15 degrees. Descending: (0, 2) goes, (0, 1) no longer
+    # can.
+    w = np.column_stack([directions(0.0, 190.0, 175.0), E[2]])
+    config = PruningConfig(similar_deg=0.0)
+    result = prune(build(w, np.full(4, 10.0)), whitened(x_train), config=config)
+    assert result.angles[0][0, 2] == pytest.approx(175.0)
+    assert pair_list(result) == [(0, 0, 2, "removed_both")]
+    assert result.weights.hidden == (2, 4)
