@@ -111,3 +111,10 @@ def test_breed_depends_only_on_its_rng_and_restores_global_random() -> None:
 def test_breed_rejects_mismatched_fitnesses() -> None:
     with pytest.raises(DataError, match="10 chromosomes but 9 fitness values"):
         breed(_random_population(10, 0), [1.0] * 9, config=GAConfig(), rng=random.Random(0))
+
+
+def test_breed_advances_its_rng() -> None:
+    parents = _random_population(10, seed=6)
+    rng = random.Random(12)
+    first = breed(parents, [0.5] * 10, config=GAConfig(), rng=rng)
+    assert breed(parents, [0.5] * 10, config=GAConfig(), rng=rng) != first
