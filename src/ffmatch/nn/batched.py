@@ -1,0 +1,449 @@
+"""Train many small MLPs at once, as one stacked tensor program per bucket of similar size.
+
+The paper's networks (56-h-h/2-2, batch 12) are far too small to keep a processor busy one
+at a time; cross-validation and the genetic search train hundreds of them. Here N networks
+live in one ``(N, P)`` parameter tensor (each row one network's weights and biases, layer
+by layer), a training step is a handful of ``bmm`` calls over all of them, with a
+hand-written backward, and Adam runs on the whole tensor (``ffmatch.nn.adam``).
+
+Networks may differ in everything a ``TrainJob`` holds:
+- hidden sizes: jobs are grouped into buckets of similar size, padded only within a
+  bucket; padded units start at zero, get zero gradient and stay exactly zero;
+- training rows: each network has its own row order; rows past its last one are zero
+  with zero loss weight, so a short last batch averages over its real rows only, exactly
+  like a ``DataLoader`` with ``drop_last=False``;
+- epochs: a bucket is sorted by epochs, longest first, and each epoch trains only the
+  leading networks that still have epochs to go;
+- learning rate and seed: per-network Adam coefficients, per-network init and order.
+A network's result depends only on its own job: no number flows between networks.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import torch
+
+from ffmatch.errors import ConfigError, DataError
+from ffmatch.nn.adam import AdamSchedule, adam_schedule, adam_step_
+from ffmatch.nn.init import batch_orders, init_weights
+from ffmatch.nn.mlp import MLPWeights
+
+N_OUT = 2  # two logits, softmax cross-entropy (section 2.2)
+
+# Cost model for bucketing, in seconds on the 2-core CPU this was tuned on. Only the
+# ratios matter: a bucket pays a fixed cost per step (about 30 kernel launches), and
+# every network in it pays for the padded size of the bucket (matmuls and Adam's passes).
+_STEP_OVERHEAD_S = 3e-4
+_FLOP_S = 1.0 / 30e9
+_PARAM_STEP_S = 1.0e-9
+_MAX_ATOMS = 64  # distinct sizes are merged into at most this many before bucketing
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TrainJob:
+    """One network to train: its data (already scaled), sizes, schedule and seed."""
+
+    x_train: np.ndarray  # (n_train, d) float32
+    y_train: np.ndarray  # (n_train,) int64 labels in {0, 1}
+    x_val: np.ndarray | None = None  # (n_val, d) float32, or None
+    y_val: np.ndarray | None = None  # (n_val,) int64, or None
+    hidden: tuple[int, ...] = (20, 10)
+    epochs: int = 80
+    lr: float = 1e-4
+    batch_size: int = 12
+    seed: int = 0  # drives this network's init and batch order only
+    init: MLPWeights | None = None  # start from these weights (fine-tuning after pruning)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class History:
+    """Per-epoch metrics of one network, float64 ``(epochs,)``; val_* NaN without val rows.
+
+    Training loss and accuracy come from a full pass over the training rows at the end of
+    each epoch (not the running mean over its batches), so they compare with the val ones.
+    """
+
+    train_loss: np.ndarray
+    train_acc: np.ndarray
+    val_loss: np.ndarray
+    val_acc: np.ndarray
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TrainResult:
+    """A trained network, its history, and P(label 1) on its validation rows."""
+
+    weights: MLPWeights
+    history: History
+    val_proba: np.ndarray | None  # (n_val,) after the last epoch, or None
+
+
+def train_many(
+    jobs: Sequence[TrainJob],
+    *,
+    device: str = "cpu",
+    on_epoch: Callable[[int, int], None] | None = None,
+) -> list[TrainResult]:
+    """Train all jobs as one batched tensor program; results in job order.
+
+    on_epoch(done, total) is called once per epoch of the longest job (for progress bars).
+    Values are read back from the device once, at the end.
+    """
+    for k, job in enumerate(jobs):
+        _check_job(job, k)
+    if not jobs:
+        return []
+    dev = torch.device(device)
+    stacks = [_build_stack(jobs, members, dev) for members in _buckets(jobs)]
+    total = max(job.epochs for job in jobs)
+    with torch.inference_mode():
+        # Epoch-major over buckets, so on_epoch follows the longest job; buckets share nothing.
+        for epoch in range(total):
+            for stack in stacks:
+                if epoch < stack.n_epochs:
+                    _train_epoch(stack, epoch)
+            if on_epoch is not None:
+                on_epoch(epoch + 1, total)
+        results: dict[int, TrainResult] = {}
+        for stack in stacks:
+            results.update(_collect(jobs, stack))
+    return [results[k] for k in range(len(jobs))]
+
+
+# --- validation ---------------------------------------------------------------------------
+
+
+def _check_job(job: TrainJob, k: int) -> None:
+    """Raise DataError/ConfigError naming job ``k`` when its arrays or settings do not fit."""
+    x, y = np.asarray(job.x_train), np.asarray(job.y_train)
+    if x.ndim != 2 or x.shape[0] == 0 or x.shape[1] == 0:
+        raise DataError(
+            f"job {k}: x_train: expected a non-empty (n_train, d) array, found shape {x.shape}"
+        )
+    _check_labels(y, x.shape[0], f"job {k}: y_train")
+    if (job.x_val is None) != (job.y_val is None):
+        raise DataError(f"job {k}: give both x_val and y_val, or neither")
+    if job.x_val is not None and job.y_val is not None:
+        xv = np.asarray(job.x_val)
+        if xv.ndim != 2 or xv.shape[1] != x.shape[1]:
+            raise DataError(
+                f"job {k}: x_val: expected shape (n_val, {x.shape[1]}), found {xv.shape}"
+            )
+        _check_labels(np.asarray(job.y_val), xv.shape[0], f"job {k}: y_val")
+    if not job.hidden or any(int(h) < 1 for h in job.hidden):
+        raise ConfigError(f"job {k}: hidden: expected one or more sizes >= 1, found {job.hidden}")
+    if job.epochs < 1 or job.batch_size < 1:
+        raise ConfigError(
+            f"job {k}: epochs and batch_size must be >= 1, found {job.epochs} and {job.batch_size}"
+        )
+    if not (math.isfinite(job.lr) and job.lr > 0):
+        raise ConfigError(f"job {k}: lr: expected a number > 0, found {job.lr}")
+    if job.seed < 0:
+        raise ConfigError(f"job {k}: seed: expected an integer >= 0, found {job.seed}")
+    sizes = (x.shape[1], *job.hidden, N_OUT)
+    if job.init is not None and job.init.sizes != sizes:
+        raise ConfigError(
+            f"job {k}: init has layer sizes {job.init.sizes}, the job {sizes} (d, *hidden, {N_OUT})"
+        )
+
+
+def _check_labels(y: np.ndarray, n: int, what: str) -> None:
+    if y.shape != (n,):
+        raise DataError(f"{what}: expected shape ({n},), found {y.shape}")
+    bad = y[(y != 0) & (y != 1)]
+    if bad.size:
+        raise DataError(f"{what}: expected labels 0 and 1, found {bad[0]!r}")
+
+
+# --- bucketing ----------------------------------------------------------------------------
+
+
+def _sizes(job: TrainJob) -> tuple[int, ...]:
+    return (int(np.shape(job.x_train)[1]), *(int(h) for h in job.hidden), N_OUT)
+
+
+def _n_batches(job: TrainJob) -> int:
+    return -(-int(np.shape(job.x_train)[0]) // job.batch_size)
+
+
+def _step_cost(sizes: tuple[int, ...], batch: int) -> float:
+    """Seconds one network of these (padded) sizes adds to a step: matmuls plus Adam."""
+    mac = sum(a * b for a, b in itertools.pairwise(sizes))
+    n_params = mac + sum(sizes[1:])
+    flops = 6 * batch * mac - 2 * batch * sizes[0] * sizes[1]  # fwd + bwd, no input grad
+    return flops * _FLOP_S + n_params * _PARAM_STEP_S
+
+
+def _buckets(jobs: Sequence[TrainJob]) -> list[list[int]]:
+    """Job indices grouped into buckets (same depth and batch size, similar widths)."""
+    groups: dict[tuple[int, int], list[int]] = {}
+    for k, job in enumerate(jobs):
+        groups.setdefault((len(job.hidden), job.batch_size), []).append(k)
+    out: list[list[int]] = []
+    for (_, batch), members in sorted(groups.items()):
+        out.extend(_split_group(jobs, members, batch))
+    return out
+
+
+def _split_group(jobs: Sequence[TrainJob], members: list[int], batch: int) -> list[list[int]]:
+    """Cut one group, sorted by size, into contiguous buckets of least modelled cost (DP)."""
+    by_size: dict[tuple[int, ...], list[int]] = {}
+    for k in members:
+        by_size.setdefault(_sizes(jobs[k]), []).append(k)
+    keys = sorted(by_size, key=lambda s: (_step_cost(s, batch), s))
+    # Atoms: runs of adjacent sizes, at most _MAX_ATOMS of them, so the DP stays O(64^2).
+    cuts = np.linspace(0, len(keys), min(len(keys), _MAX_ATOMS) + 1).round().astype(int)
+    atoms = [[k for s in keys[a:b] for k in by_size[s]] for a, b in itertools.pairwise(cuts)]
+    dims = [np.max([_sizes(jobs[k]) for k in atom], axis=0) for atom in atoms]
+    work = [sum(jobs[k].epochs * (_n_batches(jobs[k]) + 1) for k in atom) for atom in atoms]
+    span = [max(jobs[k].epochs * (_n_batches(jobs[k]) + 1) for k in atom) for atom in atoms]
+    n = len(atoms)
+    best = [0.0] + [math.inf] * n  # best[j]: least cost of atoms[:j]
+    cut_at = [0] * (n + 1)
+    for j in range(1, n + 1):
+        pad, w, s = dims[j - 1], 0, 0
+        for i in range(j - 1, -1, -1):
+            pad, w, s = np.maximum(pad, dims[i]), w + work[i], max(s, span[i])
+            cost = best[i] + s * _STEP_OVERHEAD_S + w * _step_cost(tuple(pad), batch)
+            if cost < best[j]:
+                best[j], cut_at[j] = cost, i
+    out: list[list[int]] = []
+    j = n
+    while j > 0:
+        out.append([k for atom in atoms[cut_at[j] : j] for k in atom])
+        j = cut_at[j]
+    return out[::-1]
+
+
+# --- one bucket as stacked tensors --------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Stack:
+    """One bucket's tensors. The tensors are updated in place; shapes are fixed.
+
+    N networks, sorted by epochs (longest first); ``n_pad`` training rows per network
+    (``n_batches * batch``), ``n_val`` validation rows, P parameters per network.
+    """
+
+    members: tuple[int, ...]  # job index of each stacked network, in stack order
+    sizes: tuple[int, ...]  # padded layer sizes (d, *hidden, 2)
+    layout: tuple[tuple[int, int, int], ...]  # per layer: weight offset, bias offset, end
+    batch: int
+    n_batches: int
+    n_pad: int
+    n_active: npt.NDArray[np.int64]  # (n_epochs,) networks still training at each epoch
+    params: torch.Tensor  # (N, P)
+    grads: torch.Tensor  # (N, P)
+    m: torch.Tensor  # (N, P) Adam's first moment
+    v: torch.Tensor  # (N, P) Adam's second moment
+    schedule: AdamSchedule  # (n_epochs * n_batches, N, 1) coefficients
+    x_train: torch.Tensor  # (N * n_pad, d) rows past a network's own are zero
+    y_train: torch.Tensor  # (N * n_pad, 2) one-hot labels
+    order: torch.Tensor  # (n_epochs, N * n_pad) rows of x_train in each epoch's order
+    loss_w: torch.Tensor  # (N, n_pad, 1) 1 / (real rows in the batch), 0 on padding
+    x_eval: torch.Tensor  # (N, n_pad + n_val, d) training rows, then validation rows
+    y_eval: torch.Tensor  # (N, n_pad + n_val, 1) int64 labels
+    eval_mask: torch.Tensor  # (N, n_pad + n_val, 2) 1 on real training / validation rows
+    eval_count: torch.Tensor  # (N, 2, 1) real training and validation rows (at least 1)
+    stats: torch.Tensor  # (n_epochs, N, 4) train loss, train acc, val loss, val acc
+    val_proba: torch.Tensor  # (N, n_val) P(label 1) at each network's last epoch
+
+    @property
+    def n_epochs(self) -> int:
+        return int(self.n_active.shape[0])
+
+
+def _build_stack(jobs: Sequence[TrainJob], members: list[int], dev: torch.device) -> _Stack:
+    """Pad and stack the jobs of one bucket; draw each one's init and batch order."""
+    members = sorted(members, key=lambda k: (-jobs[k].epochs, k))
+    sub = [jobs[k] for k in members]
+    n = len(sub)
+    sizes = tuple(int(s) for s in np.max([_sizes(j) for j in sub], axis=0))
+    batch = sub[0].batch_size
+    n_batches = max(_n_batches(j) for j in sub)
+    n_pad = n_batches * batch
+    n_val = max((len(j.y_val) for j in sub if j.y_val is not None), default=0)
+    n_epochs = sub[0].epochs
+    d = sizes[0]
+
+    layout: list[tuple[int, int, int]] = []
+    off = 0
+    for a, b in itertools.pairwise(sizes):
+        layout.append((off, off + a * b, off + a * b + b))
+        off += a * b + b
+    params = np.zeros((n, off), np.float32)
+    x_eval = np.zeros((n, n_pad + n_val, d), np.float32)
+    y_eval = np.zeros((n, n_pad + n_val), np.int64)
+    mask = np.zeros((n, n_pad + n_val, 2), np.float32)
+    loss_w = np.zeros((n, n_pad), np.float32)
+    order = np.zeros((n_epochs, n, n_pad), np.int64)
+    active = np.zeros((n_epochs, n_batches, n), bool)
+    for i, job in enumerate(sub):
+        w0 = job.init if job.init is not None else init_weights(_sizes(job), job.seed)
+        for li, (wo, bo, _) in enumerate(layout):
+            wt, bias = w0.weights[li], w0.biases[li]
+            full = params[i, wo:bo].reshape(sizes[li], sizes[li + 1])
+            full[: wt.shape[0], : wt.shape[1]] = wt  # padded rows and columns stay zero
+            params[i, bo : bo + len(bias)] = bias
+        nt = len(job.y_train)
+        x_eval[i, :nt, : _sizes(job)[0]] = job.x_train
+        y_eval[i, :nt] = job.y_train
+        mask[i, :nt, 0] = 1.0
+        if job.x_val is not None and job.y_val is not None:
+            nv = len(job.y_val)
+            x_eval[i, n_pad : n_pad + nv, : _sizes(job)[0]] = job.x_val
+            y_eval[i, n_pad : n_pad + nv] = job.y_val
+            mask[i, n_pad : n_pad + nv, 1] = 1.0
+        real_per_batch = np.clip(nt - batch * np.arange(n_batches), 0, batch)
+        pos = np.arange(n_pad)
+        loss_w[i, :nt] = 1.0 / real_per_batch[pos[:nt] // batch]
+        order[: job.epochs, i, :nt] = batch_orders(nt, job.epochs, job.seed)
+        order[:, i, nt:] = pos[nt:]  # padding rows: zero, weight 0
+        order[:, i] += i * n_pad  # rows of the flattened (N * n_pad, d) x_train
+        active[: job.epochs, : _n_batches(job), i] = True
+
+    lr = np.array([j.lr for j in sub])
+    x_train = x_eval[:, :n_pad].reshape(n * n_pad, d)
+    y_train = np.eye(2, dtype=np.float32)[y_eval[:, :n_pad].reshape(-1)]
+    count = np.maximum(mask.sum(axis=1), 1.0)[:, :, None]
+
+    def put(a: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(np.ascontiguousarray(a), device=dev)
+
+    p = put(params)
+    return _Stack(
+        members=tuple(members),
+        sizes=sizes,
+        layout=tuple(layout),
+        batch=batch,
+        n_batches=n_batches,
+        n_pad=n_pad,
+        n_active=np.array([sum(j.epochs > e for j in sub) for e in range(n_epochs)]),
+        params=p,
+        grads=torch.zeros_like(p),
+        m=torch.zeros_like(p),
+        v=torch.zeros_like(p),
+        schedule=adam_schedule(active.reshape(n_epochs * n_batches, n), lr, device=dev),
+        x_train=put(x_train),
+        y_train=put(y_train),
+        order=put(order.reshape(n_epochs, n * n_pad)),
+        loss_w=put(loss_w[:, :, None]),
+        x_eval=put(x_eval),
+        y_eval=put(y_eval[:, :, None]),
+        eval_mask=put(mask),
+        eval_count=put(count.astype(np.float32)),
+        stats=torch.zeros((n_epochs, n, 4), device=dev),
+        val_proba=torch.zeros((n, n_val), device=dev),
+    )
+
+
+# --- the training loop --------------------------------------------------------------------
+
+
+def _layers(stack: _Stack, n: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Views of the leading ``n`` networks' weights ``(n, in, out)`` and biases ``(n, 1, out)``."""
+    p = stack.params[:n]
+    out = []
+    for k, (wo, bo, end) in enumerate(stack.layout):
+        a, b = stack.sizes[k], stack.sizes[k + 1]
+        out.append((p[:, wo:bo].view(n, a, b), p[:, bo:end].view(n, 1, b)))
+    return out
+
+
+def _forward(
+    layers: list[tuple[torch.Tensor, torch.Tensor]], x: torch.Tensor
+) -> list[torch.Tensor]:
+    """Each layer's input, then the logits: ``[x, a_1, ..., z_L]``, each (n, rows, width)."""
+    acts = [x]
+    for k, (w, b) in enumerate(layers):
+        z = torch.baddbmm(b, acts[-1], w)
+        acts.append(z.relu_() if k < len(layers) - 1 else z)
+    return acts
+
+
+def _train_step(
+    stack: _Stack, n: int, x: torch.Tensor, w: torch.Tensor, neg_yw: torch.Tensor, step: int
+) -> None:
+    """One forward, backward and Adam step of the leading ``n`` networks on batch ``x``.
+
+    ``x`` is (n, B, d); ``w`` (n, B, 1) each row's loss weight (1 / real rows, 0 on padding);
+    ``neg_yw`` (n, B, 2) is -w * one-hot label, so the logits' gradient of the batch-mean
+    cross-entropy is softmax(z) * w + neg_yw. Hand-written backward of the fixed MLP
+    (checked against autograd in the tests): for layer k, dW = a_k^T g, db = sum over
+    rows of g, and the gradient below is (g W^T) * (a_k > 0).
+    """
+    layers = _layers(stack, n)
+    acts = _forward(layers, x)
+    g = torch.softmax(acts[-1], dim=2).mul_(w).add_(neg_yw)  # (n, B, 2)
+    grads: list[torch.Tensor] = []
+    for k in range(len(layers) - 1, -1, -1):
+        grads.append(g.sum(1))  # (n, out) bias gradient
+        grads.append(torch.bmm(acts[k].transpose(1, 2), g).view(n, -1))  # (n, in * out)
+        if k:
+            below = torch.bmm(g, layers[k][0].transpose(1, 2))  # (n, B, in)
+            g = torch.ops.aten.threshold_backward(below, acts[k], 0.0)
+    torch.cat(grads[::-1], dim=1, out=stack.grads[:n])  # layout order: W_1, b_1, W_2, ...
+    adam_step_(stack.params[:n], stack.grads[:n], stack.m[:n], stack.v[:n], stack.schedule, step)
+
+
+def _train_epoch(stack: _Stack, epoch: int) -> None:
+    """Train the networks that still have epochs to go, then evaluate them."""
+    n = int(stack.n_active[epoch])
+    d, b = stack.sizes[0], stack.batch
+    idx = stack.order[epoch, : n * stack.n_pad]
+    x = stack.x_train.index_select(0, idx).view(n, stack.n_pad, d)  # this epoch's row order
+    w = stack.loss_w[:n]
+    neg_yw = stack.y_train.index_select(0, idx).view(n, stack.n_pad, 2).mul_(w).neg_()
+    for k in range(stack.n_batches):
+        rows = slice(k * b, (k + 1) * b)
+        _train_step(stack, n, x[:, rows], w[:, rows], neg_yw[:, rows], epoch * stack.n_batches + k)
+    _evaluate(stack, n, epoch)
+
+
+def _evaluate(stack: _Stack, n: int, epoch: int) -> None:
+    """Loss and accuracy on all training and validation rows, into ``stats[epoch]``."""
+    z = _forward(_layers(stack, n), stack.x_eval[:n])[-1]  # (n, rows, 2)
+    y = stack.y_eval[:n]
+    loss = -torch.log_softmax(z, dim=2).gather(2, y)  # (n, rows, 1)
+    pred = (z[:, :, 1:] > z[:, :, :1]).long()  # argmax; a tie goes to class 0, as argmax
+    per_row = torch.cat([loss, (pred == y).float()], dim=2)  # (n, rows, 2)
+    sums = torch.bmm(stack.eval_mask[:n].transpose(1, 2), per_row)  # (n, 2 parts, 2 values)
+    stack.stats[epoch, :n] = (sums / stack.eval_count[:n]).view(n, 4)
+    stack.val_proba[:n] = torch.softmax(z[:, stack.n_pad :], dim=2)[:, :, 1]
+
+
+def _collect(jobs: Sequence[TrainJob], stack: _Stack) -> dict[int, TrainResult]:
+    """Read one bucket back (the only device-to-host copy) and unpad every network."""
+    params = stack.params.cpu().numpy()
+    stats = stack.stats.cpu().numpy().astype(np.float64)
+    val_proba = stack.val_proba.cpu().numpy()
+    out: dict[int, TrainResult] = {}
+    for i, k in enumerate(stack.members):
+        job = jobs[k]
+        sizes = _sizes(job)
+        ws, bs = [], []
+        for li, (wo, bo, _) in enumerate(stack.layout):
+            full = params[i, wo:bo].reshape(stack.sizes[li], stack.sizes[li + 1])
+            ws.append(full[: sizes[li], : sizes[li + 1]].copy())
+            bs.append(params[i, bo : bo + sizes[li + 1]].copy())
+        s = stats[: job.epochs, i]
+        has_val = job.y_val is not None and len(job.y_val) > 0
+        nan = np.full(job.epochs, np.nan)
+        out[k] = TrainResult(
+            weights=MLPWeights(weights=tuple(ws), biases=tuple(bs)),
+            history=History(
+                train_loss=s[:, 0].copy(),
+                train_acc=s[:, 1].copy(),
+                val_loss=s[:, 2].copy() if has_val else nan,
+                val_acc=s[:, 3].copy() if has_val else nan.copy(),
+            ),
+            val_proba=val_proba[i, : len(job.y_val)].copy() if job.y_val is not None else None,
+        )
+    return out
