@@ -2,7 +2,8 @@
 
 Label 1 is a match. Precision, recall and F1 are those of the match class and are 0, not
 undefined, when no match is predicted (``zero_division=0``), as the paper computes them for
-its Table 5. ROC-AUC is NaN when a fold holds one class only.
+its Table 5. Balanced accuracy and ROC-AUC are NaN when a fold holds one class only (the
+paper protocol's row folds often do); summaries skip them.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ class Metrics:
     precision: float
     recall: float
     f1: float
-    balanced_accuracy: float
+    balanced_accuracy: float  # NaN when y_true holds one class only
     roc_auc: float  # NaN when y_true holds one class only
     confusion: tuple[tuple[int, int], tuple[int, int]]
     n: int
@@ -87,10 +88,8 @@ def binary_metrics(y_true: npt.ArrayLike, proba: npt.ArrayLike, threshold: float
         precision=float(precision_score(y, pred, labels=[0, 1], zero_division=0)),
         recall=float(recall_score(y, pred, labels=[0, 1], zero_division=0)),
         f1=float(f1_score(y, pred, labels=[0, 1], zero_division=0)),
-        # with one class in y_true this is the recall of that class (sklearn warns; we do not)
-        balanced_accuracy=float(balanced_accuracy_score(y, pred))
-        if both
-        else float(np.mean(pred == y)),
+        # the mean of both classes' recalls: undefined (NaN) when y_true lacks a class
+        balanced_accuracy=float(balanced_accuracy_score(y, pred)) if both else math.nan,
         roc_auc=float(roc_auc_score(y, p)) if both else math.nan,
         confusion=((int(cm[0, 0]), int(cm[0, 1])), (int(cm[1, 0]), int(cm[1, 1]))),
         n=len(y),
