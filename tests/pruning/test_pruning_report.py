@@ -50,11 +50,21 @@ def test_markdown_lists_sizes_pairs_and_dead_units(report: PruningReport) -> Non
 
 
 def test_markdown_shows_metrics_added_by_the_caller(report: PruningReport) -> None:
-    metrics = {"before": {"accuracy": 0.75}, "pruned": {"accuracy": 0.5, "f1": 0.0}}
+    metrics = {
+        "before": {"accuracy": 0.75, "roc_auc": None, "confusion": [[6, 0], [3, 0]], "n": 9},
+        "pruned": {"accuracy": 0.5, "f1": 0.0},
+    }
     md = dataclasses.replace(report, metrics=metrics).to_markdown()
     assert "| metric | before | pruned |" in md
     assert "| accuracy | 0.75 | 0.5 |" in md
     assert "| f1 |  | 0 |" in md
+    assert "| roc_auc | n/a |  |" in md
+    assert "| n | 9 |  |" in md
+    assert "confusion" not in md
+    assert (
+        json.loads(json.dumps(dataclasses.replace(report, metrics=metrics).to_dict()))["metrics"]
+        == metrics
+    )
     assert "metric" not in report.to_markdown()
 
 

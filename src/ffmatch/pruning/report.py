@@ -71,7 +71,8 @@ class PruningReport:
     """Units, parameters and every rule that fired when one network was pruned.
 
     ``metrics`` is empty from ``prune``; callers that evaluate the network add e.g.
-    ``{"before": {...}, "pruned": {...}, "finetuned": {...}}`` with ``dataclasses.replace``.
+    ``{"before": m.to_dict(), "pruned": ..., "finetuned": ...}`` with ``dataclasses.replace``
+    (JSON-ready values; the markdown table shows the scalar ones).
     """
 
     config: PruningConfig
@@ -82,7 +83,7 @@ class PruningReport:
     pairs: tuple[PairAction, ...] = ()
     dead: tuple[DeadUnit, ...] = ()
     kept_last: tuple[KeptUnit, ...] = ()
-    metrics: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    metrics: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @property
     def units_before(self) -> tuple[int, ...]:
@@ -169,15 +170,30 @@ def _pairs_table(pairs: Sequence[PairAction]) -> list[str]:
     return [*lines, ""]
 
 
-def _metrics_table(metrics: Mapping[str, Mapping[str, float]]) -> list[str]:
-    if not metrics:
+def _metrics_table(metrics: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Scalar metrics (numbers, or None for an undefined one) as rows, one column per stage."""
+    names = sorted(
+        {n for m in metrics.values() for n, v in m.items() if v is None or _is_number(v)}
+    )
+    if not names:
         return []
-    names = sorted({name for m in metrics.values() for name in m})
     lines = ["| metric | " + " | ".join(metrics) + " |", "|---" * (len(metrics) + 1) + "|"]
     for name in names:
-        cells = [f"{m[name]:.4g}" if name in m else "" for m in metrics.values()]
+        cells = [_cell(m.get(name, "")) for m in metrics.values()]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return [*lines, ""]
+
+
+def _is_number(v: object) -> bool:
+    return isinstance(v, int | float | np.number) and not isinstance(v, bool)
+
+
+def _cell(v: object) -> str:
+    if v is None:
+        return "n/a"
+    if isinstance(v, int | float | np.number) and not isinstance(v, bool):
+        return f"{float(v):.4g}"
+    return ""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
