@@ -158,7 +158,7 @@ def _check_labels(y: np.ndarray, n: int, what: str) -> None:
         raise DataError(f"{what}: expected shape ({n},), found {y.shape}")
     bad = y[(y != 0) & (y != 1)]
     if bad.size:
-        raise DataError(f"{what}: expected labels 0 and 1, found {bad[0]!r}")
+        raise DataError(f"{what}: expected labels 0 and 1, found {bad[0]}")
 
 
 # --- bucketing ----------------------------------------------------------------------------
@@ -368,28 +368,40 @@ def _forward(
     return acts
 
 
-def _train_step(
-    stack: _Stack, n: int, x: torch.Tensor, w: torch.Tensor, neg_yw: torch.Tensor, step: int
-) -> None:
-    """One forward, backward and Adam step of the leading ``n`` networks on batch ``x``.
+def stacked_gradients(
+    layers: list[tuple[torch.Tensor, torch.Tensor]],
+    x: torch.Tensor,
+    w: torch.Tensor,
+    neg_yw: torch.Tensor,
+) -> list[torch.Tensor]:
+    """Gradients of each network's weighted cross-entropy: ``[dW_1, db_1, dW_2, ...]``.
 
-    ``x`` is (n, B, d); ``w`` (n, B, 1) each row's loss weight (1 / real rows, 0 on padding);
-    ``neg_yw`` (n, B, 2) is -w * one-hot label, so the logits' gradient of the batch-mean
-    cross-entropy is softmax(z) * w + neg_yw. Hand-written backward of the fixed MLP
-    (checked against autograd in the tests): for layer k, dW = a_k^T g, db = sum over
-    rows of g, and the gradient below is (g W^T) * (a_k > 0).
+    ``layers`` holds (n, in, out) weights and (n, 1, out) biases; ``x`` is (n, B, d); ``w``
+    (n, B, 1) each row's loss weight (1 / real rows in the batch, 0 on padding); ``neg_yw``
+    (n, B, 2) is -w * one-hot label, so the logits' gradient is softmax(z) * w + neg_yw.
+    Hand-written backward of the fixed MLP, cheaper than autograd's graph and checked
+    against it in the tests: for layer k, dW = a_k^T g, db = sum over rows of g, and the
+    gradient below is (g W^T) * (a_k > 0). dW is (n, in, out), db (n, out).
     """
-    layers = _layers(stack, n)
     acts = _forward(layers, x)
     g = torch.softmax(acts[-1], dim=2).mul_(w).add_(neg_yw)  # (n, B, 2)
     grads: list[torch.Tensor] = []
     for k in range(len(layers) - 1, -1, -1):
-        grads.append(g.sum(1))  # (n, out) bias gradient
-        grads.append(torch.bmm(acts[k].transpose(1, 2), g).view(n, -1))  # (n, in * out)
+        grads.append(g.sum(1))  # (n, out)
+        grads.append(torch.bmm(acts[k].transpose(1, 2), g))  # (n, in, out)
         if k:
             below = torch.bmm(g, layers[k][0].transpose(1, 2))  # (n, B, in)
             g = torch.ops.aten.threshold_backward(below, acts[k], 0.0)
-    torch.cat(grads[::-1], dim=1, out=stack.grads[:n])  # layout order: W_1, b_1, W_2, ...
+    return grads[::-1]
+
+
+def _train_step(
+    stack: _Stack, n: int, x: torch.Tensor, w: torch.Tensor, neg_yw: torch.Tensor, step: int
+) -> None:
+    """One forward, backward and Adam step of the leading ``n`` networks on one batch."""
+    grads = stacked_gradients(_layers(stack, n), x, w, neg_yw)
+    # One copy into the (n, P) gradient buffer: bmm into its strided views is far slower.
+    torch.cat([g.view(n, -1) for g in grads], dim=1, out=stack.grads[:n])
     adam_step_(stack.params[:n], stack.grads[:n], stack.m[:n], stack.v[:n], stack.schedule, step)
 
 
