@@ -241,6 +241,13 @@ def test_training_inputs_of_the_wrong_width_are_a_data_error(build: Build) -> No
         prune(net, np.zeros((10, 4)), config=PruningConfig())
 
 
+def test_non_finite_training_inputs_are_a_data_error(build: Build, x_train: np.ndarray) -> None:
+    x = x_train.copy()
+    x[4, 2] = np.nan
+    with pytest.raises(DataError, match=r"x_train: row 5, column 3: expected a finite number"):
+        prune(build(np.eye(3), np.zeros(3)), x, config=PruningConfig())
+
+
 def whitened(x: np.ndarray) -> np.ndarray:
     """Centred inputs with orthonormal columns, so unit angles equal angles between weights."""
     q, _ = np.linalg.qr(x - x.mean(axis=0))

@@ -103,6 +103,9 @@ def prune(weights: MLPWeights, x_train: FloatArray, *, config: PruningConfig) ->
         raise DataError(
             f"x_train: expected an (n >= 2, {weights.sizes[0]}) array, found shape {x.shape}"
         )
+    if not np.isfinite(x).all():
+        row, col = (int(v) for v in np.argwhere(~np.isfinite(x))[0])
+        raise DataError(f"x_train: row {row + 1}, column {col + 1}: expected a finite number")
     n_hidden = len(weights.hidden)
     todo = range(min(1, n_hidden)) if config.layers == "first" else range(n_hidden)
     net = weights
