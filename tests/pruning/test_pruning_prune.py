@@ -277,3 +277,13 @@ def test_complementary_pairs_go_by_descending_angle(build: Build, x_train: np.nd
     assert result.angles[0][0, 2] == pytest.approx(175.0)
     assert pair_list(result) == [(0, 0, 2, "removed_both")]
     assert result.weights.hidden == (2, 4)
+
+
+def test_config_round_trips_through_the_toml_mapping() -> None:
+    from ffmatch.configio import from_mapping, to_mapping
+
+    config = from_mapping(PruningConfig, {"similar_deg": 20, "centring": "half", "layers": "all"})
+    assert config == PruningConfig(similar_deg=20.0, centring="half", layers="all")
+    assert from_mapping(PruningConfig, to_mapping(config)) == config
+    with pytest.raises(ConfigError, match="did you mean 'centring'"):
+        from_mapping(PruningConfig, {"centering": "mean"})
