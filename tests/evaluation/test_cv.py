@@ -57,6 +57,7 @@ def test_result_holds_folds_summaries_and_baseline(make_sets) -> None:  # type: 
     assert res.majority["accuracy"].mean == pytest.approx(2 / 3)
     for fr in res.folds:
         assert fr.val.n == len(fr.fold.val)
+        assert fr.train_majority == pytest.approx(2 / 3)
         assert fr.history.train_loss.shape == (SMALL.epochs,)
         assert fr.weights.sizes == (4, 4, 2, 2)
         # grouped: the scaling maps the fold's training rows onto [0, 1] exactly

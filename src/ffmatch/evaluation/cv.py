@@ -9,6 +9,7 @@ only, so every configuration sees the same folds and the same initial random str
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -70,6 +71,7 @@ class FoldResult:
     weights: MLPWeights
     val_proba: npt.NDArray[np.float64]  # (n_val,) P(match) after the last epoch
     scaling: Scaling  # apply to raw rows before ``weights`` (fitted as the protocol says)
+    train_majority: float = math.nan  # share of the training rows' majority label
 
     def final_epoch(self) -> dict[str, float]:
         """The last epoch's training and validation loss and accuracy."""
@@ -89,6 +91,7 @@ class FoldResult:
             "majority": self.majority.to_dict(),
             "final_epoch": self.final_epoch(),
             "val_proba": self.val_proba.tolist(),
+            "train_majority": self.train_majority,
         }
         if history:
             h = self.history
@@ -168,6 +171,8 @@ def cv_result_from_training(
                 weights=res.weights,
                 val_proba=proba,
                 scaling=part.scaling,
+                train_majority=float(np.bincount(part.y_train, minlength=2).max())
+                / len(part.y_train),
             )
         )
     repeat = [f.repeat for f in folds]
