@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable
 
 import numpy as np
@@ -11,20 +10,14 @@ import pytest
 from ffmatch.errors import ConfigError
 from ffmatch.nn.mlp import MLPWeights
 from ffmatch.pruning import PruningConfig, prune
+from ffmatch.pruning.finetune import FinetuneConfig, finetune, finetune_job
 
 Build = Callable[..., MLPWeights]  # the conftest fixture's type
-
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("ffmatch.nn.batched") is None,
-    reason="the batched trainer (ffmatch.nn.batched) is not in the tree yet",
-)
 
 
 def test_folds_pruned_to_different_sizes_finetune_together_from_their_pruned_weights(
     build: Build, x_train: np.ndarray
 ) -> None:
-    from ffmatch.pruning.finetune import FinetuneConfig, finetune, finetune_job
-
     e = np.eye(3)
     nets = [
         build(np.column_stack([e[0], e[0], e[1], e[2]]), np.zeros(4)),  # one clone pair: 3 left
@@ -53,7 +46,5 @@ def test_folds_pruned_to_different_sizes_finetune_together_from_their_pruned_wei
 
 
 def test_finetune_config_is_checked() -> None:
-    from ffmatch.pruning.finetune import FinetuneConfig
-
     with pytest.raises(ConfigError, match=r"finetune\.epochs: expected an integer >= 1, found 0"):
         FinetuneConfig(epochs=0)
