@@ -170,7 +170,6 @@ def _parse_fast(text: str) -> _Raw | None:
             keep_default_na=False,
             na_values=[],
             engine="c",
-            float_precision="round_trip",  # exactly what float() gives, as the slow path
         )
         names = frame["name"].str.strip()
         values = frame[columns[2:]].to_numpy(dtype=np.float64)

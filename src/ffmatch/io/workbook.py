@@ -33,7 +33,7 @@ from ffmatch.io.wide import (
 )
 from ffmatch.markers import MARKER_PAIRS, N_MARKERS, WIDE_ORDER
 from ffmatch.pairs import paper_sets
-from ffmatch.table import FloatArray, IntArray, PairTable
+from ffmatch.table import BoolArray, FloatArray, IntArray, PairTable
 
 logger = logging.getLogger(__name__)
 
@@ -248,7 +248,7 @@ def _check_distances(pairs: PairTable, ffms: _Sheet, sheet: _Sheet, *, strict: b
     )
 
 
-def _suspect_markers(pairs: PairTable, bad: np.ndarray[Any, Any]) -> list[tuple[str, str]]:
+def _suspect_markers(pairs: PairTable, bad: BoolArray) -> list[tuple[str, str]]:
     """The fewest (photo, marker)s that explain the disagreeing distances, greedily chosen."""
     suspects: dict[tuple[str, str], None] = {}
     n = len(MARKER_PAIRS)
