@@ -86,6 +86,13 @@ def test_summary_over_repeats_uses_repeat_means_and_ignores_nan() -> None:
     assert (s.ci_low, s.ci_high) == pytest.approx((means.mean() - half, means.mean() + half))
 
 
+def test_interval_is_clipped_to_bounds() -> None:
+    s = summarize_values([0.5, 1.0, 1.0], bounds=(0.0, 1.0))
+    assert s.ci_high == 1.0
+    assert s.ci_low < 0.5
+    assert summarize_values([0.5, 1.0, 1.0]).ci_high > 1.0
+
+
 def test_summarize_every_metric_and_pool_confusions() -> None:
     folds = [metrics_from_confusion(2, 0, 1, 0), metrics_from_confusion(1, 1, 0, 1)]
     s = summarize(folds)

@@ -84,7 +84,7 @@ def control_from_scores(
     return ControlResult(
         name=name,
         fold_auc=fold_auc,
-        auc=summarize_values(fold_auc, repeat=[f.repeat for f in folds]),
+        auc=summarize_values(fold_auc, repeat=[f.repeat for f in folds], bounds=(0.0, 1.0)),
         pooled_auc=float(np.nanmean(pooled)) if not np.isnan(pooled).all() else math.nan,
         folds=tuple(metrics),
     )

@@ -145,12 +145,18 @@ def _t_interval(values: npt.NDArray[np.float64]) -> tuple[float, float]:
     return m - half, m + half
 
 
-def summarize_values(values: npt.ArrayLike, *, repeat: npt.ArrayLike | None = None) -> Summary:
+def summarize_values(
+    values: npt.ArrayLike,
+    *,
+    repeat: npt.ArrayLike | None = None,
+    bounds: tuple[float, float] | None = None,
+) -> Summary:
     """Summary of per-fold values (NaN ignored); ``repeat`` (n,) gives each fold's repeat.
 
     With more than one repeat, the interval is the t-interval over the repeat means: it
     measures how much the estimate moves with the random split. With one repeat it is the
     t-interval over folds, which is too narrow (folds share training rows): a rough guide.
+    ``bounds`` clips the interval to a metric's range (e.g. (0, 1) for accuracy).
     """
     v = np.asarray(values, dtype=np.float64)
     reps = np.zeros(len(v), dtype=np.int64) if repeat is None else np.asarray(repeat)
@@ -160,21 +166,22 @@ def summarize_values(values: npt.ArrayLike, *, repeat: npt.ArrayLike | None = No
         return Summary(mean=math.nan, sd=math.nan, ci_low=math.nan, ci_high=math.nan, n=0)
     sd = float(v.std(ddof=1)) if len(v) > 1 else math.nan
     ids = np.unique(reps)
-    if len(ids) > 1:
-        lo, hi = _t_interval(np.array([v[reps == r].mean() for r in ids]))
-        return Summary(
-            mean=float(v.mean()), sd=sd, ci_low=lo, ci_high=hi, n=len(v), ci_over="repeats"
-        )
-    lo, hi = _t_interval(v)
-    return Summary(mean=float(v.mean()), sd=sd, ci_low=lo, ci_high=hi, n=len(v), ci_over="folds")
+    over: Literal["repeats", "folds"] = "repeats" if len(ids) > 1 else "folds"
+    lo, hi = _t_interval(np.array([v[reps == r].mean() for r in ids]) if len(ids) > 1 else v)
+    if bounds is not None and not math.isnan(lo):
+        lo, hi = max(lo, bounds[0]), min(hi, bounds[1])
+    return Summary(mean=float(v.mean()), sd=sd, ci_low=lo, ci_high=hi, n=len(v), ci_over=over)
 
 
 def summarize(
     metrics: Sequence[Metrics], *, repeat: Sequence[int] | None = None
 ) -> dict[str, Summary]:
-    """``Summary`` of each of ``SCALAR_METRICS`` over folds (see ``summarize_values``)."""
+    """``Summary`` of each of ``SCALAR_METRICS`` over folds (see ``summarize_values``).
+
+    Intervals are clipped to [0, 1], the range of every one of them.
+    """
     return {
-        name: summarize_values([getattr(m, name) for m in metrics], repeat=repeat)
+        name: summarize_values([getattr(m, name) for m in metrics], repeat=repeat, bounds=(0, 1))
         for name in SCALAR_METRICS
     }
 
