@@ -45,6 +45,19 @@ def test_grouped_folds_cover_every_row_once_and_never_split_a_group(
             assert not set(groups[f.train]) & set(groups[f.val])
 
 
+@settings(max_examples=60, deadline=None)
+@given(data=labelled_groups(), test_size=st.floats(0.1, 0.5), seed=st.integers(0, 2**31))
+def test_grouped_holdout_never_splits_a_group(
+    data: tuple[np.ndarray, np.ndarray], test_size: float, seed: int
+) -> None:
+    y, groups = data
+    train, test = holdout_split(y, groups, protocol="grouped", test_size=test_size, seed=seed)
+    assert len(train) > 0
+    assert len(test) > 0
+    assert np.array_equal(np.sort(np.concatenate([train, test])), np.arange(len(y)))
+    assert not set(groups[train]) & set(groups[test])
+
+
 def test_paper_folds_are_kfold_over_rows_and_leak_photos(paper_like) -> None:  # type: ignore[no-untyped-def]
     _, y, groups = paper_like
     folds = make_folds(y, groups, protocol="paper", n_splits=10, seed=0)
@@ -148,5 +161,13 @@ def test_errors_name_the_problem() -> None:
         make_folds(np.array([0, 1, 0, 1]), groups, protocol="leaky", seed=0)  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="at least 2 folds"):
         make_folds(np.array([0, 1, 0, 1]), groups, n_splits=1, seed=0)
+    with pytest.raises(ConfigError, match="test_size: expected a fraction between 0 and 1"):
+        holdout_split(np.array([0, 1, 0, 1]), groups, test_size=1.5, seed=0)
+    with pytest.raises(DataError, match="4 rows are too few for a 25% holdout"):
+        holdout_split(np.array([0, 1, 0, 1]), groups, protocol="paper", seed=0)
+    with pytest.raises(DataError, match="at least 2 rows of each label, found 1 of label 1"):
+        holdout_split(np.array([0] * 9 + [1]), np.arange(10), protocol="paper", seed=0)
+    with pytest.raises(DataError, match="leave-one-group-out needs at least 2 groups"):
+        leave_one_group_out_folds(np.array([0, 1]), np.zeros(2))
     with pytest.raises(DataError, match="row 2, column 1: expected a finite number"):
         fold_data(np.array([[0.0], [np.nan]]), np.array([0, 1]), ([0], [1]))

@@ -230,6 +230,8 @@ def evaluate_configs(
     configuration, so the results of a configuration do not depend on the others.
     """
     check_protocol(protocol)
+    if not configs:
+        return []
     x = np.asarray(X, dtype=np.float64)
     labels = np.asarray(y)
     _check_folds(len(labels), groups, folds, protocol)

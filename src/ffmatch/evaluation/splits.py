@@ -225,6 +225,13 @@ def holdout_split(
         n_test = int(np.ceil(test_size * n))
         if n_test < 2 or n - n_test < 2:
             raise DataError(f"labels: {n} rows are too few for a {test_size:.0%} holdout")
+        counts = np.bincount(labels, minlength=2)
+        if counts.min() < 2:
+            rare = int(counts.argmin())
+            raise DataError(
+                f"labels: a stratified holdout needs at least 2 rows of each label, found "
+                f"{counts.min()} of label {rare}"
+            )
         train, test = train_test_split(
             rows, test_size=test_size, stratify=labels, random_state=seed
         )
