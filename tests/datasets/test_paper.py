@@ -10,7 +10,7 @@ import pytest
 
 from ffmatch.datasets import PAPER_ERRATA, Erratum, load_paper, with_errata
 from ffmatch.errors import DataError
-from ffmatch.io.workbook import pair_distances
+from ffmatch.io.wide import pair_distances
 from ffmatch.table import PairTable
 
 

@@ -13,6 +13,7 @@ from ffmatch.io.wide import (
     DISTANCE_COLUMNS,
     FFM_COLUMNS,
     DistanceTable,
+    distance_table,
     person_and_role,
     read_wide_distances,
     read_wide_ffms,
@@ -215,3 +216,15 @@ def test_distance_errors(tmp_path: Path, tiny_photos: PhotoTable) -> None:
     with pytest.raises(DataError, match=r"expected 184 columns"):
         read_wide_distances(ffm)
     assert len(FFM_COLUMNS) == 56
+
+
+def test_distance_table_of_pairs(tmp_path: Path, tiny_photos: PhotoTable) -> None:
+    pairs = paper_pairs(tiny_photos)
+    table = distance_table(pairs)
+    c = tiny_photos.coords
+    # Column 102 of row 1: photo 1-1's rtex to lten; column 291: photo 1-2's pg to me.
+    assert table.values[0, 1] == pytest.approx(np.linalg.norm(c[0, 0] - c[0, 2]))
+    assert table.values[0, 181] == pytest.approx(np.linalg.norm(c[1, 12] - c[1, 13]))
+    path = tmp_path / "d.csv"
+    write_wide_distances(table, path)
+    np.testing.assert_array_equal(read_wide_distances(path).values, table.values)

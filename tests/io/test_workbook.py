@@ -12,8 +12,8 @@ import openpyxl
 import pytest
 
 from ffmatch.errors import DataError
-from ffmatch.io.wide import DISTANCE_COLUMNS, FFM_COLUMNS
-from ffmatch.io.workbook import pair_distances, read_workbook, read_workbook_distances
+from ffmatch.io.wide import DISTANCE_COLUMNS, FFM_COLUMNS, pair_distances
+from ffmatch.io.workbook import read_workbook, read_workbook_distances
 from ffmatch.pairs import paper_pairs
 from ffmatch.table import PairTable, PhotoTable
 

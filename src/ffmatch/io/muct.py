@@ -2,11 +2,12 @@
 
 Each row is one photo: ``name,tag,x00,y00,...``; the 68-point file and the first 68 of the
 76-point file are the same points (the file's column count tells which it is). The 14
-FFMs map from MUCT's points as ``/shared/data/muct/README.md`` says: eleven directly;
-nasion, supramentale and pogonion are derived (flagged in ``PhotoTable.derived``) as the
-midpoint of the inner eye corners and the points 1/3 and 2/3 of the way from the lower
-lip to the chin. A point at ``0,0`` was not visible and is missing (NaN), and so is any
-marker derived from it. Mirrored copies (names starting ``ir``) are dropped by default.
+FFMs map from MUCT's points as the shared data's MUCT README says (table in
+docs/data-formats.md): eleven directly; nasion, supramentale and pogonion are derived
+(flagged in ``PhotoTable.derived``) as the midpoint of the inner eye corners and the
+points 1/3 and 2/3 of the way from the lower lip to the chin. A point at ``0,0`` was not
+visible and is missing (NaN), and so is any marker derived from it. Mirrored copies
+(names starting ``ir``) are dropped by default.
 """
 
 from __future__ import annotations

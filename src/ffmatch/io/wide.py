@@ -26,7 +26,7 @@ from ffmatch.io._cells import (
     read_csv,
     write_csv,
 )
-from ffmatch.markers import N_DISTANCES, N_MARKERS, WIDE_ORDER, coordinate_columns
+from ffmatch.markers import MARKER_PAIRS, N_DISTANCES, N_MARKERS, WIDE_ORDER, coordinate_columns
 from ffmatch.table import ROLES, FloatArray, IntArray, PairTable, PhotoTable, StrArray
 
 PAIR_COLUMN = "image pairs"
@@ -70,6 +70,24 @@ class DistanceTable:
 
     def __len__(self) -> int:
         return len(self.name)
+
+
+def pair_distances(coords: FloatArray) -> FloatArray:
+    """(m, 182) distances of (m, 2, 14, 2) pair coordinates, in ``DISTANCE_COLUMNS`` order."""
+    i, j = np.array(MARKER_PAIRS).T
+    d: FloatArray = np.linalg.norm(coords[:, :, i] - coords[:, :, j], axis=-1)  # (m, 2, 91)
+    return d.reshape(len(coords), -1)
+
+
+def distance_table(pairs: PairTable) -> DistanceTable:
+    """The wide distance table of pairs: each photo's 91 Euclidean inter-marker distances."""
+    coords = np.stack([pairs.photos.coords[pairs.first], pairs.photos.coords[pairs.second]], 1)
+    return DistanceTable(
+        name=pairs.name,
+        values=pair_distances(coords),
+        label=pairs.label,
+        source=pairs.photos.source,
+    )
 
 
 def person_and_role(photo_id: str) -> tuple[str, str]:

@@ -28,6 +28,7 @@ from ffmatch.io.wide import (
     LABEL_COLUMN,
     PAIR_COLUMN,
     check_header,
+    pair_distances,
     pairs_from_wide,
     split_pair_name,
 )
@@ -36,6 +37,12 @@ from ffmatch.pairs import paper_sets
 from ffmatch.table import BoolArray, FloatArray, IntArray, PairTable
 
 logger = logging.getLogger(__name__)
+
+__all__ = [
+    "pair_distances",
+    "read_workbook",
+    "read_workbook_distances",
+]  # pair_distances: from wide
 
 FFM_SHEET = "FFMs"
 DISTANCE_SHEET = "distances"
@@ -93,13 +100,6 @@ def read_workbook_distances(path: str | os.PathLike[str]) -> FloatArray:
     finally:
         book.close()
     return sheet.values
-
-
-def pair_distances(coords: FloatArray) -> FloatArray:
-    """(m, 182) Euclidean distances of (m, 2, 14, 2) pair coordinates, in the sheet's order."""
-    i, j = np.array(MARKER_PAIRS).T
-    d: FloatArray = np.linalg.norm(coords[:, :, i] - coords[:, :, j], axis=-1)  # (m, 2, 91)
-    return d.reshape(len(coords), -1)
 
 
 def _open(path: str | os.PathLike[str]) -> Any:
