@@ -38,11 +38,8 @@ from ffmatch.table import BoolArray, FloatArray, IntArray, PairTable
 
 logger = logging.getLogger(__name__)
 
-__all__ = [
-    "pair_distances",
-    "read_workbook",
-    "read_workbook_distances",
-]  # pair_distances: from wide
+# pair_distances lives in wide (it defines the column order); kept importable from here.
+__all__ = ["pair_distances", "read_workbook", "read_workbook_distances"]
 
 FFM_SHEET = "FFMs"
 DISTANCE_SHEET = "distances"
