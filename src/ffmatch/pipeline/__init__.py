@@ -1,0 +1,1 @@
+"""The experiments: cross-validation, pruning, the GA and the paper end to end, as stages."""
