@@ -1,7 +1,8 @@
 """Resolve a ``--data`` argument (a dataset name or a file) into a validated pair table.
 
-Names: ``paper`` (the 36 pair rows embedded in the package), ``paper-workbook`` (the original
-workbook, fetched into the data home), ``muct`` (MUCT's landmarks, fetched; pairs drawn at the
+Names: ``paper`` (the 36 pair rows embedded in the package), ``paper-computed`` (the same with
+the four markers corrected that the paper's distances and Table 2 were computed from; see
+docs/data-formats.md), ``paper-workbook`` (the original workbook, fetched into the data home), ``muct`` (MUCT's landmarks, fetched; pairs drawn at the
 paper's 1:2 ratio). A file is read by its kind: ``.xlsx`` as the paper's workbook; a CSV whose
 header has ``photo_id`` as a tidy landmark table; one with ``Outcome`` as the paper's wide FFM
 table; one starting ``name,tag`` as MUCT landmarks.
@@ -15,7 +16,7 @@ from pathlib import Path
 from ffmatch.errors import DataError
 from ffmatch.table import PairTable, PhotoTable
 
-DATASETS = ("paper", "paper-workbook", "muct")
+DATASETS = ("paper", "paper-computed", "paper-workbook", "muct")
 
 
 def _header(path: Path) -> str:
@@ -33,7 +34,7 @@ def load_photos(spec: str) -> PhotoTable:
     from ffmatch.io.muct import read_muct
     from ffmatch.io.tidy import read_tidy
 
-    if spec in ("paper", "paper-workbook"):
+    if spec in ("paper", "paper-computed", "paper-workbook"):
         return load_pairs(spec).photos
     if spec == "muct":
         return datasets.load_muct()
@@ -55,6 +56,8 @@ def load_pairs(spec: str, *, seed: int = 0, impostor_ratio: float = 2.0) -> Pair
 
     if spec == "paper":
         return datasets.load_paper()
+    if spec == "paper-computed":
+        return datasets.load_paper(variant="computed")
     if spec == "paper-workbook":
         return read_workbook(datasets.fetch_paper_workbook())
     if spec == "muct":

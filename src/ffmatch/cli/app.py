@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
 import typer
 
@@ -21,7 +22,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-_state = {"debug": False}
+_state: dict[str, Any] = {"debug": False}
 
 
 @app.callback()
@@ -34,10 +35,21 @@ def _root(
 
     Example: ffmatch reproduce --out runs/paper
     """
-    level = logging.WARNING if quiet else (logging.DEBUG if verbose else logging.INFO)
+    level = (
+        logging.WARNING
+        if quiet or not verbose
+        else (logging.INFO if verbose == 1 else logging.DEBUG)
+    )
     logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr, force=True)
     _state["debug"] = debug
     _state["quiet"] = quiet
+
+
+def command_line() -> str:
+    """The command as the user typed it, for reports."""
+    import shlex
+
+    return shlex.join(["ffmatch", *_state.get("argv", [])])
 
 
 def is_quiet() -> bool:
@@ -50,6 +62,7 @@ def run(argv: list[str] | None = None) -> int:
     from ffmatch.cli import commands  # noqa: F401  (registers the commands)
 
     _state["debug"] = False
+    _state["argv"] = list(sys.argv[1:] if argv is None else argv)
     try:
         app(args=argv, prog_name="ffmatch")
     except FFMatchError as err:

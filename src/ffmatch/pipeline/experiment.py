@@ -53,18 +53,25 @@ class ProtocolRun:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form: ``stages`` with cv/holdout per stage, the baseline, the controls."""
-        prep = self.prepared
         return {
-            "protocol": prep.protocol,
-            "representation": prep.representation,
-            "n_pairs": len(prep.y),
-            "n_holdout": len(prep.test),
-            "n_cv_rows": len(prep.dev),
-            "n_folds": len(prep.folds),
-            "stages": {k: v.to_dict() for k, v in self.stages.items() if k != "majority"},
-            "majority_baseline": self.stages["majority"].to_dict(),
+            **run_metrics(self.prepared, self.stages),
             "controls": {k: v.to_dict() for k, v in self.controls.items()},
         }
+
+
+def run_metrics(prep: Prepared, stages: dict[str, StageResult]) -> dict[str, Any]:
+    """The common part of every run's ``metrics.json``: the data, the folds, each stage's
+    cross-validated and holdout scores, and the majority baseline beside them."""
+    return {
+        "protocol": prep.protocol,
+        "representation": prep.representation,
+        "n_pairs": len(prep.y),
+        "n_holdout": len(prep.test),
+        "n_cv_rows": len(prep.dev),
+        "n_folds": len(prep.folds),
+        "stages": {k: v.to_dict() for k, v in stages.items() if k != "majority"},
+        "majority_baseline": stages["majority"].to_dict(),
+    }
 
 
 def run_protocol(

@@ -1,6 +1,6 @@
-"""The readable report of ``ffmatch reproduce``, built from its ``metrics.json`` content.
+"""The readable reports of the run commands, built from their ``metrics.json`` content.
 
-It reads only the metrics dictionary (and the figure paths), so the report can never say
+They read only the metrics dictionary (and the figure paths), so a report can never say
 something the JSON does not.
 """
 
@@ -177,6 +177,61 @@ def selection_blocks(m: Mapping[str, Any]) -> list[Block]:
     ]
 
 
+FIGURE_TITLES = {
+    "fig1_1_train_accuracy": "Training accuracy per fold (the paper's Fig. 1-1)",
+    "fig1_2_val_accuracy": "Validation accuracy per fold (the paper's Fig. 1-2)",
+    "fig1_3_train_loss": "Training loss per fold (the paper's Fig. 1-3)",
+    "fig1_4_val_loss": "Validation loss per fold (the paper's Fig. 1-4)",
+    "learning_curves": "Learning curves per epoch (thin: folds; thick: mean)",
+    "confusion": "Validation confusion matrix, pooled over folds",
+    "ga_fitness": "GA fitness per generation (the paper's Fig. 2-1)",
+    "ga_genes": "The population's genes over generations",
+}
+
+
+def figure_blocks(figures: Mapping[str, str]) -> list[Block]:
+    """A Figures section with one captioned figure per saved file."""
+    if not figures:
+        return []
+    return [
+        Heading(text="Figures"),
+        *(Figure(path=rel, caption=FIGURE_TITLES.get(k, k)) for k, rel in figures.items()),
+    ]
+
+
+def step_report(
+    title: str,
+    m: Mapping[str, Any],
+    figures: Mapping[str, str],
+    command: str,
+    extra: Sequence[Block] = (),
+) -> list[Block]:
+    """The report of one pipeline step (``cv``, ``prune``, ``evolve``)."""
+    maj = m["majority_baseline"]
+    blocks: list[Block] = [
+        Heading(text=title, level=1),
+        Paragraph(text="Produced by:"),
+        Code(text=command),
+        Heading(text="Results"),
+        stage_table(m),
+        Paragraph(
+            text=(
+                f"The majority baseline always predicts the training part's majority class; "
+                f"it scores {pct(maj['cv']['accuracy']['mean'])} in cross-validation and "
+                f"{pct(maj['holdout']['accuracy'])} on the holdout. A model is useful only "
+                "where it beats it."
+            )
+        ),
+    ]
+    for key, stage in m["stages"].items():
+        blocks.append(
+            confusion_table(
+                stage["holdout"]["confusion"], f"Holdout confusion matrix: {STAGE_NAMES[key]}"
+            )
+        )
+    return [*blocks, *extra, *figure_blocks(figures)]
+
+
 def build(m: Mapping[str, Any], figures: Mapping[str, str], command: str) -> list[Block]:
     """The whole report of a reproduce run."""
     other = m["other_protocol"]
@@ -245,14 +300,4 @@ def build(m: Mapping[str, Any], figures: Mapping[str, str], command: str) -> lis
         controls_table(m),
         controls_table(other),
     ]
-    titles = {
-        "cv_folds": "Per-fold accuracy and loss (the paper's Fig. 1-1 to 1-4)",
-        "learning_curves": "Learning curves per epoch",
-        "confusion": "Pooled validation confusion matrix",
-        "ga_fitness": "GA fitness per generation (the paper's Fig. 2-1)",
-        "ga_genes": "The population's genes over generations",
-    }
-    blocks.append(Heading(text="Figures"))
-    for key, rel in figures.items():
-        blocks.append(Figure(path=rel, caption=titles.get(key, key)))
-    return blocks
+    return [*blocks, *figure_blocks(figures)]
