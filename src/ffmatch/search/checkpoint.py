@@ -1,20 +1,20 @@
 """Saving and loading the GA's state after a generation, so a killed run can resume exactly.
 
 The state is one JSON file (readable, diffable, floats round-trip exactly) with a version
-field. It is written to a temporary file beside the target and moved over it with
-``os.replace``, so a crash leaves either the previous checkpoint or the new one, never half.
+field. It is written to a temporary file beside the target, flushed, and moved over it with
+``os.replace`` (``ffmatch.io.atomic``), so a crash leaves either the previous checkpoint or
+the new one, never half. Cost: a few milliseconds per generation (JSON and two fsyncs).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ffmatch.errors import DataError
+from ffmatch.io.atomic import atomic_write
 
 CHECKPOINT_VERSION = 1
 
@@ -51,19 +51,12 @@ class GAState:
 
 
 def save_state(path: Path, state: GAState) -> None:
-    """Write ``state`` to ``path`` atomically (temporary file in the same folder, then replace)."""
+    """Write ``state`` to ``path`` atomically (through ``ffmatch.io.atomic.atomic_write``)."""
     path = Path(path)
+    text = json.dumps(state.to_dict(), allow_nan=False)  # C encoder: ~20x json.dump's speed
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(state.to_dict(), handle, allow_nan=False)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as handle:
+        handle.write(text)
 
 
 def load_state(path: Path) -> GAState:
