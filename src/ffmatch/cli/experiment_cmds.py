@@ -88,6 +88,7 @@ def cv_cmd(
         config_path, data=data, representation=representation, protocol=protocol, seed=seed,
         device=device, repeats=repeats, epochs=epochs, hidden=hidden,
     )  # fmt: skip
+    folder = RunFolder.create(out_dir)
     prep = prepare(config, load_pairs(config.data.data, seed=config.seed))
     with progress_bar("training", config.mlp.epochs, quiet=is_quiet()) as update:
         mlp, cv, _ = mlp_stage(prep, config, on_epoch=update)
@@ -98,7 +99,6 @@ def cv_cmd(
         **run_metrics(prep, {"mlp": mlp, "majority": majority_stage(prep)}),
         "cv_folds": cv.to_dict(history=True),
     }
-    folder = RunFolder.create(out_dir)
     figures = _cv_figures(folder, cv)
     blocks = step_report("ffmatch cv", metrics, figures, command_line())
     _summary(metrics)
@@ -166,6 +166,7 @@ def prune_cmd(
         pruning=pruning,
         finetune_epochs=config.finetune_epochs if finetune_epochs is None else finetune_epochs,
     )
+    folder = RunFolder.create(out_dir)
     prep = prepare(config, load_pairs(config.data.data, seed=config.seed))
     with progress_bar("training", config.mlp.epochs, quiet=is_quiet()) as update:
         mlp, cv, final = mlp_stage(prep, config, on_epoch=update)
@@ -178,7 +179,6 @@ def prune_cmd(
         **run_metrics(prep, stages),
         "pruning": {**report.to_dict(), "folds": summary.to_dict()},
     }
-    folder = RunFolder.create(out_dir)
     figures = _cv_figures(folder, cv)
     extra: list[Block] = [
         Paragraph(
@@ -325,6 +325,7 @@ def reproduce_cmd(
     from ffmatch.sources import load_pairs
 
     config = opt.resolve(config_path, data=data, protocol=protocol, seed=seed, device=device)
+    folder = RunFolder.create(out_dir)
     pairs = load_pairs(config.data.data, seed=config.seed)
     primary_protocol = config.eval.protocol
     other_protocol = "paper" if primary_protocol == "grouped" else "grouped"
@@ -339,7 +340,6 @@ def reproduce_cmd(
             )
     metrics = {"command": "reproduce", **reproduce_metrics(runs[primary_protocol],
                                                              runs[other_protocol])}  # fmt: skip
-    folder = RunFolder.create(out_dir)
     lead = runs[primary_protocol]
     figures = {
         **save_cv_figures(folder, lead.cv),

@@ -1,0 +1,147 @@
+"""The experiment commands end to end on the paper's data, with tiny settings."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from ffmatch.cli.app import run
+
+TINY = """
+seed = 3
+
+[eval]
+n_splits = 3
+
+[mlp]
+epochs = 6
+hidden = [8, 4]
+
+[ga]
+population = 4
+generations = 2
+"""
+
+
+@pytest.fixture
+def tiny_config(tmp_path: Path) -> Path:
+    path = tmp_path / "tiny.toml"
+    path.write_text(TINY)
+    return path
+
+
+def _metrics(folder: Path) -> dict:  # type: ignore[type-arg]
+    return json.loads((folder / "metrics.json").read_text())
+
+
+@pytest.mark.parametrize("protocol", ["paper", "grouped"])
+def test_cv_writes_the_run_folder(tmp_path: Path, tiny_config: Path, protocol: str) -> None:
+    out = tmp_path / "run"
+    assert run(["-q", "cv", "--config", str(tiny_config), "--protocol", protocol,
+                "--out", str(out)]) == 0  # fmt: skip
+    m = _metrics(out)
+    assert m["protocol"] == protocol
+    assert m["n_folds"] == 3
+    assert set(m["stages"]) == {"mlp"}
+    assert m["majority_baseline"]["holdout"]["accuracy"] == pytest.approx(6 / 9)
+    assert len(m["stages"]["mlp"]["holdout"]["confusion"]) == 2
+    for name in ("fig1_1_train_accuracy", "fig1_4_val_loss", "learning_curves", "confusion"):
+        assert (out / "figures" / f"{name}.png").stat().st_size > 1000
+    assert "## Results" in (out / "report.md").read_text()
+    saved = tomllib.loads((out / "config.toml").read_text())
+    assert saved["eval"]["protocol"] == protocol
+    assert saved["mlp"]["epochs"] == 6
+
+
+def test_saved_config_reruns_to_the_same_numbers(tmp_path: Path, tiny_config: Path) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    assert run(["-q", "cv", "--config", str(tiny_config), "--out", str(first)]) == 0
+    assert run(["-q", "cv", "--config", str(first / "config.toml"), "--out", str(second)]) == 0
+    assert _metrics(first)["stages"] == _metrics(second)["stages"]
+
+
+def test_another_seed_gives_other_numbers(tmp_path: Path, tiny_config: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert run(["-q", "cv", "--config", str(tiny_config), "--out", str(a)]) == 0
+    assert run(["-q", "cv", "--config", str(tiny_config), "--seed", "4", "--out", str(b)]) == 0
+    assert _metrics(a)["cv_folds"]["folds"] != _metrics(b)["cv_folds"]["folds"]
+
+
+def test_prune_reports_units_and_pairs(tmp_path: Path, tiny_config: Path) -> None:
+    out = tmp_path / "prune"
+    assert run(["-q", "prune", "--config", str(tiny_config), "--out", str(out)]) == 0
+    p = _metrics(out)["pruning"]
+    for key in ("units_before", "units_after", "params_before", "params_after", "pairs"):
+        assert key in p
+    assert p["units_before"][0] == 8
+    assert p["params_after"] <= p["params_before"]
+    assert "Pruning" in (out / "report.md").read_text()
+
+
+def test_evolve_records_generations_and_resumes(tmp_path: Path, tiny_config: Path) -> None:
+    out = tmp_path / "ga"
+    assert run(["-q", "evolve", "--config", str(tiny_config), "--out", str(out)]) == 0
+    m = _metrics(out)
+    assert [g["generation"] for g in m["stages"]["ga"]["fitness_by_generation"]] == [0, 1, 2]
+    assert (out / "checkpoint.json").exists()
+    assert (out / "figures" / "ga_fitness.png").exists()
+    best = m["stages"]["ga"]["best"]
+    assert 1 <= best["hidden"] <= 100
+    assert 10 <= best["epochs"] <= 100
+    assert len(best["chromosome"]) == 16
+    # resuming a finished run trains nothing new and gives the same result
+    again = tmp_path / "ga2"
+    again.mkdir()
+    (again / "checkpoint.json").write_bytes((out / "checkpoint.json").read_bytes())
+    assert run(["-q", "evolve", "--config", str(tiny_config), "--resume",
+                "--out", str(again)]) == 0  # fmt: skip
+    assert _metrics(again)["stages"]["ga"]["best"] == best
+
+
+def test_reproduce_writes_every_file(tmp_path: Path, tiny_config: Path) -> None:
+    out = tmp_path / "paper"
+    assert run(["-q", "reproduce", "--config", str(tiny_config), "--out", str(out)]) == 0
+    m = _metrics(out)
+    assert m["selection"]["rule"] == "paper"
+    assert set(m["selection"]["weights"]) == {"distances", "proportions", "ffms"}
+    assert set(m["stages"]) == {"mlp", "pruned", "ga"}
+    for stage in m["stages"].values():
+        assert {"accuracy", "precision", "recall", "f1", "confusion"} <= set(stage["holdout"])
+        assert "mean" in stage["cv"]["accuracy"]
+        assert "sd" in stage["cv"]["accuracy"]
+    assert {"hidden", "epochs", "learning_rate", "chromosome"} <= set(m["stages"]["ga"]["best"])
+    assert m["stages"]["ga"]["fitness_by_generation"][0].keys() >= {"generation", "best", "mean"}
+    assert {"networks_trained", "network_epochs", "seconds"} <= set(m["stages"]["ga"]["cost"])
+    assert "majority_baseline" in m
+    assert m["other_protocol"]["protocol"] == "paper"
+    html = (out / "report.html").read_text()
+    assert "data:image/png;base64," in html
+    assert "<table>" in html
+    assert (out / "report.md").exists()
+    assert (out / "config.toml").exists()
+
+
+def test_bad_config_key_gets_a_hint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[mlp]\nepoch = 5\n")
+    assert run(["cv", "--config", str(bad), "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert "unknown key 'epoch'; did you mean 'epochs'?" in err
+    assert not (tmp_path / "x").exists()
+
+
+def test_out_that_is_a_file_is_refused(tmp_path: Path, tiny_config: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    target = tmp_path / "file.txt"
+    target.write_text("keep me")
+    assert run(["-q", "cv", "--config", str(tiny_config), "--out", str(target)]) == 2
+    assert "exists and is not a folder" in capsys.readouterr().err
+    assert target.read_text() == "keep me"
+
+
+def test_unknown_representation_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["cv", "--representation", "pixels", "--out", str(tmp_path / "x")]) == 2
+    assert "unknown representation 'pixels'" in capsys.readouterr().err
