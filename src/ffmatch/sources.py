@@ -3,7 +3,8 @@
 Names: ``paper`` (the 36 pair rows embedded in the package), ``paper-computed`` (the same with
 the four markers corrected that the paper's distances and Table 2 were computed from; see
 docs/data-formats.md), ``paper-workbook`` (the original workbook, fetched into the data
-home), ``muct`` (MUCT's landmarks, fetched; pairs drawn at the paper's 1:2 ratio). A file is read by its kind: ``.xlsx`` as the paper's workbook; a CSV whose
+home), ``muct`` (MUCT's landmarks, fetched; pairs drawn at the paper's 1:2 ratio).
+A file is read by its kind: ``.xlsx`` as the paper's workbook; a CSV whose
 header has ``photo_id`` as a tidy landmark table; one with ``Outcome`` as the paper's wide FFM
 table; one starting ``name,tag`` as MUCT landmarks.
 """
