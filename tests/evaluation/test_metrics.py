@@ -7,7 +7,10 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
+from sklearn import metrics as skm
 
 from ffmatch.errors import DataError
 from ffmatch.evaluation.metrics import (
@@ -36,6 +39,34 @@ def test_paper_table6_after_ga() -> None:
     assert m.recall == pytest.approx(2 / 3)
     assert m.f1 == pytest.approx(2 / 3)
     assert m.balanced_accuracy == pytest.approx((5 / 6 + 2 / 3) / 2)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(st.integers(0, 1), st.sampled_from([0.0, 0.2, 0.5, 0.7, 1.0]) | st.floats(0, 1)),
+        min_size=1,
+        max_size=30,
+    ),
+    threshold=st.sampled_from([0.3, 0.5, 0.7]),
+)
+def test_binary_metrics_equal_sklearn(rows: list[tuple[int, float]], threshold: float) -> None:
+    y = np.array([r[0] for r in rows])
+    p = np.array([r[1] for r in rows])
+    pred = (p > threshold).astype(int)
+    m = binary_metrics(y, p, threshold)
+    kw = {"labels": [0, 1], "zero_division": 0}
+    assert m.accuracy == pytest.approx(skm.accuracy_score(y, pred))
+    assert m.precision == pytest.approx(skm.precision_score(y, pred, **kw))
+    assert m.recall == pytest.approx(skm.recall_score(y, pred, **kw))
+    assert m.f1 == pytest.approx(skm.f1_score(y, pred, **kw))
+    assert np.array_equal(m.confusion, skm.confusion_matrix(y, pred, labels=[0, 1]))
+    if len(np.unique(y)) == 2:
+        assert m.balanced_accuracy == pytest.approx(skm.balanced_accuracy_score(y, pred))
+        assert m.roc_auc == pytest.approx(skm.roc_auc_score(y, p))
+    else:
+        assert math.isnan(m.balanced_accuracy)
+        assert math.isnan(m.roc_auc)
 
 
 def test_binary_metrics_threshold_and_auc() -> None:
