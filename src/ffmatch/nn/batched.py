@@ -100,7 +100,7 @@ def train_many(
     if not jobs:
         return []
     dev = torch.device(device)
-    stacks = [_build_stack(jobs, members, dev) for members in _buckets(jobs)]
+    stacks = [_build_stack(jobs, members, dev) for members in bucket_jobs(jobs)]
     total = max(job.epochs for job in jobs)
     with torch.inference_mode():
         # Epoch-major over buckets, so on_epoch follows the longest job; buckets share nothing.
@@ -180,8 +180,11 @@ def _step_cost(sizes: tuple[int, ...], batch: int) -> float:
     return flops * _FLOP_S + n_params * _PARAM_STEP_S
 
 
-def _buckets(jobs: Sequence[TrainJob]) -> list[list[int]]:
-    """Job indices grouped into buckets (same depth and batch size, similar widths)."""
+def bucket_jobs(jobs: Sequence[TrainJob]) -> list[list[int]]:
+    """Job indices as ``train_many`` groups them: same depth and batch size, similar widths.
+
+    Each bucket is padded to its widest job; exposed so a benchmark can count the work done.
+    """
     groups: dict[tuple[int, int], list[int]] = {}
     for k, job in enumerate(jobs):
         groups.setdefault((len(job.hidden), job.batch_size), []).append(k)

@@ -1,0 +1,367 @@
+"""Benchmark: the batched trainer vs a sequential PyTorch loop vs scikit-learn's MLPClassifier.
+
+The same work three ways, side by side in one run (issue 3, item 8):
+  (a) one 10-fold CV at the paper's settings (56-20-10-2, 80 epochs, lr 1e-4, batch 12) on
+      the paper's 36 rows (columns 1-56 of the workbook's FFMs sheet, Min-Max scaled);
+  (b) 1000 networks: 100 configurations (first hidden layer 1-100, second half of it, at
+      least 1; epochs 10-100; lr 1e-4-1e-2) x 10 folds, as the paper's GA would train them.
+The sequential loop and scikit-learn run (b) on a sample of networks and are extrapolated
+by network-epochs (their cost is per step, nearly independent of the width at these sizes).
+FLOPs are counted, not measured: useful = the unpadded networks' matmuls; executed = what
+the batched trainer runs after padding within buckets. The peak is measured in the same
+run: a 1024x1024 float32 matmul and a bmm of (1000, 12, 56) @ (1000, 56, 20).
+
+    python benchmarks/bench_trainer.py              # the full run, 2 threads
+    python benchmarks/bench_trainer.py --quick      # a smoke run (seconds)
+    python benchmarks/bench_trainer.py --device cuda --json out.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import platform
+import statistics
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ffmatch.nn.batched import TrainJob, bucket_jobs, train_many
+from ffmatch.nn.sequential import train_sequential_many
+
+WORKBOOK = Path(__file__).parents[1] / ".." / "shared" / "data" / "paper" / "facial-features.xlsx"
+N_FOLDS = 10
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Timing:
+    """Seconds for the whole workload (extrapolated when ``sampled`` networks were timed)."""
+
+    seconds: float
+    sampled: int | None = None  # networks actually timed, None when all were
+
+
+# --- workloads ------------------------------------------------------------------------------
+
+
+def paper_rows() -> tuple[np.ndarray, np.ndarray]:
+    """The paper's 36 rows: 56 features (Min-Max scaled on all rows, as the paper did), labels."""
+    import pandas as pd
+
+    path = Path(os.environ.get("FFMATCH_WORKBOOK", WORKBOOK))
+    sheet = pd.read_excel(path, sheet_name="FFMs")
+    x = sheet.iloc[:, 1:57].to_numpy(np.float64)
+    span = np.where(x.max(0) > x.min(0), x.max(0) - x.min(0), 1.0)
+    return ((x - x.min(0)) / span).astype(np.float32), sheet["Outcome"].to_numpy(np.int64)
+
+
+def folds(n: int, seed: int) -> list[np.ndarray]:
+    """Validation rows of a shuffled 10-fold split (the paper's protocol)."""
+    return np.array_split(np.random.default_rng(seed).permutation(n), N_FOLDS)
+
+
+def cv_jobs(
+    x: np.ndarray, y: np.ndarray, *, hidden: tuple[int, ...], epochs: int, lr: float, seed: int
+) -> list[TrainJob]:
+    """One job per fold, each with its own seed."""
+    jobs = []
+    for f, val in enumerate(folds(len(y), seed)):
+        train = np.setdiff1d(np.arange(len(y)), val)
+        jobs.append(
+            TrainJob(
+                x_train=x[train],
+                y_train=y[train],
+                x_val=x[val],
+                y_val=y[val],
+                hidden=hidden,
+                epochs=epochs,
+                lr=lr,
+                seed=seed * 100 + f,
+            )
+        )
+    return jobs
+
+
+def search_jobs(x: np.ndarray, y: np.ndarray, *, n_configs: int, seed: int) -> list[TrainJob]:
+    """Workload (b): configurations spread over the GA's ranges, x 10 folds each."""
+    rng = np.random.default_rng(seed)
+    widths = (
+        rng.permutation(np.arange(1, 101))[:n_configs]
+        if n_configs <= 100
+        else (rng.integers(1, 101, n_configs))
+    )
+    jobs: list[TrainJob] = []
+    for c, h in enumerate(widths):
+        epochs, lr = int(rng.integers(10, 101)), float(10 ** rng.uniform(-4, -2))
+        hidden = (int(h), max(1, int(h) // 2))
+        jobs += cv_jobs(x, y, hidden=hidden, epochs=epochs, lr=lr, seed=seed * 1000 + c)
+    return jobs
+
+
+# --- what the work costs ----------------------------------------------------------------------
+
+
+def _mac(sizes: Sequence[int]) -> int:
+    return sum(a * b for a, b in itertools.pairwise(sizes))
+
+
+def _epoch_flops(sizes: Sequence[int], train_rows: int, eval_rows: int) -> int:
+    """One epoch: forward + backward on the training rows (no input gradient), then a
+    forward pass over all rows for the recorded metrics."""
+    step = 6 * _mac(sizes) - 2 * sizes[0] * sizes[1]
+    return train_rows * step + eval_rows * 2 * _mac(sizes)
+
+
+def _sizes(job: TrainJob) -> tuple[int, ...]:
+    return (job.x_train.shape[1], *job.hidden, 2)
+
+
+def _n_val(job: TrainJob) -> int:
+    return 0 if job.y_val is None else len(job.y_val)
+
+
+def useful_flops(jobs: Sequence[TrainJob]) -> float:
+    """Matmul FLOPs of the jobs as defined: no padding."""
+    return float(
+        sum(
+            job.epochs * _epoch_flops(_sizes(job), len(job.y_train), len(job.y_train) + _n_val(job))
+            for job in jobs
+        )
+    )
+
+
+def executed_flops(jobs: Sequence[TrainJob]) -> float:
+    """Matmul FLOPs the batched trainer runs: padded to each bucket's widest network and
+    longest fold, for the networks still training at each epoch."""
+    total = 0
+    for bucket in bucket_jobs(jobs):
+        sub = [jobs[k] for k in bucket]
+        sizes = np.max([_sizes(j) for j in sub], axis=0)
+        b = sub[0].batch_size
+        n_pad = max(-(-len(j.y_train) // b) for j in sub) * b
+        n_val = max(_n_val(j) for j in sub)
+        per_net = _epoch_flops(sizes.tolist(), n_pad, n_pad + n_val)
+        total += sum(j.epochs for j in sub) * per_net
+    return float(total)
+
+
+def network_epochs(jobs: Sequence[TrainJob]) -> int:
+    return sum(job.epochs for job in jobs)
+
+
+# --- timers -----------------------------------------------------------------------------------
+
+
+def _sync(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def median_seconds(fn: Callable[[], object], repeats: int, device: str = "cpu") -> float:
+    """Median wall time of ``repeats`` calls (after one untimed warm-up call elsewhere)."""
+    times = []
+    for _ in range(repeats):
+        _sync(device)
+        start = time.perf_counter()
+        fn()
+        _sync(device)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def measure_peak(device: str, repeats: int) -> dict[str, float]:
+    """GFLOP/s of a 1024^2 matmul and of the bmm shape the paper's networks use."""
+    dev = torch.device(device)
+    gen = torch.Generator(device=dev).manual_seed(0)
+    a = torch.rand(1024, 1024, device=dev, generator=gen)
+    x = torch.rand(1000, 12, 56, device=dev, generator=gen)
+    w = torch.rand(1000, 56, 20, device=dev, generator=gen)
+    torch.mm(a, a), torch.bmm(x, w)  # warm-up
+    n = max(repeats, 1) * 10
+    t_mm = median_seconds(lambda: torch.mm(a, a), n, device)
+    t_bmm = median_seconds(lambda: torch.bmm(x, w), n, device)
+    return {
+        "matmul_1024": 2 * 1024**3 / t_mm / 1e9,
+        "bmm_1000x12x56x20": 2 * 1000 * 12 * 56 * 20 / t_bmm / 1e9,
+    }
+
+
+def time_batched(jobs: Sequence[TrainJob], device: str, repeats: int) -> Timing:
+    train_many(jobs[:2], device=device)  # warm-up: first-call costs of torch kernels
+    return Timing(seconds=median_seconds(lambda: train_many(jobs, device=device), repeats, device))
+
+
+def time_sequential(jobs: Sequence[TrainJob], device: str, sample: int | None) -> Timing:
+    """The plain loop on all jobs, or on every k-th one, extrapolated by network-epochs."""
+    train_sequential_many([_shorten(jobs[0])], device=device)  # warm-up: optimizer imports
+    picked = _sample(jobs, sample)
+    t = median_seconds(lambda: train_sequential_many(picked, device=device), 1, device)
+    return _extrapolate(t, picked, jobs)
+
+
+def time_sklearn(jobs: Sequence[TrainJob], sample: int | None) -> Timing:
+    """scikit-learn's MLPClassifier: adam, same sizes, batch, epochs; no early stopping."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    picked = _sample(jobs, sample)
+
+    def run() -> None:
+        for job in picked:
+            clf = MLPClassifier(
+                hidden_layer_sizes=job.hidden,
+                solver="adam",
+                alpha=0.0,
+                batch_size=job.batch_size,
+                learning_rate_init=job.lr,
+                max_iter=job.epochs,
+                tol=0.0,
+                n_iter_no_change=job.epochs + 1,  # never stops early
+                shuffle=True,
+                random_state=job.seed % 2**32,
+            )
+            clf.fit(job.x_train, job.y_train)
+            clf.predict_proba(job.x_val)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return _extrapolate(median_seconds(run, 1), picked, jobs)
+
+
+def _shorten(job: TrainJob) -> TrainJob:
+    return TrainJob(x_train=job.x_train, y_train=job.y_train, hidden=job.hidden, epochs=1)
+
+
+def _sample(jobs: Sequence[TrainJob], sample: int | None) -> list[TrainJob]:
+    if sample is None or sample >= len(jobs):
+        return list(jobs)
+    return [jobs[k] for k in np.linspace(0, len(jobs) - 1, sample).round().astype(int)]
+
+
+def _extrapolate(seconds: float, picked: Sequence[TrainJob], jobs: Sequence[TrainJob]) -> Timing:
+    if len(picked) == len(jobs):
+        return Timing(seconds=seconds)
+    scale = network_epochs(jobs) / network_epochs(picked)
+    return Timing(seconds=seconds * scale, sampled=len(picked))
+
+
+# --- report -----------------------------------------------------------------------------------
+
+
+def report(
+    name: str, jobs: Sequence[TrainJob], timings: dict[str, Timing], peak: dict[str, float]
+) -> dict[str, object]:
+    """Print one workload's table; return its numbers."""
+    useful, executed = useful_flops(jobs), executed_flops(jobs)
+    net_epochs = network_epochs(jobs)
+    batched = timings["batched"].seconds
+    limit = useful / (peak["bmm_1000x12x56x20"] * 1e9)
+    print(
+        f"\n## {name}: {len(jobs)} networks, {net_epochs} network-epochs, "
+        f"{useful / 1e9:.2f} GFLOP useful, {executed / 1e9:.2f} GFLOP executed (padded)"
+    )
+    print(f"{'trainer':<12}{'wall s':>10}{'nets/s':>10}{'net-ep/s':>11}{'x slower':>10}  note")
+    rows = {}
+    for label, t in timings.items():
+        note = f"timed on {t.sampled} networks, extrapolated" if t.sampled else ""
+        print(
+            f"{label:<12}{t.seconds:>10.3f}{len(jobs) / t.seconds:>10.1f}"
+            f"{net_epochs / t.seconds:>11.0f}{t.seconds / batched:>10.1f}  {note}"
+        )
+        rows[label] = {
+            "seconds": t.seconds,
+            "sampled": t.sampled,
+            "ratio_to_batched": t.seconds / batched,
+        }
+    print(
+        f"batched: {useful / batched / 1e9:.1f} GFLOP/s useful, "
+        f"{executed / batched / 1e9:.1f} GFLOP/s executed; FLOP limit at the bmm peak "
+        f"{limit:.3f} s, so {batched / limit:.1f}x of it"
+    )
+    return {
+        "networks": len(jobs),
+        "network_epochs": net_epochs,
+        "useful_gflop": useful / 1e9,
+        "executed_gflop": executed / 1e9,
+        "flop_limit_s": limit,
+        "x_flop_limit": batched / limit,
+        "timings": rows,
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a smoke run: tiny workloads")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (sklearn stays on cpu)")
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    parser.add_argument("--repeats", type=int, default=5, help="timed repeats, median taken")
+    parser.add_argument(
+        "--sample",
+        type=int,
+        default=50,
+        help="networks of (b) the sequential loop and sklearn run (default 50)",
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", type=Path, help="also write the numbers here")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    repeats = 1 if args.quick else args.repeats
+    epochs = 8 if args.quick else 80
+
+    x, y = paper_rows()
+    peak = measure_peak(args.device, repeats)
+    print(
+        f"# bench_trainer: torch {torch.__version__}, device {args.device}, "
+        f"{args.threads} threads, {platform.processor() or platform.machine()}, "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
+    print(
+        f"peak: matmul 1024^2 {peak['matmul_1024']:.1f} GFLOP/s, "
+        f"bmm (1000,12,56)@(1000,56,20) {peak['bmm_1000x12x56x20']:.1f} GFLOP/s"
+    )
+    out: dict[str, object] = {
+        "device": args.device,
+        "threads": args.threads,
+        "peak": peak,
+        "torch": torch.__version__,
+        "quick": args.quick,
+    }
+
+    jobs_a = cv_jobs(x, y, hidden=(20, 10), epochs=epochs, lr=1e-4, seed=args.seed)
+    out["a"] = report(
+        "(a) 10-fold CV at the paper's settings",
+        jobs_a,
+        {
+            "batched": time_batched(jobs_a, args.device, repeats),
+            "sequential": time_sequential(jobs_a, args.device, None),
+            "sklearn": time_sklearn(jobs_a, None),
+        },
+        peak,
+    )
+
+    jobs_b = search_jobs(x, y, n_configs=5 if args.quick else 100, seed=args.seed)
+    sample = min(args.sample, 10) if args.quick else args.sample
+    out["b"] = report(
+        "(b) 100 configurations x 10 folds",
+        jobs_b,
+        {
+            "batched": time_batched(jobs_b, args.device, repeats),
+            "sequential": time_sequential(jobs_b, args.device, sample),
+            "sklearn": time_sklearn(jobs_b, sample),
+        },
+        peak,
+    )
+    print(f"load average at the end {os.getloadavg()[0]:.2f}")
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
