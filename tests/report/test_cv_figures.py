@@ -48,7 +48,8 @@ def test_paper_figures_one_bar_per_fold_with_mean_and_baseline(cv: CVResult) -> 
         assert any(lab.startswith("mean") for lab in labels)
         assert any(lab.startswith("majority") for lab in labels) == stem.endswith("accuracy")
         assert _png(fig).startswith(b"\x89PNG")
-    title = figs["fig1_1_train_accuracy"].axes[0].get_title()
+    suptitle = figs["fig1_1_train_accuracy"].get_suptitle()
+    title = suptitle
     assert "Fig. 1-1" in title
     assert "grouped protocol" in title
 
@@ -77,3 +78,17 @@ def test_confusion_figure_shows_counts_and_labels() -> None:
     assert "accuracy 0.778" in ax.get_title()
     with pytest.raises(ValueError, match="must be 2x2"):
         confusion_figure(np.zeros((3, 3)))
+
+
+def test_many_repeats_draw_the_first_repeat_and_the_overall_mean() -> None:
+    rng = np.random.default_rng(1)
+    y = np.tile([1, 0, 0], 4)
+    groups = np.repeat(np.arange(4), 3)
+    X = rng.normal(size=(12, 2))
+    mlp = MLPConfig(hidden=(2, 1), epochs=2, lr=1e-2, batch_size=4)
+    cv = cross_validate(X, y, groups, mlp=mlp, n_splits=2, repeats=3, seed=0)
+    (ax,) = fold_bars_figure(cv, "val_accuracy", max_bars=4).axes
+    assert len(ax.patches) == 2
+    assert any("all 3 repeats" in lab for lab in ax.get_legend_handles_labels()[1])
+    (ax_all,) = fold_bars_figure(cv, "val_accuracy").axes
+    assert len(ax_all.patches) == 6

@@ -7,13 +7,14 @@ saved with ``fig.savefig``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from ffmatch.evaluation.cv import CVResult
+from ffmatch.evaluation.cv import CVResult, FoldResult
 from ffmatch.evaluation.metrics import Metrics
 
 Quantity = Literal["train_accuracy", "val_accuracy", "train_loss", "val_loss"]
@@ -48,11 +49,11 @@ def _new_figure(width: float, height: float) -> Figure:
     return fig
 
 
-def _fold_labels(cv: CVResult) -> list[str]:
+def _fold_labels(folds: Sequence[FoldResult]) -> list[str]:
     """ "1".."k" for one repeat; "r1·f1".. when the folds come from several repeats."""
-    if cv.repeats == 1:
-        return [str(f.fold.index + 1) for f in cv.folds]
-    return [f"r{f.fold.repeat + 1}·f{f.fold.index + 1}" for f in cv.folds]
+    if len({f.fold.repeat for f in folds}) == 1:
+        return [str(f.fold.index + 1) for f in folds]
+    return [f"r{f.fold.repeat + 1}·f{f.fold.index + 1}" for f in folds]
 
 
 def _subtitle(cv: CVResult) -> str:
@@ -63,11 +64,19 @@ def _subtitle(cv: CVResult) -> str:
     )
 
 
-def fold_bars_figure(cv: CVResult, quantity: Quantity) -> Figure:
+def fold_bars_figure(cv: CVResult, quantity: Quantity, *, max_bars: int = 30) -> Figure:
     """One bar per fold of the last epoch's ``quantity``, the mean as a line; on accuracy
-    panels also the majority-class baseline (training or validation rows, to match)."""
-    values = np.array([f.final_epoch()[quantity] for f in cv.folds])
-    labels = _fold_labels(cv)
+    panels also the majority-class baseline (training or validation rows, to match).
+
+    With more than ``max_bars`` folds (many repeats) only the first repeat's folds are drawn,
+    and the mean over all repeats is added as a second line.
+    """
+    shown = list(cv.folds)
+    if len(shown) > max_bars:
+        first = shown[0].fold.repeat
+        shown = [f for f in cv.folds if f.fold.repeat == first]
+    values = np.array([f.final_epoch()[quantity] for f in shown])
+    labels = _fold_labels(shown)
     x = np.arange(len(values))
     colour = _TRAIN if quantity.startswith("train") else _VAL
     fig = _new_figure(max(7.6, 0.35 * len(values) + 3.2), 4.0)
@@ -77,11 +86,17 @@ def fold_bars_figure(cv: CVResult, quantity: Quantity) -> Figure:
         float(np.nanmean(values)), color="black", lw=1.5, ls="--",
         label=f"mean {np.nanmean(values):.3f}",
     )  # fmt: skip
+    if len(shown) < len(cv.folds):
+        overall = float(np.nanmean([f.final_epoch()[quantity] for f in cv.folds]))
+        ax.axhline(
+            overall, color="dimgray", lw=1.2, ls="-.",
+            label=f"mean of all {cv.repeats} repeats {overall:.3f}",
+        )  # fmt: skip
     if quantity.endswith("accuracy"):
         if quantity == "train_accuracy":
-            base = np.array([f.train_majority for f in cv.folds])
+            base = np.array([f.train_majority for f in shown])
         else:
-            base = np.array([f.majority.accuracy for f in cv.folds])
+            base = np.array([f.majority.accuracy for f in shown])
         ax.axhline(
             float(np.nanmean(base)), color="tab:red", lw=2.0, ls=":", zorder=3,
             label=f"majority class {np.nanmean(base):.3f}",
@@ -92,7 +107,9 @@ def fold_bars_figure(cv: CVResult, quantity: Quantity) -> Figure:
     ax.set_xticks(x, labels, rotation=90 if len(values) > 12 else 0, fontsize="small")
     ax.set_xlabel("fold")
     ax.set_ylabel(_YLABELS[quantity])
-    ax.set_title(f"{_TITLES[quantity]}\n{_subtitle(cv)}", fontsize="medium")
+    shown_note = f", repeat 1 of {cv.repeats} shown" if len(shown) < len(cv.folds) else ""
+    # a figure title, not an axes title: the legend beside the axes leaves it too narrow
+    fig.suptitle(f"{_TITLES[quantity]}\n{_subtitle(cv)}{shown_note}", fontsize="medium")
     ax.grid(axis="y", alpha=0.3)
     # outside the axes: bars reach every height, so any corner inside would hide one
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
@@ -118,8 +135,10 @@ def learning_curves_figure(cv: CVResult) -> Figure:
     for (ax, colour), runs in curves.items():
         stacked = np.vstack(runs)  # (folds, epochs): every fold of one config has equal epochs
         epochs = np.arange(1, stacked.shape[1] + 1)
+        # fainter as folds multiply, so that 100 folds of 10 repeats stay readable
+        alpha = min(0.35, max(0.06, 3.0 / len(stacked)))
         for run in stacked:
-            ax.plot(epochs, run, color=colour, lw=0.6, alpha=0.35)
+            ax.plot(epochs, run, color=colour, lw=0.6, alpha=alpha)
         name = "training" if colour == _TRAIN else "validation"
         ax.plot(epochs, np.nanmean(stacked, axis=0), color=colour, lw=2.2, label=f"{name} (mean)")
     majority = float(np.nanmean([f.majority.accuracy for f in cv.folds]))
