@@ -145,3 +145,15 @@ def test_run_controls_returns_all_three_reproducibly() -> None:
     assert set(a) == {"procrustes", "logistic_raw", "logistic_position_size"}
     assert a["logistic_raw"].to_dict() == b["logistic_raw"].to_dict()
     assert len(a["logistic_position_size"].folds) == 5
+
+
+@pytest.mark.slow
+def test_controls_on_the_paper_workbook_match_the_documented_numbers() -> None:
+    from ffmatch.datasets import load_paper
+
+    pairs = load_paper()
+    res = run_controls(pairs, leave_one_group_out_folds(pairs.label, pairs.group))
+    # docs/evaluation.md quotes these (leave-one-set-out, pooled AUC)
+    assert res["procrustes"].pooled_auc == pytest.approx(0.542, abs=0.001)
+    assert res["logistic_raw"].pooled_auc == pytest.approx(0.778, abs=0.001)
+    assert res["logistic_position_size"].pooled_auc == pytest.approx(0.799, abs=0.001)
