@@ -29,7 +29,15 @@ from ffmatch.evaluation.metrics import (
     pooled_confusion,
     summarize,
 )
-from ffmatch.evaluation.splits import Fold, FoldData, fold_data, holdout_split, make_folds
+from ffmatch.evaluation.splits import (
+    Fold,
+    FoldData,
+    Protocol,
+    check_protocol,
+    fold_data,
+    holdout_split,
+    make_folds,
+)
 from ffmatch.features.representations import pair_features
 from ffmatch.features.selection import Selection, cosine_table, select
 from ffmatch.nn.batched import TrainJob, train_many
@@ -60,7 +68,7 @@ class Prepared:
     test: IntArray  # holdout rows
     dev: IntArray  # rows cross-validation runs on (all rows: paper; ``train``: grouped)
     folds: tuple[Fold, ...]  # indices into ``dev``
-    protocol: str
+    protocol: Protocol
 
 
 def prepare(config: RunConfig, pairs: PairTable) -> Prepared:
@@ -77,7 +85,7 @@ def prepare(config: RunConfig, pairs: PairTable) -> Prepared:
         representation = selections[rule].selected
     x = pair_features(pairs, representation)
     y = pairs.label.astype(np.int64)
-    protocol = config.eval.protocol
+    protocol = check_protocol(config.eval.protocol)
     train, test = holdout_split(
         y, pairs.group, protocol=protocol, test_size=config.eval.holdout, seed=config.seed
     )
@@ -147,7 +155,7 @@ def _dev(prep: Prepared) -> tuple[FloatArray, IntArray, StrArray]:
 
 
 def _holdout_data(prep: Prepared) -> FoldData:
-    return fold_data(prep.x, prep.y, (prep.train, prep.test), protocol=prep.protocol)  # type: ignore[arg-type]
+    return fold_data(prep.x, prep.y, (prep.train, prep.test), protocol=prep.protocol)
 
 
 def _job(data: FoldData, mlp: MLPConfig, seed: int, init: MLPWeights | None = None) -> TrainJob:
@@ -184,7 +192,7 @@ def mlp_stage(
         y,
         g,
         [mlp],
-        protocol=prep.protocol,  # type: ignore[arg-type]
+        protocol=prep.protocol,
         folds=prep.folds,
         seed=config.seed,
         device=config.device,
@@ -241,7 +249,7 @@ def _fold_trained(prep: Prepared, cv: CVResult) -> list[Trained]:
     return [
         Trained(
             weights=f.weights,
-            data=fold_data(x, y, f.fold, protocol=prep.protocol),  # type: ignore[arg-type]
+            data=fold_data(x, y, f.fold, protocol=prep.protocol),
         )
         for f in cv.folds
     ]
@@ -318,7 +326,7 @@ def ga_stage(
             y,
             g,
             configs,
-            protocol=prep.protocol,  # type: ignore[arg-type]
+            protocol=prep.protocol,
             folds=prep.folds,
             seed=config.seed,
             device=config.device,
@@ -398,4 +406,4 @@ def majority_stage(prep: Prepared) -> StageResult:
 def controls(prep: Prepared) -> dict[str, ControlResult]:
     """Procrustes distance, and logistic regression on raw coordinates and on position only."""
     dev_pairs = prep.pairs.subset(prep.dev)
-    return run_controls(dev_pairs, prep.folds, protocol=prep.protocol)  # type: ignore[arg-type]
+    return run_controls(dev_pairs, prep.folds, protocol=prep.protocol)
