@@ -7,14 +7,16 @@ by layer), a training step is a handful of ``bmm`` calls over all of them, with 
 hand-written backward, and Adam runs on the whole tensor (``ffmatch.nn.adam``).
 
 Networks may differ in everything a ``TrainJob`` holds:
-- hidden sizes: jobs are grouped into buckets of similar size, padded only within a
-  bucket; padded units start at zero, get zero gradient and stay exactly zero;
+- hidden sizes (and depth, input width): jobs are grouped into buckets of similar size,
+  padded only within a bucket; padded units start at zero, get zero gradient and stay
+  exactly zero;
 - training rows: each network has its own row order; rows past its last one are zero
   with zero loss weight, so a short last batch averages over its real rows only, exactly
-  like a ``DataLoader`` with ``drop_last=False``;
+  like a ``DataLoader`` with ``drop_last=False``; a bucket holds networks with the same
+  number of batches per epoch, so they step together;
 - epochs: a bucket is sorted by epochs, longest first, and each epoch trains only the
   leading networks that still have epochs to go;
-- learning rate and seed: per-network Adam coefficients, per-network init and order.
+- learning rate and seed: a learning rate per row in Adam, an init and order per job.
 A network's result depends only on its own job: no number flows between networks.
 """
 
@@ -30,7 +32,7 @@ import numpy.typing as npt
 import torch
 
 from ffmatch.errors import ConfigError, DataError
-from ffmatch.nn.adam import AdamSchedule, adam_schedule, adam_step_
+from ffmatch.nn.adam import adam_step_
 from ffmatch.nn.init import batch_orders, init_weights
 from ffmatch.nn.mlp import MLPWeights
 
@@ -181,15 +183,17 @@ def _step_cost(sizes: tuple[int, ...], batch: int) -> float:
 
 
 def bucket_jobs(jobs: Sequence[TrainJob]) -> list[list[int]]:
-    """Job indices as ``train_many`` groups them: same depth and batch size, similar widths.
+    """Job indices as ``train_many`` groups them: same depth, batch size and batches per
+    epoch; similar widths.
 
     Each bucket is padded to its widest job; exposed so a benchmark can count the work done.
     """
-    groups: dict[tuple[int, int], list[int]] = {}
+    # Same steps per epoch, so a stack's networks step together and share Adam's step count.
+    groups: dict[tuple[int, int, int], list[int]] = {}
     for k, job in enumerate(jobs):
-        groups.setdefault((len(job.hidden), job.batch_size), []).append(k)
+        groups.setdefault((len(job.hidden), job.batch_size, _n_batches(job)), []).append(k)
     out: list[list[int]] = []
-    for (_, batch), members in sorted(groups.items()):
+    for (_, batch, _), members in sorted(groups.items()):
         out.extend(_split_group(jobs, members, batch))
     return out
 
@@ -246,7 +250,7 @@ class _Stack:
     grads: torch.Tensor  # (N, P)
     m: torch.Tensor  # (N, P) Adam's first moment
     v: torch.Tensor  # (N, P) Adam's second moment
-    schedule: AdamSchedule  # (n_epochs * n_batches, N, 1) coefficients
+    lr: torch.Tensor  # (N, 1) learning rates
     x_train: torch.Tensor  # (N * n_pad, d) rows past a network's own are zero
     y_train: torch.Tensor  # (N * n_pad, 2) one-hot labels
     order: torch.Tensor  # (n_epochs, N * n_pad) rows of x_train in each epoch's order
@@ -287,7 +291,6 @@ def _build_stack(jobs: Sequence[TrainJob], members: list[int], dev: torch.device
     mask = np.zeros((n, n_pad + n_val, 2), np.float32)
     loss_w = np.zeros((n, n_pad), np.float32)
     order = np.zeros((n_epochs, n, n_pad), np.int64)
-    active = np.zeros((n_epochs, n_batches, n), bool)
     for i, job in enumerate(sub):
         w0 = job.init if job.init is not None else init_weights(_sizes(job), job.seed)
         for li, (wo, bo, _) in enumerate(layout):
@@ -310,9 +313,7 @@ def _build_stack(jobs: Sequence[TrainJob], members: list[int], dev: torch.device
         order[: job.epochs, i, :nt] = batch_orders(nt, job.epochs, job.seed)
         order[:, i, nt:] = pos[nt:]  # padding rows: zero, weight 0
         order[:, i] += i * n_pad  # rows of the flattened (N * n_pad, d) x_train
-        active[: job.epochs, : _n_batches(job), i] = True
 
-    lr = np.array([j.lr for j in sub])
     x_train = x_eval[:, :n_pad].reshape(n * n_pad, d)
     y_train = np.eye(2, dtype=np.float32)[y_eval[:, :n_pad].reshape(-1)]
     count = np.maximum(mask.sum(axis=1), 1.0)[:, :, None]
@@ -333,7 +334,7 @@ def _build_stack(jobs: Sequence[TrainJob], members: list[int], dev: torch.device
         grads=torch.zeros_like(p),
         m=torch.zeros_like(p),
         v=torch.zeros_like(p),
-        schedule=adam_schedule(active.reshape(n_epochs * n_batches, n), lr, device=dev),
+        lr=torch.tensor([[j.lr] for j in sub], dtype=torch.float32, device=dev),
         x_train=put(x_train),
         y_train=put(y_train),
         order=put(order.reshape(n_epochs, n * n_pad)),
@@ -405,7 +406,7 @@ def _train_step(
     grads = stacked_gradients(_layers(stack, n), x, w, neg_yw)
     # One copy into the (n, P) gradient buffer: bmm into its strided views is far slower.
     torch.cat([g.view(n, -1) for g in grads], dim=1, out=stack.grads[:n])
-    adam_step_(stack.params[:n], stack.grads[:n], stack.m[:n], stack.v[:n], stack.schedule, step)
+    adam_step_(stack.params[:n], stack.grads[:n], stack.m[:n], stack.v[:n], stack.lr[:n], step)
 
 
 def _train_epoch(stack: _Stack, epoch: int) -> None:
@@ -418,7 +419,8 @@ def _train_epoch(stack: _Stack, epoch: int) -> None:
     neg_yw = stack.y_train.index_select(0, idx).view(n, stack.n_pad, 2).mul_(w).neg_()
     for k in range(stack.n_batches):
         rows = slice(k * b, (k + 1) * b)
-        _train_step(stack, n, x[:, rows], w[:, rows], neg_yw[:, rows], epoch * stack.n_batches + k)
+        step = epoch * stack.n_batches + k + 1  # Adam's 1-based step count
+        _train_step(stack, n, x[:, rows], w[:, rows], neg_yw[:, rows], step)
     _evaluate(stack, n, epoch)
 
 
