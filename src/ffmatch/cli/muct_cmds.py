@@ -1,0 +1,144 @@
+"""``ffmatch train``, ``predict``, ``benchmark muct`` and ``landmarks export``: the matching model.
+
+``landmarks_app`` is the ``ffmatch landmarks`` group; the photo commands register
+``extract`` on it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from ffmatch.cli.app import app, command_line
+from ffmatch.cli.common import out, print_json
+from ffmatch.errors import DataError
+
+if TYPE_CHECKING:
+    from ffmatch.matching.model import MatchModel
+    from ffmatch.table import PhotoTable
+
+landmarks_app = typer.Typer(
+    help="Landmark tables: export a dataset as a tidy CSV (and extract markers from photos).",
+    no_args_is_help=True,
+)
+app.add_typer(landmarks_app, name="landmarks")
+
+
+_LANDMARKS = typer.Option(
+    None, "--landmarks", "-l", help="A tidy landmark CSV (photo_id, person, markers)."
+)
+_DATA = typer.Option(None, "--data", "-d", help="A dataset name (muct) instead of --landmarks.")
+_SEED = typer.Option(0, "--seed", help="The one seed behind every random choice.")
+_JSON = typer.Option(False, "--json", help="Print the result as JSON.")
+
+
+def _photos(landmarks: Path | None, data: str | None) -> PhotoTable:
+    """The photo table of ``--landmarks`` or ``--data``, exactly one of them."""
+    from ffmatch.sources import load_photos
+
+    if (landmarks is None) == (data is None):
+        raise DataError("give exactly one of --landmarks FILE or --data NAME (e.g. --data muct)")
+    return load_photos(str(landmarks) if landmarks is not None else str(data))
+
+
+@landmarks_app.command("export")
+def landmarks_export(
+    dataset: str = typer.Argument(..., help="The dataset to export: muct."),
+    out_file: Path = typer.Option(..., "--out", "-o", help="The tidy CSV to write."),
+    json_out: bool = _JSON,
+) -> None:
+    """Write a dataset's landmarks as a tidy CSV with person ids (the format --landmarks reads).
+
+    Example: ffmatch landmarks export muct --out muct.csv
+    """
+    from ffmatch.io.tidy import write_tidy
+    from ffmatch.sources import load_photos
+
+    if dataset != "muct":
+        raise DataError(f"landmarks export: expected a dataset name (muct), found {dataset!r}")
+    photos = load_photos(dataset)
+    write_tidy(photos, out_file)
+    n_people = len(set(photos.person.tolist()))
+    if json_out:
+        print_json({"out": str(out_file), "photos": len(photos), "people": n_people})
+    else:
+        out.print(f"wrote {out_file} ({len(photos)} photos of {n_people} people)")
+
+
+@app.command("train")
+def train_cmd(
+    out_file: Path = typer.Option(..., "--out", "-o", help="The model file to write (.ffm)."),
+    landmarks: Path | None = _LANDMARKS,
+    data: str | None = _DATA,
+    val_fraction: float = typer.Option(
+        0.2, "--val-fraction", help="Share of people kept out of the fit for the threshold."
+    ),
+    name: str | None = typer.Option(
+        None, "--name", help="What the training data is, recorded in the model file."
+    ),
+    seed: int = _SEED,
+    json_out: bool = _JSON,
+) -> None:
+    """Fit the matching model (PLDA on aligned shapes) and save it with its threshold and metrics.
+
+    Example: ffmatch train --data muct --out model.ffm
+    """
+    from ffmatch.matching.model import save_model
+    from ffmatch.matching.train import TrainConfig, train_match_model
+
+    photos = _photos(landmarks, data)
+    n_people = len(set(photos.person.tolist()))
+    described = name or f"{landmarks or data}: {len(photos)} photos of {n_people} people"
+    model = train_match_model(
+        photos,
+        config=TrainConfig(val_fraction=val_fraction, seed=seed),
+        training_data=described,
+    )
+    model = _with_command(model)
+    save_model(model, out_file)
+    if json_out:
+        print_json({"out": str(out_file), "threshold": model.threshold, "metrics": model.metrics})
+        return
+    m = model.metrics
+    out.print(
+        f"wrote {out_file}: validation ROC-AUC {m['roc_auc']:.3f}, EER {m['eer']:.3f}, "
+        f"accept rate at 1% false accepts {m['tar_at_far_1pct']:.3f}, "
+        f"threshold P(same) > {model.threshold:.3f} ({model.operating_point})"
+    )
+
+
+def _with_command(model: MatchModel) -> MatchModel:
+    """The model with the command line that made it in its config."""
+    import dataclasses
+
+    return dataclasses.replace(model, config={**model.config, "command": command_line()})
+
+
+@app.command("predict")
+def predict_cmd(
+    model_file: Path | None = typer.Option(
+        None, "--model", "-m", help="A model file from 'ffmatch train'. [default: the shipped one]"
+    ),
+    landmarks: Path = typer.Option(..., "--landmarks", "-l", help="Tidy landmark CSV."),
+    pairs_file: Path = typer.Option(..., "--pairs", help="CSV with columns photo_x,photo_y."),
+    out_file: Path = typer.Option(
+        ..., "--out", "-o", help="CSV to write (adds probability, match)."
+    ),
+    json_out: bool = _JSON,
+) -> None:
+    """Score pairs of photos of a landmark table: P(same person) and the decision.
+
+    Example: ffmatch predict --landmarks photos.csv --pairs pairs.csv --out scores.csv
+    """
+    from ffmatch.io.tidy import read_tidy
+    from ffmatch.matching.model import default_model, load_model
+    from ffmatch.matching.predict import predict_pairs
+
+    model = default_model() if model_file is None else load_model(model_file)
+    n = predict_pairs(model, read_tidy(landmarks), pairs_file, out_file)
+    if json_out:
+        print_json({"out": str(out_file), "pairs": n})
+    else:
+        out.print(f"wrote {out_file} ({n} pairs)")
