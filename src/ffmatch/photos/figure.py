@@ -1,0 +1,107 @@
+"""Both faces side by side with their 14 markers and the distances that decided the match.
+
+Each face is cropped from its photo and drawn at the same height. The distances that differ
+most (relative to the spread the model learned for one person) are drawn in red on both
+faces, those that agree best in green; a panel beside lists them with their values. Built
+without pyplot (no global figure state), like ``report.cv_figures``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from ffmatch.io.atomic import atomic_write
+from ffmatch.markers import WIDE_ORDER
+from ffmatch.photos.extract import Extraction
+from ffmatch.photos.image import RGBArray
+from ffmatch.photos.match import PhotoMatch
+
+DIFFER_COLOUR = "#d62728"
+AGREE_COLOUR = "#2ca02c"
+MARKER_COLOUR = "#ffdd00"
+
+
+def marker_pair(feature: str) -> tuple[int, int] | None:
+    """Marker indices of a distance feature named ``"a-b / eye width"``; None if not one."""
+    head = feature.split(" / ")[0].strip()
+    parts = head.split("-")
+    if len(parts) == 2 and all(p in WIDE_ORDER for p in parts):
+        return WIDE_ORDER.index(parts[0]), WIDE_ORDER.index(parts[1])
+    return None
+
+
+def match_figure(result: PhotoMatch, rgb_x: RGBArray, rgb_y: RGBArray, *, n: int = 4) -> Figure:
+    """The two faces with markers, the ``n`` most differing and ``n`` best agreeing distances."""
+    differ, agree = result.differing(n), result.agreeing(n)
+    fig = Figure(figsize=(12, 5.2), layout="constrained")
+    FigureCanvasAgg(fig)
+    gs = fig.add_gridspec(1, 3, width_ratios=[1, 1, 1.25])
+    for k, (ex, rgb, label) in enumerate(((result.x, rgb_x, "x"), (result.y, rgb_y, "y"))):
+        ax = fig.add_subplot(gs[0, k])
+        _draw_face(ax, ex, rgb, differ, agree)
+        ax.set_title(f"{label}: {Path(ex.source).name}", fontsize=10)
+    _draw_table(fig.add_subplot(gs[0, 2]), differ, agree)
+    verdict = "same person" if result.match else "different people"
+    fig.suptitle(
+        f"P(same person) = {result.probability:.2f}  (threshold {result.threshold:.2f}): {verdict}",
+        fontsize=12,
+    )
+    return fig
+
+
+def _draw_face(
+    ax: Axes, ex: Extraction, rgb: RGBArray, differ: list[Any], agree: list[Any]
+) -> None:
+    """The face's crop (box plus a margin) with markers and the chosen distances."""
+    m = ex.markers
+    ax.imshow(rgb, cmap="gray" if rgb.ndim == 2 else None, interpolation="bilinear")
+    for items, colour, style in ((agree, AGREE_COLOUR, "-"), (differ, DIFFER_COLOUR, "-")):
+        for e in items:
+            pair = marker_pair(e.name)
+            if pair is None:
+                continue
+            (x0, y0), (x1, y1) = m[pair[0]], m[pair[1]]
+            ax.plot([x0, x1], [y0, y1], style, color=colour, lw=2.2, alpha=0.85)
+    ax.scatter(m[:, 0], m[:, 1], s=14, c=MARKER_COLOUR, edgecolors="black", linewidths=0.5,
+               zorder=3)  # fmt: skip
+    if ex.face is not None:
+        x0, y0, x1, y1 = ex.face.box
+        pad = 0.15 * max(x1 - x0, y1 - y0)
+        ax.set_xlim(x0 - pad, x1 + pad)
+        ax.set_ylim(y1 + pad, y0 - pad)  # image rows grow downwards
+    ax.set_axis_off()
+
+
+def _draw_table(ax: Axes, differ: list[Any], agree: list[Any]) -> None:
+    """The listed distances: both photos' values (over the eye width) and the gap's size."""
+    ax.set_axis_off()
+    lines: list[tuple[str, str]] = [("Differ most (gap / typical gap for one person)", "k")]
+    lines += [(f"  {e.name}: {e.value_x:.3f} vs {e.value_y:.3f}  ({e.score:.1f}x)",
+               DIFFER_COLOUR) for e in differ]  # fmt: skip
+    lines.append(("", "k"))
+    lines.append(("Agree best", "k"))
+    lines += [(f"  {e.name}: {e.value_x:.3f} vs {e.value_y:.3f}  ({e.score:.1f}x)",
+               AGREE_COLOUR) for e in agree]  # fmt: skip
+    lines.append(("", "k"))
+    lines.append(("1x = an ordinary gap between two photos of one person", "0.4"))
+    for k, (text, colour) in enumerate(lines):
+        family = "monospace" if text.startswith("  ") else "sans-serif"
+        ax.text(0.0, 1.0 - k * 0.075, text, color=colour, fontsize=9.5, va="top",
+                transform=ax.transAxes, family=family)  # fmt: skip
+
+
+def save_match_figure(
+    result: PhotoMatch, rgb_x: RGBArray, rgb_y: RGBArray, path: str | os.PathLike[str]
+) -> Path:
+    """Write the figure as PNG (atomically); its path."""
+    p = Path(path)
+    fig = match_figure(result, rgb_x, rgb_y)
+    with atomic_write(p, "wb") as fh:
+        fig.savefig(fh, format="png", dpi=110)
+    return p
