@@ -90,6 +90,7 @@ def test_encode_picks_the_nearest_code_and_clips() -> None:
         (7, 0.5, (7, 4)),  # 3.5 rounds half up
         (1, 0.5, (1, 1)),  # never an empty layer
         (30, None, (30,)),
+        (30, 0.0, (30,)),  # 0: one layer, as a TOML file (no null) says it
         (10, 2.0, (10, 20)),
     ],
 )
@@ -124,7 +125,7 @@ def test_bad_chromosome_is_a_data_error(chromosome: str, message: str) -> None:
         ({"epochs_range": (50, 10)}, r"epochs_range must be two integers 1 <= low <= high"),
         ({"hidden_range": (0, 10)}, r"hidden_range must be two integers"),
         ({"learning_rate_range": (0.0, 1.0)}, r"learning_rate_range must satisfy 0 < low"),
-        ({"second_layer_ratio": 0.0}, r"second_layer_ratio must be in \(0, 10\] or None"),
+        ({"second_layer_ratio": -0.5}, r"second_layer_ratio must be in \[0, 10\]"),
     ],
 )
 def test_bad_layout_is_a_config_error(kwargs: dict[str, object], message: str) -> None:

@@ -9,7 +9,7 @@ Default layout (16 bits, the paper's length, section 2.4), most significant bit 
 ``round`` is round-half-up done in integer arithmetic, so decoding is exact and every decoded
 value lies in its range. The gene sets the first hidden layer; the second is
 ``max(1, round(hidden * second_layer_ratio))`` (0.5, as in the paper's 20/10), or absent when
-the ratio is ``None``.
+the ratio is ``None`` or 0.
 """
 
 from __future__ import annotations
@@ -42,8 +42,9 @@ class Genes:
             )
 
     def hidden_sizes(self, ratio: float | None = 0.5) -> tuple[int, ...]:
-        """Hidden layer widths: ``(hidden, max(1, round(hidden * ratio)))``, or ``(hidden,)``."""
-        if ratio is None:
+        """Hidden layer widths: ``(hidden, max(1, round(hidden * ratio)))``; ``(hidden,)`` when
+        ``ratio`` is None or 0."""
+        if not ratio:
             return (self.hidden,)
         return (self.hidden, max(1, _round_half_up(self.hidden * ratio)))
 
@@ -71,7 +72,9 @@ class GeneLayout:
     hidden_range: tuple[int, int] = (1, 100)  # the paper: 56 inputs, 2 outputs -> 1..100
     epochs_range: tuple[int, int] = (10, 100)
     learning_rate_range: tuple[float, float] = (1e-4, 1e-2)  # decoded on a log scale
-    second_layer_ratio: float | None = 0.5  # 20 -> 10 as in 56-20-10-2; None: one layer
+    # 20 -> 10 as in 56-20-10-2; None or 0: one hidden layer (0 is how TOML, with no null,
+    # says it)
+    second_layer_ratio: float | None = 0.5
 
     def __post_init__(self) -> None:
         for name in ("hidden_bits", "epochs_bits", "learning_rate_bits"):
@@ -92,9 +95,10 @@ class GeneLayout:
                 f"found ({lr_lo!r}, {lr_hi!r})"
             )
         ratio = self.second_layer_ratio
-        if ratio is not None and not 0 < ratio <= 10:
+        if ratio is not None and not 0 <= ratio <= 10:
             raise ConfigError(
-                f"gene layout: second_layer_ratio must be in (0, 10] or None, found {ratio!r}"
+                "gene layout: second_layer_ratio must be in [0, 10] (0 or None: one hidden "
+                f"layer), found {ratio!r}"
             )
 
     @property
