@@ -137,11 +137,11 @@ def useful_flops(jobs: Sequence[TrainJob]) -> float:
     )
 
 
-def executed_flops(jobs: Sequence[TrainJob]) -> float:
+def executed_flops(jobs: Sequence[TrainJob], device: str) -> float:
     """Matmul FLOPs the batched trainer runs: padded to each bucket's widest network and
     longest fold, for the networks still training at each epoch."""
     total = 0
-    for bucket in bucket_jobs(jobs):
+    for bucket in bucket_jobs(jobs, device=torch.device(device).type):
         sub = [jobs[k] for k in bucket]
         sizes = np.max([_sizes(j) for j in sub], axis=0)
         b = sub[0].batch_size
@@ -256,10 +256,14 @@ def _extrapolate(seconds: float, picked: Sequence[TrainJob], jobs: Sequence[Trai
 
 
 def report(
-    name: str, jobs: Sequence[TrainJob], timings: dict[str, Timing], peak: dict[str, float]
+    name: str,
+    jobs: Sequence[TrainJob],
+    timings: dict[str, Timing],
+    peak: dict[str, float],
+    device: str,
 ) -> dict[str, object]:
     """Print one workload's table; return its numbers."""
-    useful, executed = useful_flops(jobs), executed_flops(jobs)
+    useful, executed = useful_flops(jobs), executed_flops(jobs, device)
     net_epochs = network_epochs(jobs)
     batched = timings["batched"].seconds
     limit = useful / (peak["bmm_1000x12x56x20"] * 1e9)
@@ -344,12 +348,14 @@ def main(argv: Sequence[str] | None = None) -> None:
             "sklearn": time_sklearn(jobs_a, None),
         },
         peak,
+        args.device,
     )
 
-    jobs_b = search_jobs(x, y, n_configs=5 if args.quick else 100, seed=args.seed)
+    n_configs = 5 if args.quick else 100
+    jobs_b = search_jobs(x, y, n_configs=n_configs, seed=args.seed)
     sample = min(args.sample, 10) if args.quick else args.sample
     out["b"] = report(
-        "(b) 100 configurations x 10 folds",
+        f"(b) {n_configs} configurations x 10 folds",
         jobs_b,
         {
             "batched": time_batched(jobs_b, args.device, repeats),
@@ -357,6 +363,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             "sklearn": time_sklearn(jobs_b, sample),
         },
         peak,
+        args.device,
     )
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
     if args.json:

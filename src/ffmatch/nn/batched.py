@@ -38,12 +38,23 @@ from ffmatch.nn.mlp import MLPWeights
 
 N_OUT = 2  # two logits, softmax cross-entropy (section 2.2)
 
-# Cost model for bucketing, in seconds on the 2-core CPU this was tuned on. Only the
-# ratios matter: a bucket pays a fixed cost per step (about 30 kernel launches), and
-# every network in it pays for the padded size of the bucket (matmuls and Adam's passes).
-_STEP_OVERHEAD_S = 3e-4
-_FLOP_S = 1.0 / 30e9
-_PARAM_STEP_S = 1.0e-9
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _CostModel:
+    """Seconds of a training step, for bucketing: only the ratios matter. A bucket pays a
+    fixed cost per step (about 30 kernel launches); every network in it pays for the
+    bucket's padded size (matmul FLOPs, and Adam's passes over each parameter)."""
+
+    step_overhead_s: float
+    flop_s: float
+    param_step_s: float
+
+
+_COSTS = {
+    "cpu": _CostModel(step_overhead_s=3e-4, flop_s=1 / 30e9, param_step_s=1e-9),  # 2-core CPU
+    # On a GPU the launches are the cost and padding is nearly free: few, wide buckets.
+    "cuda": _CostModel(step_overhead_s=3e-4, flop_s=1 / 20e12, param_step_s=1e-12),
+}
 _MAX_ATOMS = 64  # distinct sizes are merged into at most this many before bucketing
 
 
@@ -102,7 +113,8 @@ def train_many(
     if not jobs:
         return []
     dev = torch.device(device)
-    stacks = [_build_stack(jobs, members, dev) for members in bucket_jobs(jobs)]
+    buckets = bucket_jobs(jobs, device=dev.type)
+    stacks = [_build_stack(jobs, members, dev) for members in buckets]
     total = max(job.epochs for job in jobs)
     with torch.inference_mode():
         # Epoch-major over buckets, so on_epoch follows the longest job; buckets share nothing.
@@ -174,19 +186,19 @@ def _n_batches(job: TrainJob) -> int:
     return -(-int(np.shape(job.x_train)[0]) // job.batch_size)
 
 
-def _step_cost(sizes: tuple[int, ...], batch: int) -> float:
+def _step_cost(sizes: tuple[int, ...], batch: int, cost: _CostModel) -> float:
     """Seconds one network of these (padded) sizes adds to a step: matmuls plus Adam."""
     mac = sum(a * b for a, b in itertools.pairwise(sizes))
     n_params = mac + sum(sizes[1:])
     flops = 6 * batch * mac - 2 * batch * sizes[0] * sizes[1]  # fwd + bwd, no input grad
-    return flops * _FLOP_S + n_params * _PARAM_STEP_S
+    return flops * cost.flop_s + n_params * cost.param_step_s
 
 
-def bucket_jobs(jobs: Sequence[TrainJob]) -> list[list[int]]:
-    """Job indices as ``train_many`` groups them: same depth, batch size and batches per
-    epoch; similar widths.
+def bucket_jobs(jobs: Sequence[TrainJob], *, device: str = "cpu") -> list[list[int]]:
+    """Job indices in the buckets ``train_many`` stacks, padded to each bucket's widest job.
 
-    Each bucket is padded to its widest job; exposed so a benchmark can count the work done.
+    A bucket has one depth, batch size and number of batches per epoch; widths are cut by
+    a cost model that ``device`` ("cpu", "cuda") picks. Public so benchmarks can count work.
     """
     # Same steps per epoch, so a stack's networks step together and share Adam's step count.
     groups: dict[tuple[int, int, int], list[int]] = {}
@@ -194,16 +206,18 @@ def bucket_jobs(jobs: Sequence[TrainJob]) -> list[list[int]]:
         groups.setdefault((len(job.hidden), job.batch_size, _n_batches(job)), []).append(k)
     out: list[list[int]] = []
     for (_, batch, _), members in sorted(groups.items()):
-        out.extend(_split_group(jobs, members, batch))
+        out.extend(_split_group(jobs, members, batch, _COSTS.get(device, _COSTS["cuda"])))
     return out
 
 
-def _split_group(jobs: Sequence[TrainJob], members: list[int], batch: int) -> list[list[int]]:
+def _split_group(
+    jobs: Sequence[TrainJob], members: list[int], batch: int, cost: _CostModel
+) -> list[list[int]]:
     """Cut one group, sorted by size, into contiguous buckets of least modelled cost (DP)."""
     by_size: dict[tuple[int, ...], list[int]] = {}
     for k in members:
         by_size.setdefault(_sizes(jobs[k]), []).append(k)
-    keys = sorted(by_size, key=lambda s: (_step_cost(s, batch), s))
+    keys = sorted(by_size, key=lambda s: (_step_cost(s, batch, cost), s))
     # Atoms: runs of adjacent sizes, at most _MAX_ATOMS of them, so the DP stays O(64^2).
     cuts = np.linspace(0, len(keys), min(len(keys), _MAX_ATOMS) + 1).round().astype(int)
     atoms = [[k for s in keys[a:b] for k in by_size[s]] for a, b in itertools.pairwise(cuts)]
@@ -217,9 +231,9 @@ def _split_group(jobs: Sequence[TrainJob], members: list[int], batch: int) -> li
         pad, w, s = dims[j - 1], 0, 0
         for i in range(j - 1, -1, -1):
             pad, w, s = np.maximum(pad, dims[i]), w + work[i], max(s, span[i])
-            cost = best[i] + s * _STEP_OVERHEAD_S + w * _step_cost(tuple(pad), batch)
-            if cost < best[j]:
-                best[j], cut_at[j] = cost, i
+            total = best[i] + s * cost.step_overhead_s + w * _step_cost(tuple(pad), batch, cost)
+            if total < best[j]:
+                best[j], cut_at[j] = total, i
     out: list[list[int]] = []
     j = n
     while j > 0:
@@ -399,19 +413,43 @@ def stacked_gradients(
     return grads[::-1]
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Active:
+    """Views of the leading ``n`` networks of a stack, made once per epoch (not per step)."""
+
+    layers: list[tuple[torch.Tensor, torch.Tensor]]
+    params: torch.Tensor  # (n, P)
+    grads: torch.Tensor
+    m: torch.Tensor
+    v: torch.Tensor
+    lr: torch.Tensor  # (n, 1)
+
+
+def _active(stack: _Stack, n: int) -> _Active:
+    return _Active(
+        layers=_layers(stack, n),
+        params=stack.params[:n],
+        grads=stack.grads[:n],
+        m=stack.m[:n],
+        v=stack.v[:n],
+        lr=stack.lr[:n],
+    )
+
+
 def _train_step(
-    stack: _Stack, n: int, x: torch.Tensor, w: torch.Tensor, neg_yw: torch.Tensor, step: int
+    act: _Active, x: torch.Tensor, w: torch.Tensor, neg_yw: torch.Tensor, step: int
 ) -> None:
-    """One forward, backward and Adam step of the leading ``n`` networks on one batch."""
-    grads = stacked_gradients(_layers(stack, n), x, w, neg_yw)
+    """One forward, backward and Adam step of the active networks on one batch."""
+    grads = stacked_gradients(act.layers, x, w, neg_yw)
     # One copy into the (n, P) gradient buffer: bmm into its strided views is far slower.
-    torch.cat([g.view(n, -1) for g in grads], dim=1, out=stack.grads[:n])
-    adam_step_(stack.params[:n], stack.grads[:n], stack.m[:n], stack.v[:n], stack.lr[:n], step)
+    torch.cat([g.view(x.shape[0], -1) for g in grads], dim=1, out=act.grads)
+    adam_step_(act.params, act.grads, act.m, act.v, act.lr, step)
 
 
 def _train_epoch(stack: _Stack, epoch: int) -> None:
     """Train the networks that still have epochs to go, then evaluate them."""
     n = int(stack.n_active[epoch])
+    act = _active(stack, n)
     d, b = stack.sizes[0], stack.batch
     idx = stack.order[epoch, : n * stack.n_pad]
     x = stack.x_train.index_select(0, idx).view(n, stack.n_pad, d)  # this epoch's row order
@@ -420,13 +458,14 @@ def _train_epoch(stack: _Stack, epoch: int) -> None:
     for k in range(stack.n_batches):
         rows = slice(k * b, (k + 1) * b)
         step = epoch * stack.n_batches + k + 1  # Adam's 1-based step count
-        _train_step(stack, n, x[:, rows], w[:, rows], neg_yw[:, rows], step)
-    _evaluate(stack, n, epoch)
+        _train_step(act, x[:, rows], w[:, rows], neg_yw[:, rows], step)
+    _evaluate(stack, act, epoch)
 
 
-def _evaluate(stack: _Stack, n: int, epoch: int) -> None:
+def _evaluate(stack: _Stack, act: _Active, epoch: int) -> None:
     """Loss and accuracy on all training and validation rows, into ``stats[epoch]``."""
-    z = _forward(_layers(stack, n), stack.x_eval[:n])[-1]  # (n, rows, 2)
+    n = act.params.shape[0]
+    z = _forward(act.layers, stack.x_eval[:n])[-1]  # (n, rows, 2)
     y = stack.y_eval[:n]
     loss = -torch.log_softmax(z, dim=2).gather(2, y)  # (n, rows, 1)
     pred = (z[:, :, 1:] > z[:, :, :1]).long()  # argmax; a tie goes to class 0, as argmax
