@@ -24,6 +24,9 @@ from ffmatch.io.atomic import atomic_write
 
 T = TypeVar("T")
 
+NONE = "none"
+"""How an optional setting that is unset is written: TOML has no null."""
+
 
 def _check_scalar(value: Any, kind: Any, where: str) -> Any:
     """Coerce a TOML scalar to ``kind`` (int to float allowed), else ConfigError."""
@@ -36,6 +39,8 @@ def _check_scalar(value: Any, kind: Any, where: str) -> Any:
             )
         return value
     if origin in (types.UnionType, typing.Union):
+        if value == NONE and type(None) in typing.get_args(kind):
+            return None
         errors = []
         for option in typing.get_args(kind):
             if option is type(None):
@@ -93,7 +98,7 @@ def from_mapping(cls: type[T], data: Mapping[str, Any], where: str = "config") -
 
 
 def to_mapping(obj: Any) -> dict[str, Any]:
-    """Plain data (dicts, lists, scalars) from a dataclass tree; None values are left out."""
+    """Plain data (dicts, lists, scalars) from a dataclass tree; None is written ``"none"``."""
     out: dict[str, Any] = {}
     for f in dataclasses.fields(obj):
         value = getattr(obj, f.name)
@@ -103,7 +108,9 @@ def to_mapping(obj: Any) -> dict[str, Any]:
             out[f.name] = list(value)
         elif isinstance(value, Path):
             out[f.name] = str(value)
-        elif value is not None:
+        elif value is None:
+            out[f.name] = NONE
+        else:
             out[f.name] = value
     return out
 

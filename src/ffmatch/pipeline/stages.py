@@ -309,7 +309,6 @@ def ga_stage(
     x, y, g = _dev(prep)
     layout = config.ga.layout
     fold_scores: dict[Genes, tuple[Metrics, ...]] = {}
-    cost = {"networks_trained": 0, "network_epochs": 0}
 
     def to_mlp(genes: Genes) -> MLPConfig:
         return MLPConfig(
@@ -331,8 +330,6 @@ def ga_stage(
             seed=config.seed,
             device=config.device,
         )
-        cost["networks_trained"] += len(configs) * len(prep.folds)
-        cost["network_epochs"] += sum(c.epochs for c in configs) * len(prep.folds)
         out = []
         for genes, cv in zip(population, results, strict=True):
             if prune_networks:
@@ -385,7 +382,12 @@ def ga_stage(
                 for r in result.fitness_by_generation
             ],
             "pruned": prune_networks,
-            "cost": {**cost, "distinct_individuals": result.n_evaluated, "seconds": seconds},
+            "cost": {
+                "networks_trained": result.n_evaluated * len(prep.folds),
+                "network_epochs": result.epochs_per_fold * len(prep.folds),
+                "distinct_individuals": result.n_evaluated,
+                "seconds": seconds,
+            },
         },
     )
     return stage, result
