@@ -92,6 +92,13 @@ def test_face_number_and_largest_choose_among_faces(
     assert too_far.error == "--face 3: only 2 faces found"
 
 
+def test_face_choice_leaves_single_face_photos_alone(extracted: dict[str, Extraction]) -> None:
+    faces = extracted["obama-1"].faces
+    assert FaceChoice(number=2).pick(faces) == (0, "")
+    assert FaceChoice(largest=True).pick(faces) == (0, "")
+    assert FaceChoice(number=2).pick(()) == (None, "no face found")
+
+
 def test_face_choice_rejects_bad_requests() -> None:
     with pytest.raises(ConfigError, match="not both"):
         FaceChoice(number=1, largest=True)

@@ -19,7 +19,10 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sys
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -148,7 +151,11 @@ class Extraction:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class FaceChoice:
-    """Which face to take when a photo shows several: never guessed unless asked."""
+    """Which face to take when a photo shows several: never guessed unless asked.
+
+    A photo with one face always gives that face; ``number`` and ``largest`` choose among
+    several (so one ``--face 2`` can serve a batch where only some photos show a crowd).
+    """
 
     number: int | None = None  # 1-based, faces ordered left to right
     largest: bool = False
@@ -164,6 +171,8 @@ class FaceChoice:
         n = len(faces)
         if n == 0:
             return None, "no face found"
+        if n == 1:  # the choice is among several faces; a photo of one person needs none
+            return 0, ""
         if self.number is not None:
             if self.number > n:
                 return None, f"--face {self.number}: only {n} face{'s' * (n > 1)} found"
@@ -192,16 +201,20 @@ class FaceMeshExtractor:
         except ImportError:
             raise MissingExtraError(INSTALL_HINT) from None
         c = self.config
-        # model_selection=1: the full-range detector (faces up to ~5 m, i.e. small in frame).
-        self._detector = face_detection.FaceDetection(
-            model_selection=1, min_detection_confidence=c.min_confidence
-        )
-        self._one = face_mesh.FaceMesh(
-            static_image_mode=True, max_num_faces=1, refine_landmarks=True
-        )
-        self._many = face_mesh.FaceMesh(
-            static_image_mode=True, max_num_faces=c.max_faces, refine_landmarks=True
-        )
+        with _native_stderr_hidden():
+            # model_selection=1: the full-range detector (faces up to ~5 m, small in frame).
+            self._detector = face_detection.FaceDetection(
+                model_selection=1, min_detection_confidence=c.min_confidence
+            )
+            self._one = face_mesh.FaceMesh(
+                static_image_mode=True, max_num_faces=1, refine_landmarks=True
+            )
+            self._many = face_mesh.FaceMesh(
+                static_image_mode=True, max_num_faces=c.max_faces, refine_landmarks=True
+            )
+            blank = np.full((64, 64, 3), _GREY, dtype=np.uint8)
+            for graph in (self._detector, self._one, self._many):
+                _process(graph, blank)  # first runs log TFLite start-up notes; hidden here
 
     def close(self) -> None:
         for graph in (self._detector, self._one, self._many):
@@ -231,7 +244,7 @@ class FaceMeshExtractor:
     def _detect(self, small: RGBArray) -> list[tuple[float, float, float, float]]:
         """Face boxes (left, top, right, bottom) in ``small``'s pixels, best first."""
         h, w = small.shape[:2]
-        result = self._detector.process(small)
+        result = _process(self._detector, small)
         boxes = []
         for det in (result.detections or [])[: self.config.max_faces]:
             b = det.location_data.relative_bounding_box
@@ -240,7 +253,7 @@ class FaceMeshExtractor:
 
     def _whole_mesh(self, small: RGBArray) -> list[Face]:
         """Meshes found by the face mesh's own (short-range) detector on the whole photo."""
-        result = self._many.process(small)
+        result = _process(self._many, small)
         return [_face(lms, 0.0, 0.0, small.shape[1], small.shape[0]) for lms in
                 (result.multi_face_landmarks or [])]  # fmt: skip
 
@@ -255,11 +268,45 @@ class FaceMeshExtractor:
         n = round(side)
         crop = _padded_crop(rgb, left, top, n)
         shown, _ = _scaled(crop, self.config.mesh_side)  # landmarks come back normalised
-        result = self._one.process(shown)
+        result = _process(self._one, shown)
         if not result.multi_face_landmarks:
             return None
         # Normalised crop coordinates -> original pixels; z shares x's scale (the crop side).
         return _face(result.multi_face_landmarks[0], float(left), float(top), n, n)
+
+
+def _process(graph: Any, rgb: RGBArray) -> Any:
+    """``graph.process(rgb)`` without protobuf's deprecation warning from MediaPipe's code."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message="SymbolDatabase.GetPrototype", category=UserWarning
+        )
+        return graph.process(rgb)
+
+
+@contextmanager
+def _native_stderr_hidden() -> Iterator[None]:
+    """Silence file descriptor 2 (C++ logging of TFLite/absl) while MediaPipe starts up.
+
+    MediaPipe's native code writes INFO/WARNING lines straight to fd 2 on its first runs,
+    which no Python setting reaches; errors still surface as Python exceptions.
+    """
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # pytest capture, IDEs: no real fd
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), fd)
+            try:
+                yield
+            finally:
+                os.dup2(saved, fd)
+    finally:
+        os.close(saved)
 
 
 def _face(landmarks: Any, left: float, top: float, width: float, height: float) -> Face:

@@ -1,0 +1,261 @@
+"""``ffmatch landmarks extract`` and ``ffmatch match``: from photos to markers to a decision.
+
+Thin: options are parsed and checked here, the work is in ``ffmatch.photos``. MediaPipe and
+Pillow are imported only when a command runs; without them a command stops with one line
+naming the extra to install.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from ffmatch.cli.app import app, is_quiet
+from ffmatch.cli.common import err, out, print_json, progress_bar
+from ffmatch.cli.muct_cmds import landmarks_app
+from ffmatch.errors import ConfigError
+
+if TYPE_CHECKING:
+    from ffmatch.photos.extract import Extraction, FaceChoice
+    from ffmatch.photos.match import Matcher, PhotoMatch
+
+log = logging.getLogger(__name__)
+
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".pgm", ".ppm", ".bmp", ".tif", ".tiff", ".webp")
+
+_FACE = typer.Option(
+    None, "--face", help="In photos of several people, take face N (1 = leftmost)."
+)
+_LARGEST = typer.Option(False, "--largest", help="In photos of several people, take the largest.")
+_JSON = typer.Option(False, "--json", help="Print the result as JSON.")
+
+
+def _choice(face: int | None, largest: bool) -> FaceChoice:
+    from ffmatch.photos.extract import FaceChoice
+
+    return FaceChoice(number=face, largest=largest)
+
+
+def _photo_files(items: list[Path]) -> list[Path]:
+    """Files as given; folders replaced by the photos inside them (recursively, sorted)."""
+    files: list[Path] = []
+    for item in items:
+        if item.is_dir():
+            found = sorted(p for p in item.rglob("*") if p.suffix.lower() in PHOTO_SUFFIXES)
+            if not found:
+                raise ConfigError(f"{item}: no photos in this folder ({', '.join(PHOTO_SUFFIXES)})")
+            files += found
+        else:
+            files.append(item)
+    return files
+
+
+def _overlay_name(photo_id: str) -> str:
+    return photo_id.replace("/", "_").replace("\\", "_") + ".png"
+
+
+@landmarks_app.command("extract")
+def extract_cmd(
+    photos: list[Path] = typer.Argument(..., help="Photos, or folders of photos."),
+    out_file: Path = typer.Option(..., "--out", "-o", help="The tidy landmark CSV to write."),
+    overlay_dir: Path | None = typer.Option(
+        None, "--overlay", help="Folder for each photo with its 14 markers drawn and labelled."
+    ),
+    face: int | None = _FACE,
+    largest: bool = _LARGEST,
+    person: str = typer.Option(
+        "photo",
+        "--person",
+        help="Person id of each photo: photo (its own id), prefix (name before '-<n>'), "
+        "folder (its folder's name).",
+    ),
+    json_out: bool = _JSON,
+) -> None:
+    """Find the 14 markers in photos with MediaPipe's face mesh; write a tidy landmark CSV.
+
+    Photos without a usable face (none, or several without --face/--largest) keep a row with
+    empty markers, are listed on stderr, and make the exit status 1.
+
+    Example: ffmatch landmarks extract photos/*.jpg --out ffm.csv --overlay overlays/
+    """
+    from ffmatch.io.tidy import write_tidy
+    from ffmatch.photos.extract import PERSON_RULES, FaceMeshExtractor, extract_photos, to_table
+
+    if person not in PERSON_RULES:
+        raise ConfigError(f"--person: expected one of {', '.join(PERSON_RULES)}, found {person!r}")
+    choice = _choice(face, largest)
+    files = _photo_files(photos)
+    if overlay_dir is not None:
+        overlay_dir.mkdir(parents=True, exist_ok=True)
+    done: list[Extraction] = []
+    with FaceMeshExtractor() as extractor, progress_bar(
+        "extracting", len(files), quiet=is_quiet()
+    ) as update:  # fmt: skip
+        for k, ex in enumerate(extract_photos(files, extractor, choice=choice)):
+            done.append(ex)
+            if overlay_dir is not None and ex.width:
+                _save_overlay(ex, overlay_dir / _overlay_name(ex.photo_id))
+            update(k + 1, len(files))
+    write_tidy(to_table(done, person=person), out_file)
+    failed = [e for e in done if not e.ok]
+    for e in failed:
+        err.print(f"{e.source}: {e.error}", markup=False, highlight=False, soft_wrap=True)
+    if json_out:
+        print_json({
+            "out": str(out_file), "photos": len(done), "extracted": len(done) - len(failed),
+            "failed": [{"file": e.source, "photo_id": e.photo_id, "error": e.error}
+                       for e in failed],
+        })  # fmt: skip
+    else:
+        out.print(f"wrote {out_file} ({len(done) - len(failed)} of {len(done)} photos extracted)")
+    if failed:
+        raise typer.Exit(1)
+
+
+def _save_overlay(ex: Extraction, path: Path) -> None:
+    from ffmatch.photos.image import read_photo
+    from ffmatch.photos.overlay import save_overlay
+
+    save_overlay(read_photo(ex.source), ex, path)
+
+
+def _model(model_file: Path | None) -> Matcher:
+    from ffmatch.photos.models import photo_model
+
+    if model_file is not None:
+        from ffmatch.matching.model import load_model
+
+        return load_model(model_file)
+    return photo_model()
+
+
+@app.command("match")
+def match_cmd(
+    photos: list[Path] | None = typer.Argument(None, help="Two photos to compare."),
+    model_file: Path | None = typer.Option(
+        None,
+        "--model",
+        "-m",
+        help="A model file from 'ffmatch train'. [default: the shipped photo model]",
+    ),
+    figure: Path | None = typer.Option(
+        None, "--figure", help="PNG of both faces with the markers and the telling distances."
+    ),
+    pairs_file: Path | None = typer.Option(
+        None, "--pairs", help="Batch: CSV with columns file_x,file_y (other columns kept)."
+    ),
+    photos_dir: Path | None = typer.Option(
+        None, "--photos", help="Batch: the folder the file names in --pairs are relative to."
+    ),
+    out_file: Path | None = typer.Option(
+        None, "--out", "-o", help="Batch: CSV to write (adds probability, match, error)."
+    ),
+    top: int = typer.Option(5, "--top", help="How many agreeing and differing features to show."),
+    face: int | None = _FACE,
+    largest: bool = _LARGEST,
+    json_out: bool = _JSON,
+) -> None:
+    """Do two photos show the same person? P(same), the decision, and the evidence.
+
+    The evidence lists the inter-marker distances (over the eye width) that differ most and
+    that agree best, each relative to the gap the model learned as ordinary for one person.
+
+    Example: ffmatch match a.jpg b.jpg --figure match.png
+    Batch:   ffmatch match --pairs pairs.csv --photos photos/ --out scores.csv
+    """
+    choice = _choice(face, largest)
+    if pairs_file is not None:
+        if photos:
+            raise ConfigError("give two photos, or --pairs with --photos and --out, not both")
+        if photos_dir is None or out_file is None:
+            raise ConfigError("--pairs needs --photos DIR (where the files are) and --out FILE")
+        _match_batch(pairs_file, photos_dir, out_file, _model(model_file), choice, json_out)
+        return
+    if not photos or len(photos) != 2:
+        found = len(photos or [])
+        raise ConfigError(
+            f"expected two photos (or --pairs FILE --photos DIR --out FILE), found {found}"
+        )
+    if photos_dir is not None or out_file is not None:
+        raise ConfigError("--photos and --out belong to the batch mode (--pairs)")
+    _match_two(photos[0], photos[1], _model(model_file), choice, figure, top, json_out)
+
+
+def _match_two(
+    a: Path, b: Path, model: Matcher, choice: FaceChoice, figure: Path | None, top: int,
+    json_out: bool,
+) -> None:  # fmt: skip
+    from ffmatch.photos.extract import FaceMeshExtractor
+    from ffmatch.photos.match import match_photos
+
+    with FaceMeshExtractor() as extractor:
+        result = match_photos(a, b, model, extractor, choice=choice)
+    if figure is not None:
+        from ffmatch.photos.figure import save_match_figure
+        from ffmatch.photos.image import read_photo
+
+        save_match_figure(result, read_photo(a), read_photo(b), figure)
+    if json_out:
+        data = result.to_dict(top)
+        data["model"] = getattr(model, "training_data", "")
+        if figure is not None:
+            data["figure"] = str(figure)
+        print_json(data)
+        return
+    _print_match(result, model, top)
+    if figure is not None:
+        out.print(f"wrote {figure}")
+
+
+def _print_match(result: PhotoMatch, model: Any, top: int) -> None:
+    verdict = "same person" if result.match else "different people"
+    out.print(f"{result.x.source} vs {result.y.source}", markup=False, highlight=False,
+              soft_wrap=True)  # fmt: skip
+    out.print(
+        f"P(same person) = {result.probability:.3f} (threshold {result.threshold:.3f}): {verdict}"
+    )
+    if getattr(model, "training_data", ""):
+        out.print(f"model trained on: {model.training_data}", markup=False, highlight=False,
+                  soft_wrap=True)  # fmt: skip
+    for title, items in (
+        ("differ most", result.differing(top)),
+        ("agree best", result.agreeing(top)),
+    ):
+        out.print(f"{title} (distance / eye width: x vs y, gap in typical same-person gaps):")
+        for e in items:
+            out.print(
+                f"  {e.name:<26} {e.value_x:7.3f} vs {e.value_y:7.3f}  {e.score:5.1f}x",
+                markup=False,
+                highlight=False,
+            )
+
+
+def _match_batch(
+    pairs_file: Path, photos_dir: Path, out_file: Path, model: Matcher, choice: FaceChoice,
+    json_out: bool,
+) -> None:  # fmt: skip
+    from ffmatch.photos.extract import FaceMeshExtractor
+    from ffmatch.photos.match import read_pairs, score_pairs, write_scores
+
+    if not photos_dir.is_dir():
+        raise ConfigError(f"--photos {photos_dir}: expected a folder of photos")
+    pairs = read_pairs(pairs_file)
+    n_photos = len({*pairs.files("file_x"), *pairs.files("file_y")})
+    with FaceMeshExtractor() as extractor, progress_bar(
+        "extracting", n_photos, quiet=is_quiet()
+    ) as update:  # fmt: skip
+        scores = score_pairs(pairs, photos_dir, model, extractor, choice=choice, on_photo=update)
+    write_scores(pairs, scores, out_file)
+    failed = sum(bool(s.error) for s in scores)
+    matched = sum(bool(s.match) for s in scores)
+    if failed:
+        log.warning("%d of %d pairs not scored (see the error column of %s)", failed,
+                    len(scores), out_file)  # fmt: skip
+    if json_out:
+        print_json({"out": str(out_file), "pairs": len(scores), "match": matched,
+                    "errors": failed})  # fmt: skip
+    else:
+        out.print(f"wrote {out_file} ({len(scores)} pairs: {matched} match, {failed} not scored)")

@@ -1,0 +1,143 @@
+"""``ffmatch landmarks extract`` and ``ffmatch match`` end to end, on the shared photos."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from ffmatch.cli.app import run
+from ffmatch.io._cells import read_csv
+from ffmatch.io.tidy import read_tidy
+
+
+@pytest.fixture
+def photos(shared_data: Path, tmp_path: Path) -> Path:
+    """A folder with two photos of one person, one of two people and a file that is no photo."""
+    src = shared_data / "photos"
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("obama-1.jpg", "obama-5-240p.jpg", "multi-two-people.jpg"):
+        shutil.copy(src / name, folder / name)
+    (folder / "notes.jpg").write_text("not a photo")
+    return folder
+
+
+def test_extract_writes_rows_overlays_and_reports_failures(
+    photos: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, overlays = tmp_path / "ffm.csv", tmp_path / "ov"
+    rc = run(["landmarks", "extract", str(photos), "--out", str(out), "--overlay", str(overlays),
+              "--person", "prefix"])  # fmt: skip
+    assert rc == 1  # some photos failed
+    table = read_tidy(out)
+    assert list(table.photo_id) == ["multi-two-people", "notes", "obama-1", "obama-5-240p"]
+    assert list(table.person[2:]) == ["obama", "obama"]
+    assert table.missing[:2].all()
+    assert not table.missing[2:].any()
+    err = capsys.readouterr().err
+    assert "multi-two-people.jpg: 2 faces found; choose one with --face N" in err
+    assert "notes.jpg: not an image Pillow can read" in err
+    names = sorted(p.name for p in overlays.iterdir())
+    assert names == ["multi-two-people.png", "obama-1.png", "obama-5-240p.png"]
+
+
+def test_extract_largest_and_json(
+    photos: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "ffm.csv"
+    rc = run(["landmarks", "extract", str(photos / "multi-two-people.jpg"),
+              str(photos / "obama-1.jpg"), "--largest", "--out", str(out), "--json"])  # fmt: skip
+    assert rc == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got == {"out": str(out), "photos": 2, "extracted": 2, "failed": []}
+
+
+def test_extract_rejects_unknown_person_rule(
+    photos: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rc = run(["landmarks", "extract", str(photos), "--out", str(tmp_path / "x.csv"),
+              "--person", "name"])  # fmt: skip
+    assert rc == 2
+    assert (
+        "--person: expected one of photo, prefix, folder, found 'name'" in capsys.readouterr().err
+    )
+
+
+def test_match_two_photos_prints_probability_and_evidence(
+    photos: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fig = tmp_path / "m.png"
+    rc = run(["match", str(photos / "obama-1.jpg"), str(photos / "obama-5-240p.jpg"),
+              "--figure", str(fig)])  # fmt: skip
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "P(same person) = " in text
+    assert "differ most" in text
+    assert "agree best" in text
+    assert fig.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_match_json(photos: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rc = run(["match", str(photos / "obama-1.jpg"), str(photos / "multi-two-people.jpg"),
+              "--face", "1", "--json", "--top", "3"])  # fmt: skip
+    assert rc == 0
+    got = json.loads(capsys.readouterr().out)
+    assert 0.0 <= got["probability"] <= 1.0
+    assert got["match"] == (got["probability"] > got["threshold"])
+    assert len(got["differing"]) == 3
+    assert {"feature", "value_x", "value_y", "score"} <= set(got["differing"][0])
+
+
+def test_match_failures_are_one_line(photos: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rc = run(["match", str(photos / "obama-1.jpg"), str(photos / "multi-two-people.jpg")])
+    assert rc == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if "error" in line]
+    assert len(err) == 1
+    assert "multi-two-people.jpg: 2 faces found" in err[0]
+    assert run(["match", str(photos / "obama-1.jpg"), str(photos / "notes.jpg")]) == 2
+    assert "notes.jpg: not an image" in capsys.readouterr().err
+    assert run(["match", str(photos / "obama-1.jpg")]) == 2
+    assert "expected two photos" in capsys.readouterr().err
+    assert run(["match", "--pairs", "p.csv"]) == 2
+    assert "--pairs needs --photos DIR" in capsys.readouterr().err
+
+
+def test_match_batch_writes_scores(
+    photos: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text(
+        "id,file_x,file_y\n1,obama-1.jpg,obama-5-240p.jpg\n2,obama-1.jpg,multi-two-people.jpg\n"
+    )
+    out = tmp_path / "scores.csv"
+    rc = run(["match", "--pairs", str(pairs), "--photos", str(photos), "--out", str(out)])
+    assert rc == 0
+    header, rows, _ = read_csv(out)
+    assert header == ["id", "file_x", "file_y", "probability", "match", "error"]
+    assert rows[0][5] == ""
+    assert float(rows[0][3]) >= 0.0
+    assert rows[1][3:5] == ["", ""]
+    assert "2 faces found" in rows[1][5]
+    assert "2 pairs: " in capsys.readouterr().out
+
+
+def test_missing_extra_names_the_install_command(
+    photos: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.setitem(sys.modules, "mediapipe", None)  # import mediapipe now fails
+    monkeypatch.setitem(sys.modules, "mediapipe.python", None)
+    monkeypatch.setitem(sys.modules, "mediapipe.python.solutions", None)
+    rc = run(["landmarks", "extract", str(photos), "--out", str(tmp_path / "x.csv")])
+    assert rc == 2
+    assert "pip install 'ffmatch[photos]'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["match"], ["landmarks", "extract"]])
+def test_help_has_an_example(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert run([*command, "--help"]) == 0
+    assert f"Example: ffmatch {' '.join(command)}" in capsys.readouterr().out
