@@ -1,0 +1,293 @@
+"""Measure the photo path on ORL / AT&T (40 people x 10 greyscale photos; evaluation only).
+
+Credit: AT&T Laboratories Cambridge (F. Samaria and A. Harter, 1994). The images are never
+copied into the project; this script reads them from the shared data folder.
+
+Sections (all person-disjoint where anything is learned):
+
+1. Extraction: faces found, time per photo, markers the mesh placed outside the frame.
+2. Simple scores over all 79,800 pairs (Procrustes disparity, the 91 distances over the eye
+   width), to compare with the figures in faces-orl/README.md (0.789, 0.788).
+3. The matcher: the shipped model (fitted on MUCT's hand-placed markers, never saw ORL), and
+   models fitted with ``train_match_model`` on extracted ORL markers of some people and
+   scored on the others: people 1-20 -> 21-40, 21-40 -> 1-20, and 5-fold person-disjoint
+   cross-validation. ROC-AUC over every pair of the held-out people, with a 95% bootstrap
+   interval over people; rank-1 identification (each photo's best-scoring other photo).
+4. Pose: the same, with markers frontalised from the mesh's 3-D points (``--pose``).
+5. MediaPipe vs MUCT: how the extracted markers differ from MUCT's hand-placed ones: the
+   mean Procrustes-aligned shape of each data set, marker by marker, in eye widths.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_orl.py                       # ~1 minute
+    .venv/bin/python benchmarks/bench_orl.py --boot 200 --json runs/orl.json
+    .venv/bin/python benchmarks/bench_orl.py --write-landmarks runs/orl_extracted.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+from ffmatch.features.aligned import TEMPLATE, align, photo_ratios
+from ffmatch.io.tidy import write_tidy
+from ffmatch.markers import WIDE_ORDER
+from ffmatch.matching.model import MatchModel, default_model
+from ffmatch.matching.train import TrainConfig, train_match_model
+from ffmatch.photos.extract import (
+    Extraction,
+    FaceMeshExtractor,
+    extract_photos,
+    to_table,
+)
+from ffmatch.photos.pose import frontal_markers
+from ffmatch.table import FloatArray, PhotoTable
+
+ROOT = Path(__file__).resolve().parents[1]
+ORL = ROOT.parent / "shared" / "data" / "faces-orl"
+MUCT = ROOT.parent / "shared" / "data" / "muct" / "muct68-opencv.csv.gz"
+
+Scorer = Callable[[FloatArray], FloatArray]  # (n, 14, 2) photos -> (n, n) similarity
+
+
+# ----------------------------------------------------------------------------- extraction
+
+
+def extract_orl(folder: Path, cache: Path) -> tuple[list[str], FloatArray, dict[str, Any]]:
+    """Photo paths, (400, 478, 3) meshes and extraction figures; cached in ``cache``."""
+    if cache.is_file():
+        with np.load(cache, allow_pickle=False) as z:
+            return [str(p) for p in z["paths"]], z["mesh"], json.loads(str(z["info"]))
+    paths = sorted(folder.glob("s*/*.pgm"), key=lambda p: (int(p.parent.name[1:]), int(p.stem)))
+    t0 = time.perf_counter()
+    with FaceMeshExtractor() as ex:
+        done: list[Extraction] = list(extract_photos(paths, ex))
+    seconds = time.perf_counter() - t0
+    failed = [e.photo_id for e in done if not e.ok]
+    mesh = np.stack([e.face.mesh if e.face is not None else np.full((478, 3), np.nan)
+                     for e in done])  # fmt: skip
+    outside = np.sum([e.outside for e in done], axis=0)
+    info = {
+        "photos": len(done),
+        "found": len(done) - len(failed),
+        "failed": failed,
+        "seconds_per_photo": seconds / len(done),
+        "outside_frame": {a: int(n) for a, n in zip(WIDE_ORDER, outside, strict=True) if n},
+    }
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(cache, paths=np.array([str(p) for p in paths]), mesh=mesh,
+                        info=np.array(json.dumps(info)))  # fmt: skip
+    return [str(p) for p in paths], mesh, info
+
+
+def image_markers(mesh: FloatArray) -> FloatArray:
+    """(n, 14, 2) markers as drawn on the photo (the tidy CSV's coordinates)."""
+    from ffmatch.photos.extract import Face
+
+    return np.stack([Face(mesh=m).markers for m in mesh])
+
+
+# -------------------------------------------------------------------------------- scores
+
+
+def procrustes_similarity(coords: FloatArray) -> FloatArray:
+    """(n, n) minus the Procrustes disparity (rotation, scale, translation) of every pair."""
+    z = coords[..., 0] + 1j * coords[..., 1]
+    z = z - z.mean(axis=1, keepdims=True)
+    z = z / np.sqrt((np.abs(z) ** 2).sum(axis=1, keepdims=True))
+    return -(1.0 - np.abs(np.conj(z) @ z.T) ** 2)
+
+
+def ratio_similarity(coords: FloatArray) -> FloatArray:
+    """(n, n) minus the Euclidean distance of the 91 distances over the outer-eye width."""
+    r = photo_ratios(coords)
+    d2 = (r**2).sum(1)[:, None] + (r**2).sum(1)[None] - 2 * r @ r.T
+    return -np.sqrt(np.maximum(d2, 0.0))
+
+
+def model_similarity(model: MatchModel) -> Scorer:
+    def score(coords: FloatArray) -> FloatArray:
+        n = len(coords)
+        i, j = np.triu_indices(n, 1)
+        s = np.zeros((n, n))
+        s[i, j] = s[j, i] = model.scores(coords[i], coords[j])
+        return s
+
+    return score
+
+
+# ---------------------------------------------------------------------------- evaluation
+
+
+def evaluate(sim: FloatArray, person: np.ndarray, *, boot: int, seed: int) -> dict[str, Any]:
+    """ROC-AUC over all pairs with a bootstrap-over-people interval, and rank-1."""
+    n = len(person)
+    i, j = np.triu_indices(n, 1)
+    label = (person[i] == person[j]).astype(int)
+    score = sim[i, j]
+    auc = float(roc_auc_score(label, score))
+    people, code = np.unique(person, return_inverse=True)
+    rng = np.random.default_rng(seed)
+    aucs = []
+    for _ in range(boot):
+        mult = np.bincount(rng.integers(0, len(people), len(people)), minlength=len(people))
+        w = np.where(label == 1, mult[code[i]], mult[code[i]] * mult[code[j]]).astype(float)
+        if w[label == 1].sum() == 0 or w[label == 0].sum() == 0:
+            continue
+        keep = w > 0
+        aucs.append(roc_auc_score(label[keep], score[keep], sample_weight=w[keep]))
+    off = sim.copy()
+    np.fill_diagonal(off, -np.inf)
+    rank1 = float(np.mean(person[np.argmax(off, axis=1)] == person))
+    lo, hi = np.percentile(aucs, [2.5, 97.5]) if aucs else (np.nan, np.nan)
+    return {"auc": auc, "auc_lo": float(lo), "auc_hi": float(hi), "rank1": rank1,
+            "pairs": len(label), "genuine": int(label.sum()), "people": len(people)}  # fmt: skip
+
+
+def table_of(coords: FloatArray, person: np.ndarray, rows: np.ndarray, source: str) -> PhotoTable:
+    return PhotoTable(
+        photo_id=np.array([f"{person[k]}/{k}" for k in rows], dtype=str),
+        person=person[rows].astype(str),
+        role=np.full(len(rows), "", dtype=str),
+        coords=coords[rows],
+        derived=np.zeros((len(rows), 14), dtype=bool),
+        source=source,
+    )
+
+
+def held_out(coords: FloatArray, person: np.ndarray, train_people: set[str], *, boot: int,
+             seed: int, name: str) -> tuple[dict[str, Any], FloatArray, np.ndarray]:  # fmt: skip
+    """Fit on ``train_people``, score every pair of the other people."""
+    train = np.array([p in train_people for p in person])
+    model = train_match_model(table_of(coords, person, np.flatnonzero(train), name),
+                              config=TrainConfig(seed=seed), training_data=name)  # fmt: skip
+    test = np.flatnonzero(~train)
+    sim = model_similarity(model)(coords[test])
+    return evaluate(sim, person[test], boot=boot, seed=seed), sim, test
+
+
+def cross_validated(coords: FloatArray, person: np.ndarray, *, folds: int, boot: int,
+                    seed: int) -> dict[str, Any]:  # fmt: skip
+    """k-fold person-disjoint CV: mean and range of the per-fold AUCs and rank-1."""
+    people = np.unique(person)
+    order = np.random.default_rng(seed).permutation(people)
+    results = []
+    for k in range(folds):
+        test_people = set(order[k::folds].tolist())
+        r, _, _ = held_out(coords, person, set(people.tolist()) - test_people, boot=0, seed=seed,
+                           name=f"ORL fold {k}")  # fmt: skip
+        results.append(r)
+    aucs = np.array([r["auc"] for r in results])
+    r1 = np.array([r["rank1"] for r in results])
+    return {"auc": float(aucs.mean()), "auc_min": float(aucs.min()),
+            "auc_max": float(aucs.max()), "rank1": float(r1.mean()), "folds": folds,
+            "test_people": len(people) // folds}  # fmt: skip
+
+
+# ------------------------------------------------------------------------ MediaPipe vs MUCT
+
+
+def marker_offsets(extracted: FloatArray, muct: PhotoTable) -> dict[str, Any]:
+    """Mean aligned shape of each set; per-marker offset (MediaPipe - MUCT) in eye widths."""
+    from ffmatch.io.muct import muct_camera
+
+    frontal = muct.subset(np.flatnonzero(muct_camera(muct.photo_id) == "a"))
+    a_mp, a_mu = align(extracted), align(frontal.coords)
+    mean_mp, mean_mu = np.nanmean(a_mp, axis=0), np.nanmean(a_mu, axis=0)
+    eye = float(np.hypot(*(TEMPLATE[3] - TEMPLATE[0])))  # rtex-ltex of the template frame
+    off = (mean_mp - mean_mu) / eye
+    sd_mp = np.nanstd(a_mp, axis=0).mean(axis=1) / eye
+    sd_mu = np.nanstd(a_mu, axis=0).mean(axis=1) / eye
+    return {
+        a: {"dx": float(off[k, 0]), "dy": float(off[k, 1]), "dist": float(np.hypot(*off[k])),
+            "sd_mediapipe": float(sd_mp[k]), "sd_muct": float(sd_mu[k])}
+        for k, a in enumerate(WIDE_ORDER)
+    }  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------- main
+
+
+def _fmt(r: dict[str, Any]) -> str:
+    if "auc_lo" in r:
+        return f"{r['auc']:.3f} ({r['auc_lo']:.3f}-{r['auc_hi']:.3f}) | {r['rank1']:.3f}"
+    return f"{r['auc']:.3f} ({r['auc_min']:.3f}-{r['auc_max']:.3f} over folds) | {r['rank1']:.3f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--orl", type=Path, default=ORL)
+    ap.add_argument("--cache", type=Path, default=ROOT / "runs" / "orl_mesh.npz")
+    ap.add_argument("--boot", type=int, default=500, help="bootstrap replicates over people")
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--write-landmarks", type=Path, default=None,
+                    help="also write the markers as a tidy CSV (person = folder)")  # fmt: skip
+    args = ap.parse_args(argv)
+
+    paths, mesh, info = extract_orl(args.orl, args.cache)
+    person = np.array([Path(p).parent.name for p in paths])
+    ok = np.isfinite(mesh).all(axis=(1, 2))
+    mesh, person, paths = mesh[ok], person[ok], [p for p, k in zip(paths, ok, strict=True) if k]
+    coords = {"image": image_markers(mesh), "frontal": frontal_markers(mesh)}
+    if args.write_landmarks:
+        from ffmatch.photos.extract import Face
+
+        ex = [Extraction(source=p, photo_id=f"{Path(p).parent.name}/{Path(p).stem}", width=92,
+                         height=112, faces=(Face(mesh=m),), chosen=0)
+              for p, m in zip(paths, mesh, strict=True)]  # fmt: skip
+        write_tidy(to_table(ex, person="folder"), args.write_landmarks)
+
+    out: dict[str, Any] = {"extraction": info, "results": {}}
+    rows: list[tuple[str, str, str]] = []
+    b, s = args.boot, args.seed
+    first = set(f"s{k}" for k in range(1, 21))
+    second = set(f"s{k}" for k in range(21, 41))
+    for pose, c in coords.items():
+        res: dict[str, Any] = {}
+        res["procrustes"] = evaluate(procrustes_similarity(c), person, boot=b, seed=s)
+        res["ratios"] = evaluate(ratio_similarity(c), person, boot=b, seed=s)
+        if pose == "image":
+            res["shipped_muct"] = evaluate(model_similarity(default_model())(c), person, boot=b,
+                                           seed=s)  # fmt: skip
+        res["train_1_20_test_21_40"], _, _ = held_out(c, person, first, boot=b, seed=s,
+                                                      name="ORL s1-s20")  # fmt: skip
+        res["train_21_40_test_1_20"], _, _ = held_out(c, person, second, boot=b, seed=s,
+                                                      name="ORL s21-s40")  # fmt: skip
+        res["cv"] = cross_validated(c, person, folds=args.folds, boot=b, seed=s)
+        out["results"][pose] = res
+        for key, r in res.items():
+            rows.append((pose, key, _fmt(r)))
+    if MUCT.is_file():
+        from ffmatch.io.muct import read_muct
+
+        out["offsets"] = marker_offsets(coords["image"], read_muct(MUCT))
+    ms = 1000 * info["seconds_per_photo"]
+    print(f"extraction: {info['found']}/{info['photos']} faces, {ms:.1f} ms/photo, "
+          f"outside the frame: {info['outside_frame']}")  # fmt: skip
+    print("| markers | score | ROC-AUC (95% CI over people) | rank-1 |")
+    print("|---|---|---|---|")
+    for pose, key, text in rows:
+        print(f"| {pose} | {key} | {text} |")
+    if "offsets" in out:
+        print("\n| marker | dx | dy | offset | sd MediaPipe | sd MUCT |  (eye widths)")
+        print("|---|---|---|---|---|---|")
+        for a, o in out["offsets"].items():
+            print(f"| {a} | {o['dx']:+.3f} | {o['dy']:+.3f} | {o['dist']:.3f} | "
+                  f"{o['sd_mediapipe']:.3f} | {o['sd_muct']:.3f} |")  # fmt: skip
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
