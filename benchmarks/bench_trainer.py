@@ -28,6 +28,7 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +37,6 @@ import torch
 from ffmatch.nn.batched import TrainJob, bucket_jobs, train_many
 from ffmatch.nn.sequential import train_sequential_many
 
-WORKBOOK = Path(__file__).parents[1] / ".." / "shared" / "data" / "paper" / "facial-features.xlsx"
 N_FOLDS = 10
 
 
@@ -52,11 +52,15 @@ class Timing:
 
 
 def paper_rows() -> tuple[np.ndarray, np.ndarray]:
-    """The paper's 36 rows: 56 features (Min-Max scaled on all rows, as the paper did), labels."""
+    """The paper's 36 rows: 56 features (Min-Max scaled on all rows, as the paper did), labels.
+
+    Read from the package's copy of the workbook's FFMs sheet (``paper_ffms.csv``, the same
+    numbers), so the benchmark needs no spreadsheet reader and runs on any machine.
+    """
     import pandas as pd
 
-    path = Path(os.environ.get("FFMATCH_WORKBOOK", WORKBOOK))
-    sheet = pd.read_excel(path, sheet_name="FFMs")
+    with resources.as_file(resources.files("ffmatch.datasets") / "files" / "paper_ffms.csv") as f:
+        sheet = pd.read_csv(f)
     x = sheet.iloc[:, 1:57].to_numpy(np.float64)
     span = np.where(x.max(0) > x.min(0), x.max(0) - x.min(0), 1.0)
     return ((x - x.min(0)) / span).astype(np.float32), sheet["Outcome"].to_numpy(np.int64)

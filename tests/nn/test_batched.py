@@ -179,3 +179,13 @@ def test_learns_a_separable_problem() -> None:
     assert h.train_acc[-1] >= 0.9
     assert h.val_acc[-1] >= 0.85
     assert h.train_loss[-1] < 0.5 * h.train_loss[0]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_gives_the_cpu_numbers(rows) -> None:
+    jobs = [
+        _job(rows, n_train=30, hidden=(9, 4), epochs=12, lr=3e-3, seed=1),
+        _job(rows, n_train=33, hidden=(40, 20), epochs=20, lr=1e-2, seed=2),
+    ]
+    for on_gpu, on_cpu in zip(train_many(jobs, device="cuda"), train_many(jobs), strict=True):
+        _assert_same(on_gpu, on_cpu, tol=1e-4)
