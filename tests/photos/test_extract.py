@@ -23,7 +23,7 @@ from ffmatch.photos.extract import (
     photo_ids,
     to_table,
 )
-from ffmatch.photos.image import read_photo
+from ffmatch.photos.image import read_photo, read_photo_reduced
 
 I = {a: k for k, a in enumerate(WIDE_ORDER)}  # noqa: E741
 SINGLE = [
@@ -175,6 +175,27 @@ def test_detection_on_a_scaled_copy_keeps_original_pixels(
     fine = extract_photo(path, extractor).require()
     _markers_close(fine, coarse, 0.06)
     assert 50 < fine[I["rtex"], 0] < 910  # original pixels, not the 200 px copy's
+
+
+def test_large_jpegs_are_decoded_smaller_with_coordinates_in_full_pixels(
+    photos_dir: Path, extractor: FaceMeshExtractor, tmp_path: Path
+) -> None:
+    path = photos_dir / "obama-1.jpg"  # 910 x 1137: decoded at 1/4 when 256 px suffice
+    decoded = read_photo_reduced(path, min_side=256)
+    assert decoded.factor == 4
+    assert decoded.rgb.shape == (285, 228, 3)
+    with FaceMeshExtractor(ExtractConfig(decode_side=256)) as reduced:
+        ex = extract_photo(path, reduced)
+    assert (ex.width, ex.height) == (910, 1137)
+    _markers_close(extract_photo(path, extractor).require(), ex.require(), 0.06)
+    # Turned by EXIF: the full size is reported upright too.
+    upright = Image.open(path)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    upright.transpose(Image.Transpose.ROTATE_90).save(tmp_path / "side.jpg", exif=exif)
+    side = read_photo_reduced(tmp_path / "side.jpg", min_side=256)
+    assert (side.width, side.height, side.factor) == (910, 1137, 4)
+    assert side.rgb.shape == (285, 228, 3)
 
 
 def test_photo_without_a_face_is_flagged(extractor: FaceMeshExtractor, tmp_path: Path) -> None:

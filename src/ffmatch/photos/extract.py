@@ -31,7 +31,7 @@ import numpy as np
 
 from ffmatch.errors import ConfigError, DataError
 from ffmatch.markers import N_MARKERS, WIDE_ORDER
-from ffmatch.photos.image import INSTALL_HINT, MissingExtraError, RGBArray, read_photo
+from ffmatch.photos.image import INSTALL_HINT, MissingExtraError, RGBArray, read_photo_reduced
 from ffmatch.table import BoolArray, FloatArray, PhotoTable
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,7 @@ PERSON_RULES: tuple[str, ...] = ("photo", "prefix", "folder")
 class ExtractConfig:
     """How photos are scaled for MediaPipe; the defaults suit photos from 92 px to 50 Mpx."""
 
+    decode_side: int = 2048  # JPEGs over twice this are decoded at 1/2..1/8 scale, not below
     detect_side: int = 1024  # longest side of the copy the face detector sees (px)
     mesh_side: int = 512  # largest crop side the face mesh sees (px); larger crops are scaled
     crop_scale: float = 2.0  # crop side / detected box side: the mesh wants margin around a face
@@ -66,10 +67,10 @@ class ExtractConfig:
     max_faces: int = 8  # faces looked for per photo
 
     def __post_init__(self) -> None:
-        if self.detect_side < 64 or self.mesh_side < 64:
+        if min(self.decode_side, self.detect_side, self.mesh_side) < 64:
             raise ConfigError(
-                f"detect_side and mesh_side must be at least 64 px, found "
-                f"{self.detect_side} and {self.mesh_side}"
+                f"decode_side, detect_side and mesh_side must be at least 64 px, found "
+                f"{self.decode_side}, {self.detect_side} and {self.mesh_side}"
             )
         if not 1.0 <= self.crop_scale <= 4.0:
             raise ConfigError(f"crop_scale must be in [1, 4], found {self.crop_scale}")
@@ -377,14 +378,16 @@ def extract_photo(
 
     Raises DataError only for files that cannot be read as images.
     """
-    rgb = read_photo(path)
-    faces = extractor.faces(rgb)
+    photo = read_photo_reduced(path, min_side=extractor.config.decode_side)
+    faces = extractor.faces(photo.rgb)
+    if photo.factor != 1:  # decoded smaller: back to the full photo's pixels
+        faces = tuple(Face(mesh=f.mesh * photo.factor) for f in faces)
     chosen, error = (choice or FaceChoice()).pick(faces)
     return Extraction(
         source=str(path),
         photo_id=photo_id or Path(path).stem,
-        width=int(rgb.shape[1]),
-        height=int(rgb.shape[0]),
+        width=photo.width,
+        height=photo.height,
         faces=faces,
         chosen=chosen,
         error=error,

@@ -7,6 +7,7 @@ the photo, so marker coordinates are pixels of the photo as people see it.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,27 @@ def require_pil() -> Any:
 
 def read_photo(path: str | os.PathLike[str]) -> RGBArray:
     """The photo at ``path`` as an upright (h, w, 3) uint8 RGB array; DataError if unreadable."""
+    return read_photo_reduced(path, min_side=None).rgb
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Decoded:
+    """A photo as decoded: pixels ``rgb`` are the full photo's divided by ``factor``."""
+
+    rgb: RGBArray  # (h, w, 3) uint8, upright
+    factor: int  # 1, 2, 4 or 8
+    width: int  # the full upright photo's size, in its own pixels
+    height: int
+
+
+def read_photo_reduced(path: str | os.PathLike[str], *, min_side: int | None) -> Decoded:
+    """The photo, decoded smaller where cheap, and the factor back to its own pixels.
+
+    A JPEG whose longer side exceeds ``2 * min_side`` is decoded at 1/2, 1/4 or 1/8 scale
+    (the decoder skips the work, 3-4x faster on a 12 Mpx photo) while its longer side
+    stays at least ``min_side``; coordinates on the result times the factor are pixels of
+    the full photo. Other formats, and ``min_side=None``, give the full photo and factor 1.
+    """
     Image = require_pil()
     from PIL import ImageOps, UnidentifiedImageError
 
@@ -49,9 +71,15 @@ def read_photo(path: str | os.PathLike[str]) -> RGBArray:
         raise DataError(f"{p}: file not found" if not p.exists() else f"{p}: not a file")
     try:
         with Image.open(p) as im:
+            full, (width, height) = max(im.size), im.size
+            if im.getexif().get(0x0112, 1) in (5, 6, 7, 8):  # EXIF: shown turned by 90 degrees
+                width, height = height, width
+            if min_side is not None and im.format == "JPEG" and full >= 2 * min_side:
+                im.draft("RGB", (im.width * min_side // full, im.height * min_side // full))
+            factor = round(full / max(im.size))  # 1, 2, 4 or 8: JPEG's DCT scaling is exact
             im.load()
             upright = ImageOps.exif_transpose(im)
-            return to_rgb(upright)
+            return Decoded(rgb=to_rgb(upright), factor=factor, width=width, height=height)
     except UnidentifiedImageError:
         raise DataError(
             f"{p}: not an image Pillow can read (expected JPEG, PNG, PGM, ...)"
