@@ -148,8 +148,7 @@ def executed_flops(jobs: Sequence[TrainJob], device: str) -> float:
     for bucket in bucket_jobs(jobs, device=torch.device(device).type):
         sub = [jobs[k] for k in bucket]
         sizes = np.max([_sizes(j) for j in sub], axis=0)
-        b = sub[0].batch_size
-        n_pad = max(-(-len(j.y_train) // b) for j in sub) * b
+        n_pad = max(len(j.y_train) for j in sub)  # rows past a network's own are padding
         n_val = max(_n_val(j) for j in sub)
         per_net = _epoch_flops(sizes.tolist(), n_pad, n_pad + n_val)
         total += sum(j.epochs for j in sub) * per_net

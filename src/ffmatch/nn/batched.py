@@ -250,7 +250,7 @@ class _Stack:
     """One bucket's tensors. The tensors are updated in place; shapes are fixed.
 
     N networks, sorted by epochs (longest first); ``n_pad`` training rows per network
-    (``n_batches * batch``), ``n_val`` validation rows, P parameters per network.
+    (the bucket's longest training set), ``n_val`` validation rows, P parameters per network.
     """
 
     members: tuple[int, ...]  # job index of each stacked network, in stack order
@@ -289,7 +289,7 @@ def _build_stack(jobs: Sequence[TrainJob], members: list[int], dev: torch.device
     sizes = tuple(int(s) for s in np.max([_sizes(j) for j in sub], axis=0))
     batch = sub[0].batch_size
     n_batches = max(_n_batches(j) for j in sub)
-    n_pad = n_batches * batch
+    n_pad = max(len(j.y_train) for j in sub)  # the last batch is only as wide as needed
     n_val = max((len(j.y_val) for j in sub if j.y_val is not None), default=0)
     n_epochs = sub[0].epochs
     d = sizes[0]
