@@ -161,6 +161,7 @@ def test_bad_jobs_are_reported_by_index(rows, change, error, match) -> None:
         train_many([good, dataclasses.replace(good, **change)][1:])
 
 
+@pytest.mark.slow
 def test_learns_a_separable_problem() -> None:
     rng = np.random.default_rng(3)
     x = rng.random((140, 10)).astype(np.float32)
