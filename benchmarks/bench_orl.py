@@ -13,7 +13,9 @@ Sections (all person-disjoint where anything is learned):
    scored on the others: people 1-20 -> 21-40, 21-40 -> 1-20, and 5-fold person-disjoint
    cross-validation. ROC-AUC over every pair of the held-out people, with a 95% bootstrap
    interval over people; rank-1 identification (each photo's best-scoring other photo).
-4. Pose: the same, with markers frontalised from the mesh's 3-D points (``--pose``).
+4. Marker variants: the markers as ``landmarks extract`` writes them (``image``: the mesh's
+   points averaged with those of the mirrored face), the mesh's own points alone (``mesh``),
+   and the mesh frontalised from its 3-D points (``frontal``, ``photos.pose``).
 5. MediaPipe vs MUCT: how the extracted markers differ from MUCT's hand-placed ones: the
    mean Procrustes-aligned shape of each data set, marker by marker, in eye widths.
 
@@ -44,6 +46,7 @@ from ffmatch.matching.model import MatchModel, default_model
 from ffmatch.matching.train import TrainConfig, train_match_model
 from ffmatch.photos.extract import (
     Extraction,
+    Face,
     FaceMeshExtractor,
     extract_photos,
     to_table,
@@ -61,11 +64,15 @@ Scorer = Callable[[FloatArray], FloatArray]  # (n, 14, 2) photos -> (n, n) simil
 # ----------------------------------------------------------------------------- extraction
 
 
-def extract_orl(folder: Path, cache: Path) -> tuple[list[str], FloatArray, dict[str, Any]]:
-    """Photo paths, (400, 478, 3) meshes and extraction figures; cached in ``cache``."""
+def extract_orl(
+    folder: Path, cache: Path
+) -> tuple[list[str], FloatArray, FloatArray, dict[str, Any]]:
+    """Photo paths, (400, 14, 2) markers as ``landmarks extract`` writes them, (400, 478, 3)
+    meshes and extraction figures; cached in ``cache``."""
     if cache.is_file():
         with np.load(cache, allow_pickle=False) as z:
-            return [str(p) for p in z["paths"]], z["mesh"], json.loads(str(z["info"]))
+            paths = [str(p) for p in z["paths"]]
+            return paths, z["markers"], z["mesh"], json.loads(str(z["info"]))
     paths = sorted(folder.glob("s*/*.pgm"), key=lambda p: (int(p.parent.name[1:]), int(p.stem)))
     t0 = time.perf_counter()
     with FaceMeshExtractor() as ex:
@@ -74,6 +81,7 @@ def extract_orl(folder: Path, cache: Path) -> tuple[list[str], FloatArray, dict[
     failed = [e.photo_id for e in done if not e.ok]
     mesh = np.stack([e.face.mesh if e.face is not None else np.full((478, 3), np.nan)
                      for e in done])  # fmt: skip
+    markers = np.stack([e.markers for e in done])
     outside = np.sum([e.outside for e in done], axis=0)
     info = {
         "photos": len(done),
@@ -83,16 +91,9 @@ def extract_orl(folder: Path, cache: Path) -> tuple[list[str], FloatArray, dict[
         "outside_frame": {a: int(n) for a, n in zip(WIDE_ORDER, outside, strict=True) if n},
     }
     cache.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(cache, paths=np.array([str(p) for p in paths]), mesh=mesh,
-                        info=np.array(json.dumps(info)))  # fmt: skip
-    return [str(p) for p in paths], mesh, info
-
-
-def image_markers(mesh: FloatArray) -> FloatArray:
-    """(n, 14, 2) markers as drawn on the photo (the tidy CSV's coordinates)."""
-    from ffmatch.photos.extract import Face
-
-    return np.stack([Face(mesh=m).markers for m in mesh])
+    np.savez_compressed(cache, paths=np.array([str(p) for p in paths]), markers=markers,
+                        mesh=mesh, info=np.array(json.dumps(info)))  # fmt: skip
+    return [str(p) for p in paths], markers, mesh, info
 
 
 # -------------------------------------------------------------------------------- scores
@@ -234,17 +235,20 @@ def main(argv: list[str] | None = None) -> int:
                     help="also write the markers as a tidy CSV (person = folder)")  # fmt: skip
     args = ap.parse_args(argv)
 
-    paths, mesh, info = extract_orl(args.orl, args.cache)
+    paths, markers, mesh, info = extract_orl(args.orl, args.cache)
     person = np.array([Path(p).parent.name for p in paths])
     ok = np.isfinite(mesh).all(axis=(1, 2))
-    mesh, person, paths = mesh[ok], person[ok], [p for p, k in zip(paths, ok, strict=True) if k]
-    coords = {"image": image_markers(mesh), "frontal": frontal_markers(mesh)}
+    markers, mesh, person = markers[ok], mesh[ok], person[ok]
+    paths = [p for p, k in zip(paths, ok, strict=True) if k]
+    # "image": the markers the CLI writes (mesh and mirrored mesh averaged); "mesh": the mesh's
+    # own points only; "frontal": the mesh turned to face the camera (photos.pose).
+    coords = {"image": markers, "mesh": np.stack([Face(mesh=m).markers for m in mesh]),
+              "frontal": frontal_markers(mesh)}  # fmt: skip
     if args.write_landmarks:
-        from ffmatch.photos.extract import Face
-
         ex = [Extraction(source=p, photo_id=f"{Path(p).parent.name}/{Path(p).stem}", width=92,
-                         height=112, faces=(Face(mesh=m),), chosen=0)
-              for p, m in zip(paths, mesh, strict=True)]  # fmt: skip
+                         height=112, faces=(Face(mesh=m, mirrored=2 * c - Face(mesh=m).markers),),
+                         chosen=0)
+              for p, m, c in zip(paths, mesh, markers, strict=True)]  # fmt: skip
         write_tidy(to_table(ex, person="folder"), args.write_landmarks)
 
     out: dict[str, Any] = {"extraction": info, "results": {}}

