@@ -287,24 +287,55 @@ def _build_stack(jobs: Sequence[TrainJob], members: list[int], dev: torch.device
     sub = [jobs[k] for k in members]
     n = len(sub)
     sizes = tuple(int(s) for s in np.max([_sizes(j) for j in sub], axis=0))
-    batch = sub[0].batch_size
-    n_batches = max(_n_batches(j) for j in sub)
-    n_pad = max(len(j.y_train) for j in sub)  # the last batch is only as wide as needed
-    n_val = max((len(j.y_val) for j in sub if j.y_val is not None), default=0)
+    layout = _layout(sizes)
+    rows = _pack_rows(sub, sizes[0])
     n_epochs = sub[0].epochs
-    d = sizes[0]
 
+    def put(a: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(np.ascontiguousarray(a), device=dev)
+
+    p = put(_pack_weights(sub, sizes, layout))
+    return _Stack(
+        members=tuple(members),
+        sizes=sizes,
+        layout=layout,
+        batch=sub[0].batch_size,
+        n_batches=_n_batches(sub[0]),  # the same for every job of a bucket
+        n_pad=rows.n_pad,
+        n_active=np.array([sum(j.epochs > e for j in sub) for e in range(n_epochs)]),
+        params=p,
+        grads=torch.zeros_like(p),
+        m=torch.zeros_like(p),
+        v=torch.zeros_like(p),
+        lr=torch.tensor([[j.lr] for j in sub], dtype=torch.float32, device=dev),
+        x_train=put(rows.x[:, : rows.n_pad].reshape(n * rows.n_pad, sizes[0])),
+        y_train=put(np.eye(2, dtype=np.float32)[rows.y[:, : rows.n_pad].reshape(-1)]),
+        order=put(_pack_orders(sub, rows.n_pad).reshape(n_epochs, n * rows.n_pad)),
+        loss_w=put(_loss_weights(sub, rows.n_pad)[:, :, None]),
+        x_eval=put(rows.x),
+        y_eval=put(rows.y[:, :, None]),
+        eval_mask=put(rows.mask),
+        eval_count=put(np.maximum(rows.mask.sum(axis=1), 1.0)[:, :, None]),
+        stats=torch.zeros((n_epochs, n, 4), device=dev),
+        val_proba=torch.zeros((n, rows.x.shape[1] - rows.n_pad), device=dev),
+    )
+
+
+def _layout(sizes: tuple[int, ...]) -> tuple[tuple[int, int, int], ...]:
+    """Offsets in a network's parameter row: per layer, weight start, bias start, end."""
     layout: list[tuple[int, int, int]] = []
     off = 0
     for a, b in itertools.pairwise(sizes):
         layout.append((off, off + a * b, off + a * b + b))
         off += a * b + b
-    params = np.zeros((n, off), np.float32)
-    x_eval = np.zeros((n, n_pad + n_val, d), np.float32)
-    y_eval = np.zeros((n, n_pad + n_val), np.int64)
-    mask = np.zeros((n, n_pad + n_val, 2), np.float32)
-    loss_w = np.zeros((n, n_pad), np.float32)
-    order = np.zeros((n_epochs, n, n_pad), np.int64)
+    return tuple(layout)
+
+
+def _pack_weights(
+    sub: Sequence[TrainJob], sizes: tuple[int, ...], layout: tuple[tuple[int, int, int], ...]
+) -> npt.NDArray[np.float32]:
+    """(N, P) initial parameters: each job's own init in the top-left of the padded layers."""
+    params = np.zeros((len(sub), layout[-1][2]), np.float32)
     for i, job in enumerate(sub):
         w0 = job.init if job.init is not None else init_weights(_sizes(job), job.seed)
         for li, (wo, bo, _) in enumerate(layout):
@@ -312,54 +343,56 @@ def _build_stack(jobs: Sequence[TrainJob], members: list[int], dev: torch.device
             full = params[i, wo:bo].reshape(sizes[li], sizes[li + 1])
             full[: wt.shape[0], : wt.shape[1]] = wt  # padded rows and columns stay zero
             params[i, bo : bo + len(bias)] = bias
-        nt = len(job.y_train)
-        x_eval[i, :nt, : _sizes(job)[0]] = job.x_train
-        y_eval[i, :nt] = job.y_train
-        mask[i, :nt, 0] = 1.0
+    return params
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Rows:
+    """Every job's rows, zero-padded: ``n_pad`` training rows, then the validation rows."""
+
+    n_pad: int
+    x: npt.NDArray[np.float32]  # (N, n_pad + n_val, d)
+    y: npt.NDArray[np.int64]  # (N, n_pad + n_val)
+    mask: npt.NDArray[np.float32]  # (N, n_pad + n_val, 2) 1 on real training / val rows
+
+
+def _pack_rows(sub: Sequence[TrainJob], d: int) -> _Rows:
+    n_pad = max(len(j.y_train) for j in sub)  # the last batch is only as wide as needed
+    n_val = max((len(j.y_val) for j in sub if j.y_val is not None), default=0)
+    x = np.zeros((len(sub), n_pad + n_val, d), np.float32)
+    y = np.zeros((len(sub), n_pad + n_val), np.int64)
+    mask = np.zeros((len(sub), n_pad + n_val, 2), np.float32)
+    for i, job in enumerate(sub):
+        nt, dj = len(job.y_train), _sizes(job)[0]
+        x[i, :nt, :dj], y[i, :nt], mask[i, :nt, 0] = job.x_train, job.y_train, 1.0
         if job.x_val is not None and job.y_val is not None:
             nv = len(job.y_val)
-            x_eval[i, n_pad : n_pad + nv, : _sizes(job)[0]] = job.x_val
-            y_eval[i, n_pad : n_pad + nv] = job.y_val
+            x[i, n_pad : n_pad + nv, :dj] = job.x_val
+            y[i, n_pad : n_pad + nv] = job.y_val
             mask[i, n_pad : n_pad + nv, 1] = 1.0
-        real_per_batch = np.clip(nt - batch * np.arange(n_batches), 0, batch)
-        pos = np.arange(n_pad)
-        loss_w[i, :nt] = 1.0 / real_per_batch[pos[:nt] // batch]
+    return _Rows(n_pad=n_pad, x=x, y=y, mask=mask)
+
+
+def _pack_orders(sub: Sequence[TrainJob], n_pad: int) -> npt.NDArray[np.int64]:
+    """(n_epochs, N, n_pad) each epoch's row order, as rows of the flattened x_train."""
+    order = np.zeros((sub[0].epochs, len(sub), n_pad), np.int64)
+    pos = np.arange(n_pad)
+    for i, job in enumerate(sub):
+        nt = len(job.y_train)
         order[: job.epochs, i, :nt] = batch_orders(nt, job.epochs, job.seed)
         order[:, i, nt:] = pos[nt:]  # padding rows: zero, weight 0
-        order[:, i] += i * n_pad  # rows of the flattened (N * n_pad, d) x_train
+        order[:, i] += i * n_pad
+    return order
 
-    x_train = x_eval[:, :n_pad].reshape(n * n_pad, d)
-    y_train = np.eye(2, dtype=np.float32)[y_eval[:, :n_pad].reshape(-1)]
-    count = np.maximum(mask.sum(axis=1), 1.0)[:, :, None]
 
-    def put(a: np.ndarray) -> torch.Tensor:
-        return torch.as_tensor(np.ascontiguousarray(a), device=dev)
-
-    p = put(params)
-    return _Stack(
-        members=tuple(members),
-        sizes=sizes,
-        layout=tuple(layout),
-        batch=batch,
-        n_batches=n_batches,
-        n_pad=n_pad,
-        n_active=np.array([sum(j.epochs > e for j in sub) for e in range(n_epochs)]),
-        params=p,
-        grads=torch.zeros_like(p),
-        m=torch.zeros_like(p),
-        v=torch.zeros_like(p),
-        lr=torch.tensor([[j.lr] for j in sub], dtype=torch.float32, device=dev),
-        x_train=put(x_train),
-        y_train=put(y_train),
-        order=put(order.reshape(n_epochs, n * n_pad)),
-        loss_w=put(loss_w[:, :, None]),
-        x_eval=put(x_eval),
-        y_eval=put(y_eval[:, :, None]),
-        eval_mask=put(mask),
-        eval_count=put(count.astype(np.float32)),
-        stats=torch.zeros((n_epochs, n, 4), device=dev),
-        val_proba=torch.zeros((n, n_val), device=dev),
-    )
+def _loss_weights(sub: Sequence[TrainJob], n_pad: int) -> npt.NDArray[np.float32]:
+    """(N, n_pad) 1 / real rows of the batch a position falls in; 0 past a job's rows."""
+    w = np.zeros((len(sub), n_pad), np.float32)
+    for i, job in enumerate(sub):
+        nt, b = len(job.y_train), job.batch_size
+        real_per_batch = np.clip(nt - b * np.arange(_n_batches(job)), 0, b)
+        w[i, :nt] = 1.0 / real_per_batch[np.arange(nt) // b]
+    return w
 
 
 # --- the training loop --------------------------------------------------------------------
