@@ -16,7 +16,8 @@ Sections (all person-disjoint where anything is learned):
 4. Marker variants: the markers as ``landmarks extract`` writes them (``image``: the mesh's
    points averaged with those of the mirrored face), the mesh's own points alone (``mesh``),
    and the mesh frontalised from its 3-D points (``frontal``, ``photos.pose``).
-5. MediaPipe vs MUCT: how the extracted markers differ from MUCT's hand-placed ones: the
+5. Limits: held-out same-person pairs accepted, by difference in head turn and lip gap.
+6. MediaPipe vs MUCT: how the extracted markers differ from MUCT's hand-placed ones: the
    mean Procrustes-aligned shape of each data set, marker by marker, in eye widths.
 
 Usage::
@@ -29,6 +30,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 import time
@@ -41,7 +43,7 @@ from sklearn.metrics import roc_auc_score
 
 from ffmatch.features.aligned import TEMPLATE, align, photo_ratios
 from ffmatch.io.tidy import write_tidy
-from ffmatch.markers import WIDE_ORDER
+from ffmatch.markers import MARKER_PAIRS, WIDE_ORDER
 from ffmatch.matching.model import MatchModel, default_model
 from ffmatch.matching.train import TrainConfig, train_match_model
 from ffmatch.photos.extract import (
@@ -51,13 +53,15 @@ from ffmatch.photos.extract import (
     extract_photos,
     to_table,
 )
-from ffmatch.photos.pose import frontal_markers
+from ffmatch.photos.pose import frontal_markers, head_axes
 from ffmatch.table import FloatArray, PhotoTable
 
+MARKER_PAIRS_NAMED = [(WIDE_ORDER[i], WIDE_ORDER[j]) for i, j in MARKER_PAIRS]
 ROOT = Path(__file__).resolve().parents[1]
 ORL = ROOT.parent / "shared" / "data" / "faces-orl"
 MUCT = ROOT.parent / "shared" / "data" / "muct" / "muct68-opencv.csv.gz"
 
+_LS_LI = [f"{a}-{b}" for a, b in MARKER_PAIRS_NAMED].index("ls-li")
 Scorer = Callable[[FloatArray], FloatArray]  # (n, 14, 2) photos -> (n, n) similarity
 
 
@@ -193,6 +197,46 @@ def cross_validated(coords: FloatArray, person: np.ndarray, *, folds: int, boot:
             "test_people": len(people) // folds}  # fmt: skip
 
 
+# ---------------------------------------------------------------------------------- limits
+
+
+def limits(coords: FloatArray, mesh: FloatArray, person: np.ndarray, *, seed: int
+           ) -> dict[str, Any]:  # fmt: skip
+    """Same-person pairs accepted (at each held-out model's threshold) by pose and mouth gap.
+
+    Pose: the difference in head turn (yaw, from the mesh's 3-D axes) of the two photos;
+    mouth: the difference in lip opening (ls-li over the eye width). Both halves of the
+    people are held out in turn, so every pair is scored by a model that never saw them.
+    """
+    axes = head_axes(mesh)  # (n, 3, 3); row 0 = the head's left-right axis in the camera frame
+    yaw = np.degrees(np.arcsin(np.clip(axes[:, 0, 2], -1, 1)))
+    lip = photo_ratios(coords)[:, _LS_LI]
+    accepted, d_yaw, d_lip, impostor_accepted = [], [], [], []
+    halves = ({f"s{k}" for k in range(1, 21)}, {f"s{k}" for k in range(21, 41)})
+    for train_people in halves:
+        train = np.array([p in train_people for p in person])
+        model = train_match_model(table_of(coords, person, np.flatnonzero(train), "half"),
+                                  config=TrainConfig(seed=seed), training_data="half")  # fmt: skip
+        test = np.flatnonzero(~train)
+        i, j = (test[k] for k in np.triu_indices(len(test), 1))
+        p = model.probability(coords[i], coords[j])
+        same = person[i] == person[j]
+        accepted.append(p[same] > model.threshold)
+        impostor_accepted.append(p[~same] > model.threshold)
+        d_yaw.append(np.abs(yaw[i] - yaw[j])[same])
+        d_lip.append(np.abs(lip[i] - lip[j])[same])
+    acc, dy, dl = (np.concatenate(v) for v in (accepted, d_yaw, d_lip))
+    out: dict[str, Any] = {"false_accept": float(np.concatenate(impostor_accepted).mean()),
+                           "true_accept": float(acc.mean()),
+                           "by_yaw": {}, "by_lip": {}}  # fmt: skip
+    for name, d, edges in (("by_yaw", dy, (0, 5, 10, 90)), ("by_lip", dl, (0, 0.05, 0.1, 9))):
+        for lo, hi in itertools.pairwise(edges):
+            inside = (d >= lo) & (d < hi)
+            out[name][f"{lo}-{hi}"] = {"pairs": int(inside.sum()),
+                                       "true_accept": float(acc[inside].mean())}  # fmt: skip
+    return out
+
+
 # ------------------------------------------------------------------------ MediaPipe vs MUCT
 
 
@@ -271,6 +315,7 @@ def main(argv: list[str] | None = None) -> int:
         out["results"][pose] = res
         for key, r in res.items():
             rows.append((pose, key, _fmt(r)))
+    out["limits"] = lim = limits(coords["image"], mesh, person, seed=s)
     if MUCT.is_file():
         from ffmatch.io.muct import read_muct
 
@@ -282,6 +327,12 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|")
     for pose, key, text in rows:
         print(f"| {pose} | {key} | {text} |")
+    print(f"\nheld-out same-person pairs accepted: {lim['true_accept']:.3f} "
+          f"(different people accepted: {lim['false_accept']:.3f})")  # fmt: skip
+    for name, unit in (("by_yaw", "degrees of head turn"), ("by_lip", "eye widths of lip gap")):
+        cells = ", ".join(f"{k}: {v['true_accept']:.2f} ({v['pairs']} pairs)"
+                          for k, v in lim[name].items())  # fmt: skip
+        print(f"  by difference in {unit}: {cells}")
     if "offsets" in out:
         print("\n| marker | dx | dy | offset | sd MediaPipe | sd MUCT |  (eye widths)")
         print("|---|---|---|---|---|---|")

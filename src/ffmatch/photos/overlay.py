@@ -43,14 +43,15 @@ def overlay(rgb: RGBArray, extraction: Extraction, *, min_side: int = 480) -> An
     if zoom > 1:
         im = im.resize((im.width * zoom, im.height * zoom), Image.Resampling.BICUBIC)
     draw = ImageDraw.Draw(im)
-    # Pixel centres: pixel (i, j) spans [i, i+1), so a zoomed coordinate is zoom * x.
+    # Coordinates are continuous (pixel i spans [i, i + 1)), so zoomed they are zoom * x.
     scale = _scale(extraction, rgb) * zoom
     for k, face in enumerate(extraction.faces):
         colour = CHOSEN_BOX_COLOUR if k == extraction.chosen else BOX_COLOUR
         x0, y0, x1, y1 = (v * zoom for v in face.box)
         draw.rectangle((x0, y0, x1, y1), outline=colour, width=max(1, round(scale / 6)))
         if len(extraction.faces) > 1:
-            draw.text((x0, y0 - 1.6 * scale), f"face {k + 1}", fill=colour, font=_font(1.4 * scale))
+            draw.text((x0, y0 - 1.8 * scale), f"face {k + 1}", fill=colour, font=_font(1.4 * scale),
+                      stroke_width=max(1, round(scale / 8)), stroke_fill=(0, 0, 0))  # fmt: skip
     if extraction.face is not None:
         markers = extraction.markers * zoom
         draw_markers(draw, markers, outside=extraction.outside, scale=scale)
