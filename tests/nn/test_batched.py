@@ -190,3 +190,24 @@ def test_cuda_gives_the_cpu_numbers(rows) -> None:
     ]
     for on_gpu, on_cpu in zip(train_many(jobs, device="cuda"), train_many(jobs), strict=True):
         _assert_same(on_gpu, on_cpu, tol=1e-4)
+
+
+def test_last_epoch_evaluation_gives_the_same_final_numbers(rows) -> None:
+    jobs = [
+        _job(rows, epochs=6, hidden=(8, 4), seed=1),
+        _job(rows, epochs=3, hidden=(8, 4), seed=2),  # finishes mid-stack
+        _job(rows, epochs=5, hidden=(8, 4), seed=3),
+    ]
+    full = train_many(jobs)
+    last = train_many(jobs, evaluate="last_epoch")
+    for f, s, job in zip(full, last, jobs, strict=True):
+        np.testing.assert_array_equal(s.weights.weights[0], f.weights.weights[0])
+        np.testing.assert_array_equal(s.val_proba, f.val_proba)
+        for name in ("train_loss", "train_acc", "val_loss", "val_acc"):
+            got, want = getattr(s.history, name), getattr(f.history, name)
+            assert got[-1] == want[-1]
+            assert np.isnan(got[:-1]).all()
+            assert len(got) == job.epochs
+        _assert_same(s, train_sequential(job, evaluate="last_epoch"))
+    with pytest.raises(ConfigError, match="evaluate: expected 'every_epoch' or 'last_epoch'"):
+        train_many(jobs, evaluate="sometimes")  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ so for one job both give the same numbers up to float rounding.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 import torch
@@ -42,7 +43,12 @@ def module_weights(module: nn.Sequential) -> MLPWeights:
     )
 
 
-def train_sequential(job: TrainJob, *, device: str = "cpu") -> TrainResult:
+def train_sequential(
+    job: TrainJob,
+    *,
+    device: str = "cpu",
+    evaluate: Literal["every_epoch", "last_epoch"] = "every_epoch",
+) -> TrainResult:
     """Train one job the plain way; same init, batch order and history as ``train_many``."""
     n, d = np.shape(job.x_train)
     init = job.init or init_weights((d, *job.hidden, N_OUT), job.seed)
@@ -62,6 +68,8 @@ def train_sequential(job: TrainJob, *, device: str = "cpu") -> TrainResult:
             opt.zero_grad()
             torch.autograd.backward(loss)
             opt.step()
+        if evaluate == "last_epoch" and epoch + 1 < job.epochs:
+            continue
         with torch.inference_mode():
             stats[epoch, :2] = _loss_acc(model(x), y)
             if has_val:
@@ -82,9 +90,14 @@ def train_sequential(job: TrainJob, *, device: str = "cpu") -> TrainResult:
     )
 
 
-def train_sequential_many(jobs: Sequence[TrainJob], *, device: str = "cpu") -> list[TrainResult]:
+def train_sequential_many(
+    jobs: Sequence[TrainJob],
+    *,
+    device: str = "cpu",
+    evaluate: Literal["every_epoch", "last_epoch"] = "every_epoch",
+) -> list[TrainResult]:
     """``train_sequential`` over jobs, one after another (the benchmark's baseline)."""
-    return [train_sequential(job, device=device) for job in jobs]
+    return [train_sequential(job, device=device, evaluate=evaluate) for job in jobs]
 
 
 def _loss_acc(z: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
