@@ -329,6 +329,7 @@ def ga_stage(
             folds=prep.folds,
             seed=config.seed,
             device=config.device,
+            history=False,
         )
         out = []
         for genes, cv in zip(population, results, strict=True):
