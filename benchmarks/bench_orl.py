@@ -18,12 +18,13 @@ Sections (all person-disjoint where anything is learned):
    and the mesh frontalised from its 3-D points (``frontal``, ``photos.pose``).
 5. Limits: held-out same-person pairs accepted, by difference in head turn and lip gap.
 6. MediaPipe vs MUCT: how the extracted markers differ from MUCT's hand-placed ones: the
-   mean Procrustes-aligned shape of each data set, marker by marker, in eye widths.
+   mean Procrustes-aligned shape of each data set, marker by marker, in eye widths; with
+   ``--with-muct``, whether MUCT's shapes shifted by those offsets help a photo model.
 
 Usage::
 
     .venv/bin/python benchmarks/bench_orl.py                       # ~1 minute
-    .venv/bin/python benchmarks/bench_orl.py --boot 200 --json runs/orl.json
+    .venv/bin/python benchmarks/bench_orl.py --boot 500 --json runs/orl.json --with-muct
     .venv/bin/python benchmarks/bench_orl.py --write-landmarks runs/orl_extracted.csv
 """
 
@@ -258,6 +259,54 @@ def marker_offsets(extracted: FloatArray, muct: PhotoTable) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def with_muct(coords: FloatArray, person: np.ndarray, muct: PhotoTable, *, seed: int
+              ) -> dict[str, Any]:  # fmt: skip
+    """Does MUCT help a photo model? MUCT's frontal shapes, shifted by the mean MediaPipe-MUCT
+    offset (estimated on the ORL training people only), alone or added to ORL's."""
+    from ffmatch.io.muct import muct_camera
+
+    frontal = muct.subset(np.flatnonzero(muct_camera(muct.photo_id) == "a"))
+    a_mu = align(frontal.coords)
+
+    def fit(train: np.ndarray, *, orl_too: bool) -> MatchModel:
+        shifted = a_mu + np.nanmean(align(coords[train]), axis=0) - np.nanmean(a_mu, axis=0)
+        parts = [table_of(shifted, frontal.person, np.arange(len(frontal)), "muct")]
+        if orl_too:
+            parts.append(table_of(coords, person, np.flatnonzero(train), "orl"))
+        table = PhotoTable(
+            photo_id=np.concatenate([t.photo_id for t in parts]),
+            person=np.concatenate([t.person for t in parts]),
+            role=np.concatenate([t.role for t in parts]),
+            coords=np.concatenate([t.coords for t in parts]),
+            derived=np.concatenate([t.derived for t in parts]),
+            source="muct+orl",
+        )
+        return train_match_model(table, config=TrainConfig(seed=seed), training_data="mix")
+
+    first = np.array([int(p[1:]) <= 20 for p in person])
+    test = np.flatnonzero(~first)
+    out: dict[str, Any] = {}
+    for key, orl_too in (
+        ("muct_shifted_test_21_40", False),
+        ("muct_and_orl_1_20_test_21_40", True),
+    ):
+        sim = model_similarity(fit(first, orl_too=orl_too))(coords[test])
+        out[key] = evaluate(sim, person[test], boot=0, seed=seed)["auc"]
+    for s in (seed, seed + 1):  # 5-fold person-disjoint CV, ORL alone vs ORL + MUCT
+        order = np.random.default_rng(s).permutation(np.unique(person))
+        alone, mixed = [], []
+        for k in range(5):
+            train = ~np.isin(person, order[k::5])
+            te = np.flatnonzero(~train)
+            orl = table_of(coords, person, np.flatnonzero(train), "orl")
+            orl_model = train_match_model(orl, config=TrainConfig(seed=seed), training_data="orl")
+            for models, model in ((alone, orl_model), (mixed, fit(train, orl_too=True))):
+                sim = model_similarity(model)(coords[te])
+                models.append(evaluate(sim, person[te], boot=0, seed=seed)["auc"])
+        out[f"cv_seed{s}"] = {"orl": float(np.mean(alone)), "orl_and_muct": float(np.mean(mixed))}
+    return out
+
+
 # ---------------------------------------------------------------------------------- main
 
 
@@ -275,6 +324,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--with-muct", action="store_true",
+                    help="also test adding offset-corrected MUCT shapes (~1 minute)")  # fmt: skip
     ap.add_argument("--write-landmarks", type=Path, default=None,
                     help="also write the markers as a tidy CSV (person = folder)")  # fmt: skip
     args = ap.parse_args(argv)
@@ -319,7 +370,10 @@ def main(argv: list[str] | None = None) -> int:
     if MUCT.is_file():
         from ffmatch.io.muct import read_muct
 
-        out["offsets"] = marker_offsets(coords["image"], read_muct(MUCT))
+        muct = read_muct(MUCT)
+        out["offsets"] = marker_offsets(coords["image"], muct)
+        if args.with_muct:
+            out["with_muct"] = with_muct(coords["image"], person, muct, seed=s)
     ms = 1000 * info["seconds_per_photo"]
     print(f"extraction: {info['found']}/{info['photos']} faces, {ms:.1f} ms/photo, "
           f"outside the frame: {info['outside_frame']}")  # fmt: skip
@@ -339,6 +393,8 @@ def main(argv: list[str] | None = None) -> int:
         for a, o in out["offsets"].items():
             print(f"| {a} | {o['dx']:+.3f} | {o['dy']:+.3f} | {o['dist']:.3f} | "
                   f"{o['sd_mediapipe']:.3f} | {o['sd_muct']:.3f} |")  # fmt: skip
+    if "with_muct" in out:
+        print("\nwith MUCT:", json.dumps(out["with_muct"]))
     if args.json:
         args.json.write_text(json.dumps(out, indent=2))
     return 0
