@@ -51,7 +51,7 @@ def train_sequential(
 ) -> TrainResult:
     """Train one job the plain way; same init, batch order and history as ``train_many``."""
     n, d = np.shape(job.x_train)
-    init = job.init or init_weights((d, *job.hidden, N_OUT), job.seed)
+    init = job.init if job.init is not None else init_weights((d, *job.hidden, N_OUT), job.seed)
     model = build_module(init).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=job.lr)
     x = torch.as_tensor(np.asarray(job.x_train, np.float32), device=device)
