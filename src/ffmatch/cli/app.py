@@ -30,6 +30,13 @@ def _root(
     verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="More log output."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only warnings and errors."),
     debug: bool = typer.Option(False, "--debug", help="Show a traceback on errors."),
+    threads: int = typer.Option(
+        1,
+        "--threads",
+        min=1,
+        help="PyTorch threads. One is fastest for the paper's tiny networks: more threads "
+        "gain little on such small matrices and stall badly when the CPU is shared.",
+    ),
 ) -> None:
     """Decide whether two photos show the same person from 14 facial feature markers.
 
@@ -43,6 +50,7 @@ def _root(
     logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr, force=True)
     _state["debug"] = debug
     _state["quiet"] = quiet
+    _state["threads"] = threads
 
 
 def command_line() -> str:
@@ -50,6 +58,13 @@ def command_line() -> str:
     import shlex
 
     return shlex.join(["ffmatch", *_state.get("argv", [])])
+
+
+def use_threads() -> None:
+    """Apply ``--threads`` to PyTorch (imports it; call only from commands that train)."""
+    import torch
+
+    torch.set_num_threads(int(_state.get("threads", 1)))
 
 
 def is_quiet() -> bool:

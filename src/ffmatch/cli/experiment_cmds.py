@@ -14,7 +14,7 @@ import typer
 from rich.table import Table
 
 from ffmatch.cli import options as opt
-from ffmatch.cli.app import app, command_line, is_quiet
+from ffmatch.cli.app import app, command_line, is_quiet, use_threads
 from ffmatch.cli.common import out, print_json, progress_bar
 
 if TYPE_CHECKING:
@@ -89,6 +89,7 @@ def cv_cmd(
         device=device, repeats=repeats, epochs=epochs, hidden=hidden,
     )  # fmt: skip
     folder = RunFolder.create(out_dir)
+    use_threads()
     prep = prepare(config, load_pairs(config.data.data, seed=config.seed))
     with progress_bar("training", config.mlp.epochs, quiet=is_quiet()) as update:
         mlp, cv, _ = mlp_stage(prep, config, on_epoch=update)
@@ -167,6 +168,7 @@ def prune_cmd(
         finetune_epochs=config.finetune_epochs if finetune_epochs is None else finetune_epochs,
     )
     folder = RunFolder.create(out_dir)
+    use_threads()
     prep = prepare(config, load_pairs(config.data.data, seed=config.seed))
     with progress_bar("training", config.mlp.epochs, quiet=is_quiet()) as update:
         mlp, cv, final = mlp_stage(prep, config, on_epoch=update)
@@ -251,6 +253,7 @@ def evolve_cmd(
     )  # fmt: skip
     prep = prepare(config, load_pairs(config.data.data, seed=config.seed))
     folder = RunFolder.create(out_dir)
+    use_threads()
     with progress_bar("generations", config.ga.generations + 1, quiet=is_quiet()) as update:
         stage, result = ga_stage(
             prep,
@@ -326,6 +329,7 @@ def reproduce_cmd(
 
     config = opt.resolve(config_path, data=data, protocol=protocol, seed=seed, device=device)
     folder = RunFolder.create(out_dir)
+    use_threads()
     pairs = load_pairs(config.data.data, seed=config.seed)
     primary_protocol = config.eval.protocol
     other_protocol = "paper" if primary_protocol == "grouped" else "grouped"

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from ffmatch.cli.app import app, command_line
+from ffmatch.cli.app import app, command_line, is_quiet
 from ffmatch.cli.common import out, print_json
 from ffmatch.errors import DataError
 
@@ -24,6 +24,9 @@ landmarks_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(landmarks_app, name="landmarks")
+
+benchmark_app = typer.Typer(help="Benchmarks of the matching models.", no_args_is_help=True)
+app.add_typer(benchmark_app, name="benchmark")
 
 
 _LANDMARKS = typer.Option(
@@ -142,3 +145,48 @@ def predict_cmd(
         print_json({"out": str(out_file), "pairs": n})
     else:
         out.print(f"wrote {out_file} ({n} pairs)")
+
+
+@benchmark_app.command("muct")
+def benchmark_muct(
+    out_dir: Path = typer.Option(..., "--out", "-o", help="Folder for the report and figures."),
+    folds: int = typer.Option(5, "--folds", help="Subject-disjoint folds."),
+    repeats: int = typer.Option(2, "--repeats", help="Repeats of the folds with new seeds."),
+    models: str | None = typer.Option(
+        None, "--models", help="Comma-separated models to run. [default: all]"
+    ),
+    epochs: int = typer.Option(80, "--epochs", help="Epochs of the paper's MLP."),
+    people: int | None = typer.Option(
+        None, "--people", help="Use only this many people (quick runs). [default: all 276]"
+    ),
+    seed: int = _SEED,
+    json_out: bool = _JSON,
+) -> None:
+    """Subject-disjoint MUCT benchmark: models side by side, frontal and all cameras.
+
+    Example: ffmatch benchmark muct --out runs/muct
+    """
+    from ffmatch.benchmark.protocol import BenchmarkConfig, run_benchmark
+    from ffmatch.benchmark.report import write_benchmark_report
+    from ffmatch.cli.common import progress_bar
+    from ffmatch.datasets import load_muct
+
+    config = BenchmarkConfig(
+        folds=folds,
+        repeats=repeats,
+        models=tuple(models.split(",")) if models else None,
+        mlp_epochs=epochs,
+        people=people,
+        seed=seed,
+    )
+    photos = load_muct()
+    total = folds * repeats * 2
+    with progress_bar("folds", total, quiet=is_quiet()) as update:
+        result = run_benchmark(photos, config, on_step=update)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    summary = write_benchmark_report(result, out_dir, command=command_line())
+    if json_out:
+        print_json({"out": str(out_dir), "results": summary})
+    else:
+        out.print((out_dir / "report.md").read_text(encoding="utf-8").split("\n## Figures")[0])
+        out.print(f"wrote {out_dir}/ (report.md, results.json, figures/)")
