@@ -9,6 +9,9 @@ misses small faces in large photos (two people across a 2000 px photo: none foun
    frame, scaled to at most ``mesh_side``) goes to the face mesh (478 points), whose points
    are mapped back to the original pixels.
 
+3. The mirrored crop goes through the mesh too; its markers, mapped back (x flipped, right and
+   left swapped), are averaged with the direct ones (``Face.markers``).
+
 If the detector finds nothing (tight crops such as ORL's 92 x 112 faces), the face mesh's own
 detector runs on the whole photo instead. Markers are taken at the mesh indices verified in
 ``shared/data/photos/README.md``; the stomion is the mean of the two inner-lip midpoints.
@@ -16,7 +19,6 @@ detector runs on the whole photo instead. Markers are taken at the mesh indices 
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import sys
@@ -33,8 +35,6 @@ from ffmatch.errors import ConfigError, DataError
 from ffmatch.markers import MIRROR, N_MARKERS, WIDE_ORDER
 from ffmatch.photos.image import INSTALL_HINT, MissingExtraError, RGBArray, read_photo_reduced
 from ffmatch.table import BoolArray, FloatArray, PhotoTable
-
-log = logging.getLogger(__name__)
 
 MESH_INDICES: dict[str, tuple[int, ...]] = {
     "rtex": (33,), "rten": (133,), "lten": (362,), "ltex": (263,), "nas": (168,),
@@ -69,7 +69,7 @@ class ExtractConfig:
     crop_scale: float = 2.0  # crop side / detected box side: the mesh wants margin around a face
     min_confidence: float = 0.5  # face detector score below which a box is ignored
     max_faces: int = 8  # faces looked for per photo
-    mirror: bool = True  # also mesh the mirrored face and average: halves the mesh's own bias
+    mirror: bool = True  # also mesh the mirrored crop and average: cancels part of the error
 
     def __post_init__(self) -> None:
         if min(self.decode_side, self.detect_side, self.mesh_side) < 64:
@@ -194,16 +194,14 @@ class FaceChoice:
             return 0, ""
         if self.number is not None:
             if self.number > n:
-                return None, f"--face {self.number}: only {n} face{'s' * (n > 1)} found"
+                return None, f"--face {self.number}: only {n} faces found"
             return self.number - 1, ""
         if self.largest:
             return int(np.argmax([f.area for f in faces])), ""
-        if n > 1:
-            return None, (
-                f"{n} faces found; choose one with --face N (1 = leftmost, {n} = rightmost) "
-                "or --largest"
-            )
-        return 0, ""
+        return None, (
+            f"{n} faces found; choose one with --face N (1 = leftmost, {n} = rightmost) "
+            "or --largest"
+        )
 
 
 class FaceMeshExtractor:
