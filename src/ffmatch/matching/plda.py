@@ -183,3 +183,92 @@ def llr(model: TwoCovariance, x1: npt.ArrayLike, x2: npt.ArrayLike) -> FloatArra
             + sc.const
         )
     return out
+
+
+def _log_normal(model: TwoCovariance, x: FloatArray) -> FloatArray:
+    """(m,) log N(x; mu, B + W) per row, over each row's finite dimensions (0 with none)."""
+    a = x - model.mean
+    ok = ~np.isnan(a)
+    out = np.zeros(len(a))
+    patterns, inverse = np.unique(ok, axis=0, return_inverse=True)
+    for k, pattern in enumerate(patterns):
+        rows = np.flatnonzero(inverse.ravel() == k)
+        dims = np.flatnonzero(pattern)
+        if len(dims) == 0:
+            continue
+        t = model.between[np.ix_(dims, dims)] + model.within[np.ix_(dims, dims)]
+        _, logdet = np.linalg.slogdet(t)
+        u = a[np.ix_(rows, dims)]
+        maha = np.einsum("md,de,me->m", u, np.linalg.inv(t), u)
+        out[rows] = -0.5 * (maha + logdet + len(dims) * np.log(2 * np.pi))
+    return out
+
+
+def _logsumexp(a: FloatArray, axis: int) -> FloatArray:
+    top = a.max(axis=axis, keepdims=True)
+    return np.asarray((top + np.log(np.exp(a - top).sum(axis=axis, keepdims=True))).squeeze(axis))
+
+
+def mixture_llr(
+    model: TwoCovariance,
+    offsets: npt.ArrayLike,
+    log_prior: npt.ArrayLike,
+    x1: npt.ArrayLike,
+    x2: npt.ArrayLike,
+) -> FloatArray:
+    """(m,) LLR same/different when each photo also carries an unknown pose offset.
+
+    The pose-mixture model: ``x = y + o_c + e`` with the pose (camera) ``c`` drawn from
+    ``exp(log_prior)`` (K,) independently per photo and ``o_c`` its mean offset (K, d). Both
+    hypotheses sum over the photos' poses:
+
+        p(x1, x2 | same) = sum_{c1, c2} pi_c1 pi_c2 N_same(x1 - o_c1, x2 - o_c2)
+        p(x1, x2 | diff) = sum_c1 pi_c1 N(x1 - o_c1)  *  sum_c2 pi_c2 N(x2 - o_c2)
+
+    With one pose and a zero offset this is ``llr``. Costs K^2 calls of ``llr``.
+    """
+    a = np.atleast_2d(np.asarray(x1, dtype=np.float64))
+    b = np.atleast_2d(np.asarray(x2, dtype=np.float64))
+    off = np.atleast_2d(np.asarray(offsets, dtype=np.float64))
+    prior = np.asarray(log_prior, dtype=np.float64).ravel()
+    if off.shape != (len(prior), model.dim):
+        raise DataError(
+            f"pose mixture: expected offsets of shape ({len(prior)}, {model.dim}), found "
+            f"{off.shape}"
+        )
+    # the missing pattern of a pair: a dimension missing in one photo is dropped from both
+    both = ~(np.isnan(a) | np.isnan(b))
+    a, b = np.where(both, a, np.nan), np.where(both, b, np.nan)
+    marg_a = np.stack([_log_normal(model, a - o) for o in off], axis=1)  # (m, K)
+    marg_b = np.stack([_log_normal(model, b - o) for o in off], axis=1)
+    terms = []
+    for i, oi in enumerate(off):
+        for j, oj in enumerate(off):
+            joint = llr(model, a - oi, b - oj) + marg_a[:, i] + marg_b[:, j]
+            terms.append(prior[i] + prior[j] + joint)
+    same = _logsumexp(np.stack(terms, axis=1), axis=1)
+    diff = _logsumexp(marg_a + prior, axis=1) + _logsumexp(marg_b + prior, axis=1)
+    return np.asarray(same - diff)
+
+
+def fit_pose_mixture(
+    x: npt.ArrayLike, groups: npt.ArrayLike, poses: npt.ArrayLike, *, n_iter: int = 50
+) -> tuple[TwoCovariance, FloatArray, FloatArray, list[str]]:
+    """The two-covariance model on pose-corrected photos, pose offsets and pose priors.
+
+    ``poses`` (n,) names each training photo's pose (e.g. MUCT's camera). A pose's offset is
+    the mean of its photos' deviations from their person's mean; the offsets are subtracted
+    before the fit. Returns (model, offsets (K, d), log priors (K,), pose names).
+    """
+    arr, codes = _check_rows(x, groups)
+    pose = np.asarray(poses).astype(str)
+    names = sorted(set(pose.tolist()))
+    k = int(codes.max()) + 1
+    sums = np.zeros((k, arr.shape[1]))
+    np.add.at(sums, codes, arr)
+    resid = arr - (sums / np.bincount(codes, minlength=k)[:, None])[codes]
+    offsets = np.stack([resid[pose == p].mean(axis=0) for p in names])  # (K, d)
+    counts = np.array([(pose == p).sum() for p in names], dtype=np.float64)
+    corrected = arr - offsets[[names.index(p) for p in pose]]
+    model = fit_two_covariance(corrected, groups, n_iter=n_iter)
+    return model, offsets, np.log(counts / counts.sum()), names
