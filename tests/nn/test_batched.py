@@ -10,7 +10,13 @@ import pytest
 import torch
 
 from ffmatch.errors import ConfigError, DataError
-from ffmatch.nn.batched import TrainJob, TrainResult, stacked_gradients, train_many
+from ffmatch.nn.batched import (
+    TrainJob,
+    TrainResult,
+    bucket_jobs,
+    stacked_gradients,
+    train_many,
+)
 from ffmatch.nn.init import init_weights
 from ffmatch.nn.sequential import train_sequential
 
@@ -92,7 +98,9 @@ def test_a_network_does_not_depend_on_the_others_in_the_batch(rows) -> None:
         _job(rows, n_train=31, hidden=(2, 1), epochs=15, batch_size=5, seed=6),
     ]
     alone = train_many([target])[0]
-    mixed = train_many([others[0], target, *others[1:]])
+    mixed_jobs = [others[0], target, *others[1:]]
+    assert {0, 1} in [set(b) for b in bucket_jobs(mixed_jobs)]  # target padded to 17-8, trained
+    mixed = train_many(mixed_jobs)  # alongside a network with more epochs and rows
     _assert_same(mixed[1], alone)
     for job, result in zip(others, [mixed[0], *mixed[2:]], strict=True):
         _assert_same(result, train_sequential(job))
@@ -211,3 +219,21 @@ def test_last_epoch_evaluation_gives_the_same_final_numbers(rows) -> None:
         _assert_same(s, train_sequential(job, evaluate="last_epoch"))
     with pytest.raises(ConfigError, match="evaluate: expected 'every_epoch' or 'last_epoch'"):
         train_many(jobs, evaluate="sometimes")  # type: ignore[arg-type]
+
+
+def test_buckets_cover_every_job_once_and_never_mix_step_counts(rows) -> None:
+    jobs = [
+        _job(rows, n_train=n, hidden=(h, max(1, h // 2)), epochs=e, seed=k)
+        for k, (n, h, e) in enumerate(
+            [(32, 1, 10), (33, 100, 50), (24, 20, 30), (32, 50, 99), (30, 5, 5), (36, 70, 10)]
+        )
+    ]
+    jobs.append(_job(rows, hidden=(4,)))
+    for device in ("cpu", "cuda"):
+        buckets = bucket_jobs(jobs, device=device)
+        assert sorted(k for b in buckets for k in b) == list(range(len(jobs)))
+        for b in buckets:
+            keys = {(len(jobs[k].hidden), -(-len(jobs[k].y_train) // 12)) for k in b}
+            assert len(keys) == 1
+    # Padding is nearly free on a GPU: no more buckets there than on the CPU.
+    assert len(bucket_jobs(jobs, device="cuda")) <= len(bucket_jobs(jobs, device="cpu"))
