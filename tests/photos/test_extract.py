@@ -177,6 +177,14 @@ def test_grey_and_sepia_scans_give_the_same_markers(
     _markers_close(a, b, 0.05)
 
 
+def test_gif_without_a_suffix_is_read(photos_dir: Path, extractor: FaceMeshExtractor,
+                                      tmp_path: Path) -> None:  # fmt: skip
+    """Classic databases (Yale) store grey GIFs named like ``subject01.happy``."""
+    Image.open(photos_dir / "obama-5-240p.jpg").convert("L").save(tmp_path / "s01.happy", "GIF")
+    ex = extract_photo(tmp_path / "s01.happy", extractor)
+    assert ex.ok
+
+
 def test_rgba_png_alpha_is_laid_over_grey(photos_dir: Path) -> None:
     rgb = read_photo(photos_dir / "rgba-32bit.png")
     assert rgb.dtype == np.uint8
@@ -268,6 +276,11 @@ def test_table_round_trips_through_the_tidy_csv(
 def test_photo_ids_are_unique() -> None:
     assert photo_ids(["a/x.jpg", "b/y.jpg"]) == ["x", "y"]
     assert photo_ids(["s1/1.pgm", "s2/1.pgm"]) == ["s1/1", "s2/1"]
+    assert photo_ids(["y/subject01.happy", "y/subject01.sad"]) == [
+        "subject01.happy",
+        "subject01.sad",
+    ]
+    assert photo_ids(["a/x.jpg", "b/x.jpg", "b/x.png"]) == ["a/x.jpg", "b/x.jpg", "b/x.png"]
     assert photo_ids(["p/s1/1.pgm", "q/s1/1.pgm"]) == ["p/s1/1.pgm", "q/s1/1.pgm"]
 
 

@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".pgm", ".ppm", ".bmp", ".tif", ".tiff", ".webp")
+PHOTO_SUFFIXES = (
+    ".jpg", ".jpeg", ".png", ".pgm", ".ppm", ".bmp", ".gif", ".tif", ".tiff", ".webp",
+)  # fmt: skip
 
 _FACE = typer.Option(
     None, "--face", help="In photos of several people, take face N (1 = leftmost)."

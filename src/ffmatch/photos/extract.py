@@ -429,14 +429,19 @@ def extract_photos(
 
 
 def photo_ids(paths: Sequence[str | os.PathLike[str]]) -> list[str]:
-    """A unique id per file: its stem, or ``folder/stem`` where stems repeat (ORL's ``s1/1``)."""
-    stems = [Path(p).stem for p in paths]
-    if len(set(stems)) == len(stems):
-        return stems
-    ids = [f"{Path(p).parent.name}/{Path(p).stem}" for p in paths]
-    if len(set(ids)) == len(ids):
-        return ids
-    return [str(Path(p)) for p in paths]
+    """A unique id per file: the first of stem, name, ``folder/stem``, ``folder/name`` or the
+    path that is unique for all (ORL's ``s1/1``; Yale's ``subject01.happy``)."""
+    ps = [Path(p) for p in paths]
+    candidates = (
+        [p.stem for p in ps],
+        [p.name for p in ps],
+        [f"{p.parent.name}/{p.stem}" for p in ps],
+        [f"{p.parent.name}/{p.name}" for p in ps],
+    )
+    for ids in candidates:
+        if len(set(ids)) == len(ids):
+            return ids
+    return [str(p) for p in ps]
 
 
 _NUMBERED = re.compile(r"^(.+?)-\d+(?:-.*)?$")
