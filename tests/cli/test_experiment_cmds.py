@@ -124,6 +124,21 @@ def test_reproduce_writes_every_file(tmp_path: Path, tiny_config: Path) -> None:
     assert (out / "config.toml").exists()
 
 
+def _without_timing(m: dict) -> dict:  # type: ignore[type-arg]
+    for run in (m, m["other_protocol"]):
+        run["stages"]["ga"]["cost"].pop("seconds")
+    return m
+
+
+def test_reproduce_same_seed_same_metrics(tmp_path: Path, tiny_config: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert run(["-q", "reproduce", "--config", str(tiny_config), "--out", str(a)]) == 0
+    assert run(["-q", "reproduce", "--config", str(tiny_config), "--out", str(b)]) == 0
+    assert _without_timing(_metrics(a)) == _without_timing(_metrics(b))
+    lo, hi = _metrics(a)["stages"]["ga"]["holdout"]["accuracy_ci95"]
+    assert 0 <= lo <= _metrics(a)["stages"]["ga"]["holdout"]["accuracy"] <= hi <= 1
+
+
 def test_bad_config_key_gets_a_hint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text("[mlp]\nepoch = 5\n")
