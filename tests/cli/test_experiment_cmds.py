@@ -125,8 +125,8 @@ def test_reproduce_writes_every_file(tmp_path: Path, tiny_config: Path) -> None:
 
 
 def _without_timing(m: dict) -> dict:  # type: ignore[type-arg]
-    for run in (m, m["other_protocol"]):
-        run["stages"]["ga"]["cost"].pop("seconds")
+    for part in (m, m["other_protocol"]):
+        part["stages"]["ga"]["cost"].pop("seconds")
     return m
 
 
