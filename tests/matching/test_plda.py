@@ -7,7 +7,14 @@ import pytest
 from scipy.stats import multivariate_normal
 
 from ffmatch.errors import DataError
-from ffmatch.matching.plda import TwoCovariance, fit_two_covariance, llr
+from ffmatch.matching.plda import (
+    PoseMixture,
+    TwoCovariance,
+    fit_pose_mixture,
+    fit_two_covariance,
+    llr,
+    pose_mixture_llr,
+)
 
 
 def _model(d: int = 3, seed: int = 0) -> TwoCovariance:
@@ -67,3 +74,50 @@ def test_fit_errors_name_the_problem() -> None:
     x[1, 1] = np.nan
     with pytest.raises(DataError, match="row 2, column 2: expected a finite number"):
         fit_two_covariance(x, ["a", "a", "b", "b"])
+
+
+def test_pose_mixture_of_one_pose_is_the_plain_model() -> None:
+    m = _model(d=3, seed=5)
+    rng = np.random.default_rng(6)
+    x1, x2 = rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
+    x1[0, 2] = np.nan
+    np.testing.assert_allclose(
+        pose_mixture_llr(PoseMixture.single(m), x1, x2), llr(m, x1, x2), atol=1e-9
+    )
+
+
+def test_pose_mixture_sums_over_both_photos_poses() -> None:
+    m = _model(d=2, seed=7)
+    rng = np.random.default_rng(8)
+    w2 = m.within * 2.0
+    mix = PoseMixture(mean=m.mean, between=m.between, within=np.stack([m.within, w2]),
+                      offsets=np.array([[0.0, 0.0], [1.0, -0.5]]),
+                      log_prior=np.log([0.3, 0.7]))  # fmt: skip
+    x1, x2 = rng.normal(size=2), rng.normal(size=2)
+    same = diff1 = diff2 = 0.0
+    for i in range(2):
+        ti = m.between + mix.within[i]
+        diff1 += np.exp(mix.log_prior[i]) * multivariate_normal(m.mean + mix.offsets[i], ti).pdf(x1)
+        diff2 += np.exp(mix.log_prior[i]) * multivariate_normal(m.mean + mix.offsets[i], ti).pdf(x2)
+        for j in range(2):
+            tj = m.between + mix.within[j]
+            joint = np.block([[ti, m.between], [m.between, tj]])
+            mean = np.r_[m.mean + mix.offsets[i], m.mean + mix.offsets[j]]
+            same += np.exp(mix.log_prior[i] + mix.log_prior[j]) * multivariate_normal(
+                mean, joint
+            ).pdf(np.r_[x1, x2])
+    expected = np.log(same) - np.log(diff1) - np.log(diff2)
+    assert pose_mixture_llr(mix, x1[None], x2[None])[0] == pytest.approx(expected, abs=1e-9)
+
+
+def test_fit_pose_mixture_finds_each_poses_offset() -> None:
+    rng = np.random.default_rng(9)
+    people, per = 300, 4
+    y = rng.normal(size=(people, 2))
+    pose = np.tile(["a", "b", "a", "b"], people)
+    x = np.repeat(y, per, axis=0) + rng.normal(0, 0.1, size=(people * per, 2))
+    x[pose == "b"] += [2.0, 0.0]
+    model, names = fit_pose_mixture(x, np.repeat(np.arange(people), per), pose, n_iter=10)
+    assert names == ["a", "b"]
+    np.testing.assert_allclose(model.offsets[1] - model.offsets[0], [2.0, 0.0], atol=0.05)
+    np.testing.assert_allclose(np.exp(model.log_prior), [0.5, 0.5])

@@ -26,7 +26,7 @@ import numpy.typing as npt
 from ffmatch.errors import ConfigError
 from ffmatch.features.aligned import PHOTO_VECTORS, aligned_diff_features
 from ffmatch.matching.model import SCORERS
-from ffmatch.matching.plda import fit_two_covariance
+from ffmatch.matching.plda import fit_pose_mixture, fit_two_covariance
 from ffmatch.table import FloatArray, PhotoTable
 
 PairFeatures = Callable[[FloatArray, FloatArray], FloatArray]
@@ -79,7 +79,7 @@ class ModelSpec:
     """One benchmarked model: name, how it scores, and what it is a control of."""
 
     name: str
-    kind: Literal["none", "logistic", "mlp", "plda"]
+    kind: Literal["none", "logistic", "mlp", "plda", "plda_pose"]
     features: str = ""  # key of FEATURES, for logistic and mlp
     description: str = ""
     control_of: str = ""  # the raw-coordinate model this position-only model is shown beside
@@ -101,6 +101,8 @@ MODELS: tuple[ModelSpec, ...] = (
     ModelSpec(name="mlp_aligned", kind="mlp", features="aligned",
               description="the paper's MLP (20-10), aligned-shape differences"),
     ModelSpec(name="plda", kind="plda", description="two-covariance PLDA on aligned shapes"),
+    ModelSpec(name="plda_pose", kind="plda_pose",
+              description="PLDA with a latent camera pose per photo (fitted with MUCT's cameras)"),
 )  # fmt: skip
 MODEL_NAMES: tuple[str, ...] = tuple(m.name for m in MODELS)
 
@@ -160,6 +162,25 @@ def fit_plda(photos: PhotoTable, *, representation: str = "aligned", n_iter: int
     complete = np.isfinite(x).all(axis=1)
     model = fit_two_covariance(x[complete], photos.person[complete], n_iter=n_iter)
     params = {"mean": model.mean, "between": model.between, "within": model.within}
+
+    def score(cx: FloatArray, cy: FloatArray) -> FloatArray:
+        return SCORERS["plda"](params, *pair_vectors(cx, cy))
+
+    return score
+
+
+def fit_plda_pose(photos: PhotoTable, poses: npt.ArrayLike, *, n_iter: int = 30) -> Scorer:
+    """The pose-mixture PLDA fitted on training ``photos`` with their ``poses`` (cameras).
+
+    Scoring needs no pose: both hypotheses sum over every photo's possible poses.
+    """
+    photo_vectors, pair_vectors = PHOTO_VECTORS["aligned"]
+    x = photo_vectors(photos.coords)
+    complete = np.isfinite(x).all(axis=1)
+    pose = np.asarray(poses)[complete]
+    model, _ = fit_pose_mixture(x[complete], photos.person[complete], pose, n_iter=n_iter)
+    params = {"mean": model.mean, "between": model.between, "within": model.within,
+              "offsets": model.offsets, "log_prior": model.log_prior}  # fmt: skip
 
     def score(cx: FloatArray, cy: FloatArray) -> FloatArray:
         return SCORERS["plda"](params, *pair_vectors(cx, cy))

@@ -33,6 +33,7 @@ from ffmatch.benchmark.models import (
     Scorer,
     fit_logistic,
     fit_plda,
+    fit_plda_pose,
     fit_preprocess,
     select_models,
     untrained_scorer,
@@ -319,6 +320,8 @@ def _fit(spec: ModelSpec, train_ph: PhotoTable, train_pairs: PairTable) -> Score
         return untrained_scorer(spec.name, majority)
     if spec.kind == "plda":
         return fit_plda(train_ph)
+    if spec.kind == "plda_pose":
+        return fit_plda_pose(train_ph, muct_camera(train_ph.photo_id))
     features = FEATURES[spec.features]
     c = train_ph.coords
     x = features(c[train_pairs.first], c[train_pairs.second])

@@ -28,7 +28,7 @@ from ffmatch.errors import ModelError
 from ffmatch.features.aligned import PHOTO_VECTORS, RATIO_NAMES, check_coords, photo_ratios
 from ffmatch.io.atomic import atomic_write
 from ffmatch.matching.operating import Calibration
-from ffmatch.matching.plda import TwoCovariance, llr
+from ffmatch.matching.plda import PoseMixture, TwoCovariance, llr, pose_mixture_llr
 from ffmatch.table import FloatArray
 
 FORMAT = "ffmatch-model"
@@ -55,9 +55,31 @@ class Evidence:
     score: float
 
 
+def plda_from_params(params: Mapping[str, FloatArray]) -> PoseMixture:
+    """The (pose-mixture) two-covariance model held in a model file's arrays.
+
+    ``within`` is (d, d) for the plain model, (K, d, d) with ``offsets`` (K, d) and
+    ``log_prior`` (K,) for a pose mixture.
+    """
+    within = np.asarray(params["within"])
+    if within.ndim == 2:
+        plain = TwoCovariance(mean=params["mean"], between=params["between"], within=within)
+        return PoseMixture.single(plain)
+    return PoseMixture(
+        mean=params["mean"],
+        between=params["between"],
+        within=within,
+        offsets=params["offsets"],
+        log_prior=params["log_prior"],
+    )
+
+
 def _plda_scores(params: Mapping[str, FloatArray], vx: FloatArray, vy: FloatArray) -> FloatArray:
-    model = TwoCovariance(mean=params["mean"], between=params["between"], within=params["within"])
-    return llr(model, vx, vy)
+    model = plda_from_params(params)
+    if len(model.log_prior) == 1 and not model.offsets.any():  # plain model: the faster form
+        plain = TwoCovariance(mean=model.mean, between=model.between, within=model.within[0])
+        return llr(plain, vx, vy)
+    return pose_mixture_llr(model, vx, vy)
 
 
 SCORERS: dict[str, Callable[[Mapping[str, FloatArray], FloatArray, FloatArray], FloatArray]] = {

@@ -185,23 +185,14 @@ def llr(model: TwoCovariance, x1: npt.ArrayLike, x2: npt.ArrayLike) -> FloatArra
     return out
 
 
-def _log_normal(model: TwoCovariance, x: FloatArray) -> FloatArray:
-    """(m,) log N(x; mu, B + W) per row, over each row's finite dimensions (0 with none)."""
-    a = x - model.mean
-    ok = ~np.isnan(a)
-    out = np.zeros(len(a))
-    patterns, inverse = np.unique(ok, axis=0, return_inverse=True)
-    for k, pattern in enumerate(patterns):
-        rows = np.flatnonzero(inverse.ravel() == k)
-        dims = np.flatnonzero(pattern)
-        if len(dims) == 0:
-            continue
-        t = model.between[np.ix_(dims, dims)] + model.within[np.ix_(dims, dims)]
-        _, logdet = np.linalg.slogdet(t)
-        u = a[np.ix_(rows, dims)]
-        maha = np.einsum("md,de,me->m", u, np.linalg.inv(t), u)
-        out[rows] = -0.5 * (maha + logdet + len(dims) * np.log(2 * np.pi))
-    return out
+def _log_gaussian(v: FloatArray, cov: FloatArray) -> FloatArray:
+    """(m,) log N(v; 0, cov) of rows v (m, k), through a Cholesky factor."""
+    chol = np.linalg.cholesky(cov)
+    z = np.linalg.solve(chol, v.T).T  # (m, k) whitened rows
+    half_logdet = float(np.log(np.diag(chol)).sum())
+    return np.asarray(
+        -0.5 * (z**2).sum(axis=1) - half_logdet - 0.5 * v.shape[1] * np.log(2 * np.pi)
+    )
 
 
 def _logsumexp(a: FloatArray, axis: int) -> FloatArray:
@@ -209,66 +200,143 @@ def _logsumexp(a: FloatArray, axis: int) -> FloatArray:
     return np.asarray((top + np.log(np.exp(a - top).sum(axis=axis, keepdims=True))).squeeze(axis))
 
 
-def mixture_llr(
-    model: TwoCovariance,
-    offsets: npt.ArrayLike,
-    log_prior: npt.ArrayLike,
-    x1: npt.ArrayLike,
-    x2: npt.ArrayLike,
-) -> FloatArray:
-    """(m,) LLR same/different when each photo also carries an unknown pose offset.
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PoseMixture:
+    """The two-covariance model with a latent pose per photo (see ``pose_mixture_llr``).
 
-    The pose-mixture model: ``x = y + o_c + e`` with the pose (camera) ``c`` drawn from
-    ``exp(log_prior)`` (K,) independently per photo and ``o_c`` its mean offset (K, d). Both
-    hypotheses sum over the photos' poses:
-
-        p(x1, x2 | same) = sum_{c1, c2} pi_c1 pi_c2 N_same(x1 - o_c1, x2 - o_c2)
-        p(x1, x2 | diff) = sum_c1 pi_c1 N(x1 - o_c1)  *  sum_c2 pi_c2 N(x2 - o_c2)
-
-    With one pose and a zero offset this is ``llr``. Costs K^2 calls of ``llr``.
+    ``x = y + o_c + e_c``: person ``y ~ N(mean, between)``; pose ``c`` drawn with
+    probability ``exp(log_prior[c])``; its mean offset ``offsets[c]`` (K, d) and its own
+    within-person covariance ``within[c]`` (K, d, d). One pose with a zero offset is the
+    plain two-covariance model.
     """
-    a = np.atleast_2d(np.asarray(x1, dtype=np.float64))
-    b = np.atleast_2d(np.asarray(x2, dtype=np.float64))
-    off = np.atleast_2d(np.asarray(offsets, dtype=np.float64))
-    prior = np.asarray(log_prior, dtype=np.float64).ravel()
-    if off.shape != (len(prior), model.dim):
-        raise DataError(
-            f"pose mixture: expected offsets of shape ({len(prior)}, {model.dim}), found "
-            f"{off.shape}"
+
+    mean: FloatArray  # (d,)
+    between: FloatArray  # (d, d)
+    within: FloatArray  # (K, d, d)
+    offsets: FloatArray  # (K, d)
+    log_prior: FloatArray  # (K,)
+
+    @property
+    def dim(self) -> int:
+        """Feature dimension d."""
+        return len(self.mean)
+
+    @classmethod
+    def single(cls, model: TwoCovariance) -> PoseMixture:
+        """The plain model as a one-pose mixture."""
+        return cls(
+            mean=model.mean,
+            between=model.between,
+            within=model.within[None],
+            offsets=np.zeros((1, model.dim)),
+            log_prior=np.zeros(1),
         )
-    # the missing pattern of a pair: a dimension missing in one photo is dropped from both
-    both = ~(np.isnan(a) | np.isnan(b))
-    a, b = np.where(both, a, np.nan), np.where(both, b, np.nan)
-    marg_a = np.stack([_log_normal(model, a - o) for o in off], axis=1)  # (m, K)
-    marg_b = np.stack([_log_normal(model, b - o) for o in off], axis=1)
-    terms = []
-    for i, oi in enumerate(off):
-        for j, oj in enumerate(off):
-            joint = llr(model, a - oi, b - oj) + marg_a[:, i] + marg_b[:, j]
-            terms.append(prior[i] + prior[j] + joint)
-    same = _logsumexp(np.stack(terms, axis=1), axis=1)
-    diff = _logsumexp(marg_a + prior, axis=1) + _logsumexp(marg_b + prior, axis=1)
-    return np.asarray(same - diff)
+
+
+def pose_mixture_llr(model: PoseMixture, x1: npt.ArrayLike, x2: npt.ArrayLike) -> FloatArray:
+    """(m,) LLR same/different, summing over both photos' unknown poses.
+
+        p(x1, x2 | same) = sum_{c1, c2} pi_c1 pi_c2 N([x1 - o_c1; x2 - o_c2]; [mu; mu],
+                                                      [[B + W_c1, B], [B, B + W_c2]])
+        p(x1, x2 | diff) = sum_c1 pi_c1 N(x1 - o_c1; mu, B + W_c1) * (the same for x2)
+
+    Dimensions missing in either photo are left out of the pair (Gaussian marginals),
+    pairs grouped by missing pattern. Costs K^2 Gaussians of dimension 2d per pattern.
+    """
+    a = np.atleast_2d(np.asarray(x1, dtype=np.float64)) - model.mean
+    b = np.atleast_2d(np.asarray(x2, dtype=np.float64)) - model.mean
+    if a.shape != b.shape or a.shape[1] != model.dim:
+        raise DataError(
+            f"two-covariance score: expected two (m, {model.dim}) matrices, found {a.shape} "
+            f"and {b.shape}"
+        )
+    k = len(model.log_prior)
+    both = ~(np.isnan(a) | np.isnan(b))  # (m, d)
+    out = np.zeros(len(a))
+    patterns, inverse = np.unique(both, axis=0, return_inverse=True)
+    for p_index, pattern in enumerate(patterns):
+        rows = np.flatnonzero(inverse.ravel() == p_index)
+        dims = np.flatnonzero(pattern)
+        if len(dims) == 0:
+            continue
+        sub = np.ix_(dims, dims)
+        bd = model.between[sub]
+        u, v = a[np.ix_(rows, dims)], b[np.ix_(rows, dims)]
+        off = model.offsets[:, dims]  # (K, k)
+        tot = [bd + model.within[c][sub] for c in range(k)]
+        marg_u = np.stack([_log_gaussian(u - off[c], tot[c]) for c in range(k)], axis=1)
+        marg_v = np.stack([_log_gaussian(v - off[c], tot[c]) for c in range(k)], axis=1)
+        terms = [
+            model.log_prior[i]
+            + model.log_prior[j]
+            + _log_gaussian(
+                np.hstack([u - off[i], v - off[j]]), np.block([[tot[i], bd], [bd, tot[j]]])
+            )
+            for i in range(k)
+            for j in range(k)
+        ]
+        same = _logsumexp(np.stack(terms, axis=1), axis=1)
+        diff = _logsumexp(marg_u + model.log_prior, axis=1) + _logsumexp(
+            marg_v + model.log_prior, axis=1
+        )
+        out[rows] = same - diff
+    return out
 
 
 def fit_pose_mixture(
-    x: npt.ArrayLike, groups: npt.ArrayLike, poses: npt.ArrayLike, *, n_iter: int = 50
-) -> tuple[TwoCovariance, FloatArray, FloatArray, list[str]]:
-    """The two-covariance model on pose-corrected photos, pose offsets and pose priors.
+    x: npt.ArrayLike,
+    groups: npt.ArrayLike,
+    poses: npt.ArrayLike,
+    *,
+    n_iter: int = 50,
+    ridge: float = 1e-6,
+) -> tuple[PoseMixture, list[str]]:
+    """A ``PoseMixture`` fitted on photos ``x`` (n, d) of persons ``groups`` in ``poses`` (n,).
 
-    ``poses`` (n,) names each training photo's pose (e.g. MUCT's camera). A pose's offset is
-    the mean of its photos' deviations from their person's mean; the offsets are subtracted
-    before the fit. Returns (model, offsets (K, d), log priors (K,), pose names).
+    A pose's offset is the mean of its photos' deviations from their person's mean; the
+    two-covariance model is fitted by EM on the corrected photos; then each pose's within
+    covariance is the M-step's within covariance over that pose's photos alone. Returns
+    the model and the pose names in its order. With one pose it is ``fit_two_covariance``.
     """
     arr, codes = _check_rows(x, groups)
     pose = np.asarray(poses).astype(str)
+    if pose.shape != (len(arr),):
+        raise DataError(f"poses: expected one pose per row ({len(arr)}), found {pose.shape}")
     names = sorted(set(pose.tolist()))
+    pose_index = np.array([names.index(p) for p in pose])
     k = int(codes.max()) + 1
+    counts = np.bincount(codes, minlength=k).astype(np.float64)
     sums = np.zeros((k, arr.shape[1]))
     np.add.at(sums, codes, arr)
-    resid = arr - (sums / np.bincount(codes, minlength=k)[:, None])[codes]
-    offsets = np.stack([resid[pose == p].mean(axis=0) for p in names])  # (K, d)
-    counts = np.array([(pose == p).sum() for p in names], dtype=np.float64)
-    corrected = arr - offsets[[names.index(p) for p in pose]]
-    model = fit_two_covariance(corrected, groups, n_iter=n_iter)
-    return model, offsets, np.log(counts / counts.sum()), names
+    resid = arr - (sums / counts[:, None])[codes]
+    offsets = np.stack([resid[pose_index == c].mean(axis=0) for c in range(len(names))])
+    corrected = arr - offsets[pose_index]
+    model = fit_two_covariance(corrected, groups, n_iter=n_iter, ridge=ridge)
+    # one more E-step: each person's posterior mean and covariance; then W per pose
+    b_inv, w_inv = np.linalg.inv(model.between), np.linalg.inv(model.within)
+    corrected_sums = np.zeros_like(sums)
+    np.add.at(corrected_sums, codes, corrected)
+    d = arr.shape[1]
+    gamma = np.empty_like(sums)
+    post = np.empty((k, d, d))
+    for size in np.unique(counts):
+        who = counts == size
+        cov = np.linalg.inv(b_inv + size * w_inv)
+        gamma[who] = (b_inv @ model.mean + corrected_sums[who] @ w_inv) @ cov
+        post[who] = cov
+    eps = ridge * float(np.trace(np.cov(corrected.T)) / d) * np.eye(d)  # as in the fit
+    within = np.empty((len(names), d, d))
+    for c in range(len(names)):
+        rows = pose_index == c
+        dev = corrected[rows] - gamma[codes[rows]]
+        w = (dev.T @ dev + post[codes[rows]].sum(axis=0)) / rows.sum()
+        within[c] = (w + w.T) / 2 + eps
+    counts_pose = np.bincount(pose_index, minlength=len(names)).astype(np.float64)
+    mixture = PoseMixture(
+        mean=model.mean,
+        between=model.between,
+        within=within,
+        offsets=offsets,
+        log_prior=np.log(counts_pose / counts_pose.sum()),
+    )
+    return mixture, names

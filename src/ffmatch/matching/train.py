@@ -26,7 +26,7 @@ from ffmatch.matching.operating import (
     equal_error_rate,
     fit_calibration,
 )
-from ffmatch.matching.plda import fit_two_covariance
+from ffmatch.matching.plda import fit_pose_mixture, fit_two_covariance
 from ffmatch.pairs import person_pairs
 from ffmatch.table import BoolArray, FloatArray, PhotoTable
 
@@ -112,9 +112,17 @@ def verification_metrics(labels: npt.ArrayLike, scores: FloatArray, proba: Float
 
 
 def train_match_model(
-    photos: PhotoTable, *, config: TrainConfig | None = None, training_data: str
+    photos: PhotoTable,
+    *,
+    config: TrainConfig | None = None,
+    training_data: str,
+    poses: npt.ArrayLike | None = None,
 ) -> MatchModel:
-    """A PLDA ``MatchModel`` fitted on ``photos``' training people, calibrated on the others."""
+    """A PLDA ``MatchModel`` fitted on ``photos``' training people, calibrated on the others.
+
+    ``poses`` (n,) names each photo's pose where known (MUCT's camera): the model is then a
+    pose mixture (``matching.plda.PoseMixture``), which needs no pose when scoring.
+    """
     cfg = config or TrainConfig()
     if cfg.representation not in PHOTO_VECTORS:
         raise ConfigError(
@@ -133,13 +141,27 @@ def train_match_model(
     complete = np.isfinite(x).all(axis=1)  # EM needs every feature; pairs marginalise later
     logger.info("fitting the two-covariance model on %d photos of %d people", complete.sum(),
                 len(np.unique(fit_photos.person[complete])))  # fmt: skip
-    plda = fit_two_covariance(x[complete], fit_photos.person[complete], n_iter=cfg.n_iter)
-    params = {
-        "mean": plda.mean,
-        "between": plda.between,
-        "within": plda.within,
-        "ratio_within_sd": within_person_sd(photo_ratios(fit_photos.coords), fit_photos.person),
-    }
+    pose = np.full(len(photos), "all") if poses is None else np.asarray(poses).astype(str)
+    if pose.shape != (len(photos),):
+        raise DataError(f"poses: expected one pose per photo ({len(photos)}), found {pose.shape}")
+    fit_pose = pose[train][complete]
+    params: dict[str, FloatArray]
+    if len(set(fit_pose.tolist())) > 1:
+        mixture, pose_names = fit_pose_mixture(
+            x[complete], fit_photos.person[complete], fit_pose, n_iter=cfg.n_iter
+        )
+        params = {
+            "mean": mixture.mean,
+            "between": mixture.between,
+            "within": mixture.within,
+            "offsets": mixture.offsets,
+            "log_prior": mixture.log_prior,
+        }
+    else:
+        plda = fit_two_covariance(x[complete], fit_photos.person[complete], n_iter=cfg.n_iter)
+        params = {"mean": plda.mean, "between": plda.between, "within": plda.within}
+        pose_names = sorted(set(fit_pose.tolist()))
+    params["ratio_within_sd"] = within_person_sd(photo_ratios(fit_photos.coords), fit_photos.person)
     pairs = person_pairs(val_photos, impostor_ratio=cfg.impostor_ratio, seed=pair_seed)
     _, pair_vectors = PHOTO_VECTORS[cfg.representation]
     coords = val_photos.coords
@@ -154,6 +176,7 @@ def train_match_model(
         "train_people": len(np.unique(fit_photos.person)),
         "val_people": len(np.unique(val_photos.person)),
         "train_photos": int(complete.sum()),
+        "poses": pose_names,
     }
     return MatchModel(
         kind="plda",
