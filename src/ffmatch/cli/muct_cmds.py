@@ -17,7 +17,7 @@ from ffmatch.errors import DataError
 
 if TYPE_CHECKING:
     from ffmatch.matching.model import MatchModel
-    from ffmatch.table import PhotoTable
+    from ffmatch.table import PhotoTable, StrArray
 
 landmarks_app = typer.Typer(
     help="Landmark tables: export a dataset as a tidy CSV (and extract markers from photos).",
@@ -86,6 +86,8 @@ def train_cmd(
 ) -> None:
     """Fit the matching model (PLDA on aligned shapes) and save it with its threshold and metrics.
 
+    MUCT photo ids give each photo's camera: the model is then a pose mixture.
+
     Example: ffmatch train --data muct --out model.ffm
     """
     from ffmatch.matching.model import save_model
@@ -98,6 +100,7 @@ def train_cmd(
         photos,
         config=TrainConfig(val_fraction=val_fraction, seed=seed),
         training_data=described,
+        poses=_muct_cameras(photos),
     )
     model = _with_command(model)
     save_model(model, out_file)
@@ -110,6 +113,15 @@ def train_cmd(
         f"accept rate at 1% false accepts {m['tar_at_far_1pct']:.3f}, "
         f"threshold P(same) > {model.threshold:.3f} ({model.operating_point})"
     )
+
+
+def _muct_cameras(photos: PhotoTable) -> StrArray | None:
+    """MUCT's camera of each photo when every id is a MUCT name (the pose mixture's poses)."""
+    from ffmatch.io.muct import NAME, muct_camera
+
+    if all(NAME.fullmatch(str(p)) for p in photos.photo_id):
+        return muct_camera(photos.photo_id)
+    return None
 
 
 def _with_command(model: MatchModel) -> MatchModel:
