@@ -16,7 +16,10 @@ Sections (all person-disjoint where anything is learned):
 4. Marker variants: the markers as ``landmarks extract`` writes them (``image``: the mesh's
    points averaged with those of the mirrored face), the mesh's own points alone (``mesh``),
    and the mesh frontalised from its 3-D points (``frontal``, ``photos.pose``).
-5. Limits: held-out same-person pairs accepted, by difference in head turn and lip gap.
+   With ``image`` markers also the shipped recipe: each training photo plus 4 copies of its
+   face turned by random yaw (+-30 degrees) and pitch (+-10), ``photos.augment``.
+5. Limits: held-out same-person pairs accepted, by difference in head turn and lip gap
+   (models fitted the shipped way, with turned copies).
 6. MediaPipe vs MUCT: how the extracted markers differ from MUCT's hand-placed ones: the
    mean Procrustes-aligned shape of each data set, marker by marker, in eye widths; with
    ``--with-muct``, whether MUCT's shapes shifted by those offsets help a photo model.
@@ -47,6 +50,7 @@ from ffmatch.io.tidy import write_tidy
 from ffmatch.markers import MARKER_PAIRS, WIDE_ORDER
 from ffmatch.matching.model import MatchModel, default_model
 from ffmatch.matching.train import TrainConfig, train_match_model
+from ffmatch.photos.augment import turned_copies
 from ffmatch.photos.extract import (
     Extraction,
     Face,
@@ -169,19 +173,38 @@ def table_of(coords: FloatArray, person: np.ndarray, rows: np.ndarray, source: s
     )
 
 
+def fit(coords: FloatArray, person: np.ndarray, rows: np.ndarray, *, turned: FloatArray | None,
+        seed: int, name: str) -> MatchModel:  # fmt: skip
+    """``train_match_model`` on the photos at ``rows``, plus their turned copies if given
+    (``turned``: (n, copies, 14, 2) for every photo; only the training rows' are used)."""
+    table = table_of(coords, person, rows, name)
+    if turned is not None:
+        extra = turned[rows].reshape(-1, *coords.shape[1:])
+        who = np.repeat(person[rows], turned.shape[1])
+        table = PhotoTable(
+            photo_id=np.concatenate([table.photo_id, [f"copy{k}" for k in range(len(extra))]]),
+            person=np.concatenate([table.person, who]),
+            role=np.full(len(table) + len(extra), "", dtype=str),
+            coords=np.concatenate([table.coords, extra]),
+            derived=np.zeros((len(table) + len(extra), coords.shape[1]), dtype=bool),
+            source=name,
+        )
+    return train_match_model(table, config=TrainConfig(seed=seed), training_data=name)
+
+
 def held_out(coords: FloatArray, person: np.ndarray, train_people: set[str], *, boot: int,
-             seed: int, name: str) -> tuple[dict[str, Any], FloatArray, np.ndarray]:  # fmt: skip
+             seed: int, name: str, turned: FloatArray | None = None
+             ) -> tuple[dict[str, Any], FloatArray, np.ndarray]:  # fmt: skip
     """Fit on ``train_people``, score every pair of the other people."""
     train = np.array([p in train_people for p in person])
-    model = train_match_model(table_of(coords, person, np.flatnonzero(train), name),
-                              config=TrainConfig(seed=seed), training_data=name)  # fmt: skip
+    model = fit(coords, person, np.flatnonzero(train), turned=turned, seed=seed, name=name)
     test = np.flatnonzero(~train)
     sim = model_similarity(model)(coords[test])
     return evaluate(sim, person[test], boot=boot, seed=seed), sim, test
 
 
 def cross_validated(coords: FloatArray, person: np.ndarray, *, folds: int, boot: int,
-                    seed: int) -> dict[str, Any]:  # fmt: skip
+                    seed: int, turned: FloatArray | None = None) -> dict[str, Any]:  # fmt: skip
     """k-fold person-disjoint CV: mean and range of the per-fold AUCs and rank-1."""
     people = np.unique(person)
     order = np.random.default_rng(seed).permutation(people)
@@ -189,7 +212,7 @@ def cross_validated(coords: FloatArray, person: np.ndarray, *, folds: int, boot:
     for k in range(folds):
         test_people = set(order[k::folds].tolist())
         r, _, _ = held_out(coords, person, set(people.tolist()) - test_people, boot=0, seed=seed,
-                           name=f"ORL fold {k}")  # fmt: skip
+                           name=f"ORL fold {k}", turned=turned)  # fmt: skip
         results.append(r)
     aucs = np.array([r["auc"] for r in results])
     r1 = np.array([r["rank1"] for r in results])
@@ -201,8 +224,8 @@ def cross_validated(coords: FloatArray, person: np.ndarray, *, folds: int, boot:
 # ---------------------------------------------------------------------------------- limits
 
 
-def limits(coords: FloatArray, mesh: FloatArray, person: np.ndarray, *, seed: int
-           ) -> dict[str, Any]:  # fmt: skip
+def limits(coords: FloatArray, mesh: FloatArray, person: np.ndarray, *, seed: int,
+           turned: FloatArray | None) -> dict[str, Any]:  # fmt: skip
     """Same-person pairs accepted (at each held-out model's threshold) by pose and mouth gap.
 
     Pose: the difference in head turn (yaw, from the mesh's 3-D axes) of the two photos;
@@ -216,8 +239,7 @@ def limits(coords: FloatArray, mesh: FloatArray, person: np.ndarray, *, seed: in
     halves = ({f"s{k}" for k in range(1, 21)}, {f"s{k}" for k in range(21, 41)})
     for train_people in halves:
         train = np.array([p in train_people for p in person])
-        model = train_match_model(table_of(coords, person, np.flatnonzero(train), "half"),
-                                  config=TrainConfig(seed=seed), training_data="half")  # fmt: skip
+        model = fit(coords, person, np.flatnonzero(train), turned=turned, seed=seed, name="half")
         test = np.flatnonzero(~train)
         i, j = (test[k] for k in np.triu_indices(len(test), 1))
         p = model.probability(coords[i], coords[j])
@@ -323,6 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--boot", type=int, default=500, help="bootstrap replicates over people")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--copies", type=int, default=4, help="turned copies per training photo")
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--with-muct", action="store_true",
                     help="also test adding offset-corrected MUCT shapes (~1 minute)")  # fmt: skip
@@ -339,6 +362,9 @@ def main(argv: list[str] | None = None) -> int:
     # own points only; "frontal": the mesh turned to face the camera (photos.pose).
     coords = {"image": markers, "mesh": np.stack([Face(mesh=m).markers for m in mesh]),
               "frontal": frontal_markers(mesh)}  # fmt: skip
+    faces = [Face(mesh=m, mirrored=2 * c - Face(mesh=m).markers)
+             for m, c in zip(mesh, markers, strict=True)]  # fmt: skip
+    turned = turned_copies(faces, copies=args.copies, seed=args.seed)  # (n, copies, 14, 2)
     if args.write_landmarks:
         ex = [Extraction(source=p, photo_id=f"{Path(p).parent.name}/{Path(p).stem}", width=92,
                          height=112, faces=(Face(mesh=m, mirrored=2 * c - Face(mesh=m).markers),),
@@ -363,10 +389,17 @@ def main(argv: list[str] | None = None) -> int:
         res["train_21_40_test_1_20"], _, _ = held_out(c, person, second, boot=b, seed=s,
                                                       name="ORL s21-s40")  # fmt: skip
         res["cv"] = cross_validated(c, person, folds=args.folds, boot=b, seed=s)
+        if pose == "image":  # the shipped recipe: training photos plus turned copies
+            kw = {"boot": b, "seed": s, "turned": turned}
+            res["turned_train_1_20_test_21_40"], _, _ = held_out(c, person, first, **kw,
+                                                                 name="ORL s1-s20")  # fmt: skip
+            res["turned_train_21_40_test_1_20"], _, _ = held_out(c, person, second, **kw,
+                                                                 name="ORL s21-s40")  # fmt: skip
+            res["turned_cv"] = cross_validated(c, person, folds=args.folds, **kw)
         out["results"][pose] = res
         for key, r in res.items():
             rows.append((pose, key, _fmt(r)))
-    out["limits"] = lim = limits(coords["image"], mesh, person, seed=s)
+    out["limits"] = lim = limits(coords["image"], mesh, person, seed=s, turned=turned)
     if MUCT.is_file():
         from ffmatch.io.muct import read_muct
 

@@ -56,6 +56,17 @@ def test_extract_largest_and_json(
     assert got == {"out": str(out), "photos": 2, "extracted": 2, "failed": []}
 
 
+def test_extract_turned_copies_for_training(photos: Path, tmp_path: Path) -> None:
+    out = tmp_path / "ffm.csv"
+    rc = run(["landmarks", "extract", str(photos / "obama-1.jpg"), str(photos / "obama-5-240p.jpg"),
+              "--person", "prefix", "--turned-copies", "3", "--out", str(out)])  # fmt: skip
+    assert rc == 0
+    table = read_tidy(out)
+    assert len(table) == 2 + 6
+    assert table.photo_id[2] == "obama-1~turn1"
+    assert set(table.person) == {"obama"}
+
+
 def test_extract_rejects_unknown_person_rule(
     photos: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -74,6 +74,13 @@ def extract_cmd(
         help="Person id of each photo: photo (its own id), prefix (name before '-<n>'), "
         "folder (its folder's name).",
     ),
+    turned_copies: int = typer.Option(
+        0,
+        "--turned-copies",
+        help="For training data only: add N rows per photo with the face turned (yaw within "
+        "+-30, pitch within +-10 degrees, from the mesh's depth), ids '<photo_id>~turn<k>'.",
+    ),
+    seed: int = typer.Option(0, "--seed", help="Seed of the turned copies' random turns."),
     json_out: bool = _JSON,
 ) -> None:
     """Find the 14 markers in photos with MediaPipe's face mesh; write a tidy landmark CSV.
@@ -88,6 +95,8 @@ def extract_cmd(
 
     if person not in PERSON_RULES:
         raise ConfigError(f"--person: expected one of {', '.join(PERSON_RULES)}, found {person!r}")
+    if turned_copies < 0:
+        raise ConfigError(f"--turned-copies: expected 0 or more, found {turned_copies}")
     choice = _choice(face, largest)
     files = _photo_files(photos)
     if overlay_dir is not None:
@@ -101,7 +110,12 @@ def extract_cmd(
             if overlay_dir is not None and ex.width:
                 _save_overlay(ex, overlay_dir / _overlay_name(ex.photo_id))
             update(k + 1, len(files))
-    write_tidy(to_table(done, person=person), out_file)
+    table = to_table(done, person=person)
+    if turned_copies:
+        from ffmatch.photos.augment import with_turned_copies
+
+        table = with_turned_copies(table, done, copies=turned_copies, seed=seed)
+    write_tidy(table, out_file)
     failed = [e for e in done if not e.ok]
     for e in failed:
         err.print(f"{e.source}: {e.error}", markup=False, highlight=False, soft_wrap=True)
