@@ -1,0 +1,121 @@
+"""``ffmatch landmarks export``, ``train``, ``predict`` and ``benchmark muct``."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ffmatch.cli.app import run
+from ffmatch.io.muct import read_muct
+from ffmatch.io.tidy import read_tidy, write_tidy
+from ffmatch.table import PhotoTable
+
+
+@pytest.fixture
+def muct_home(shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """MUCT found in the shared data folder, never downloaded."""
+    monkeypatch.setenv("FFMATCH_DATA", str(shared_data))
+    return shared_data
+
+
+@pytest.fixture(scope="module")
+def small_tidy(muct_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tidy CSV of MUCT's first 24 people."""
+    photos = read_muct(muct_file)
+    keep = np.isin(photos.person, np.unique(photos.person)[:24])
+    path = tmp_path_factory.mktemp("tidy") / "small.csv"
+    write_tidy(photos.subset(np.flatnonzero(keep)), path)
+    return path
+
+
+def _pairs_csv(path: Path, photos: PhotoTable, rows: list[tuple[int, int]]) -> Path:
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["note", "photo_x", "photo_y"])
+        for k, (a, b) in enumerate(rows):
+            w.writerow([f"n{k}", photos.photo_id[a], photos.photo_id[b]])
+    return path
+
+
+def test_export_muct_writes_a_tidy_table_with_person_ids(
+    muct_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "muct.csv"
+    assert run(["landmarks", "export", "muct", "--out", str(target), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {
+        "out": str(target),
+        "photos": 3755,
+        "people": 276,
+    }
+    table = read_tidy(target)
+    assert len(table) == 3755
+    assert table.person[0] == "000"
+    assert run(["landmarks", "export", "lfw", "--out", str(target)]) == 2
+    assert "expected a dataset name (muct), found 'lfw'" in capsys.readouterr().err
+
+
+def test_train_then_predict_scores_every_pair_and_keeps_other_columns(
+    small_tidy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    model = tmp_path / "m.ffm"
+    assert run(["train", "--landmarks", str(small_tidy), "--out", str(model), "--json"]) == 0
+    trained = json.loads(capsys.readouterr().out)
+    assert 0 < trained["threshold"] < 1
+    assert trained["metrics"]["poses"] == ["a", "b", "c", "d", "e"]  # MUCT ids give cameras
+    photos = read_tidy(small_tidy)
+    same = int(np.flatnonzero(photos.person == photos.person[0])[1])
+    other = int(np.flatnonzero(photos.person != photos.person[0])[0])
+    pairs = _pairs_csv(tmp_path / "pairs.csv", photos, [(0, same), (0, other)])
+    scores = tmp_path / "scores.csv"
+    args = ["--landmarks", str(small_tidy), "--pairs", str(pairs), "--out", str(scores)]
+    assert run(["predict", "--model", str(model), *args]) == 0
+    rows = list(csv.DictReader(scores.open()))
+    assert [r["note"] for r in rows] == ["n0", "n1"]
+    proba = [float(r["probability"]) for r in rows]
+    assert all(0.0 <= p <= 1.0 for p in proba)
+    assert [r["match"] for r in rows] == ["1" if p > trained["threshold"] else "0" for p in proba]
+    assert run(["predict", *args]) == 0  # the shipped model
+    assert len(list(csv.DictReader(scores.open()))) == 2
+
+
+def test_predict_and_train_errors_are_one_line(
+    small_tidy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    photos = read_tidy(small_tidy)
+    bad = tmp_path / "pairs.csv"
+    bad.write_text(f"photo_x,photo_y\n{photos.photo_id[0]},nobody\n")
+    out = tmp_path / "s.csv"
+    args = ["--landmarks", str(small_tidy), "--out", str(out)]
+    assert run(["predict", "--pairs", str(bad), *args]) == 2
+    assert "row 2, column photo_y: photo 'nobody' is not in the landmark table" in (
+        capsys.readouterr().err
+    )
+    bad.write_text("a,b\n1,2\n")
+    assert run(["predict", "--pairs", str(bad), *args]) == 2
+    assert "expected columns photo_x and photo_y, found a, b" in capsys.readouterr().err
+    junk = tmp_path / "junk.ffm"
+    junk.write_text("nope")
+    assert run(["predict", "--model", str(junk), "--pairs", str(bad), *args]) == 2
+    assert "not an ffmatch model file" in capsys.readouterr().err
+    assert run(["train", "--out", str(tmp_path / "m.ffm")]) == 2
+    assert "give exactly one of --landmarks FILE or --data NAME" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_benchmark_muct_writes_its_report(
+    muct_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "bench"
+    args = ["benchmark", "muct", "--out", str(target), "--people", "12", "--folds", "3",
+            "--repeats", "1", "--models", "majority,plda", "--json"]  # fmt: skip
+    assert run(args) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["results"]["all/plda"]["roc_auc"]["mean"] > 0.7
+    assert "ffmatch benchmark muct" in (target / "report.md").read_text()
+    assert (target / "figures" / "roc_frontal.png").is_file()
+    assert run(["benchmark", "muct", "--out", str(target), "--models", "gbm"]) == 2
+    assert "unknown model 'gbm'" in capsys.readouterr().err
