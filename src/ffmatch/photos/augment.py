@@ -7,7 +7,9 @@ the training photos lack. Fitted with such copies, the matcher counts pose chang
 ordinary within-person variation. For training only: the copies are not photos.
 
 Measured on ORL (``benchmarks/bench_orl.py``): 4 copies per training photo, yaw within
-+-30 degrees and pitch within +-10, raise the person-disjoint ROC-AUC on held-out people.
++-30 degrees and pitch within +-10, raise the person-disjoint ROC-AUC from 0.908 to 0.924
+(people 21-40) and 0.906 to 0.910 (1-20), and same-person acceptance where the two photos'
+head turns differ by over 10 degrees from 78% to 85%.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -61,13 +62,23 @@ def _draw_face(
     """The face's crop (box plus a margin) with markers and the chosen distances."""
     m = ex.markers
     ax.imshow(rgb, cmap="gray" if rgb.ndim == 2 else None, interpolation="bilinear")
-    for items, colour, style in ((agree, AGREE_COLOUR, "-"), (differ, DIFFER_COLOUR, "-")):
-        for e in items:
+    eye = float(np.hypot(*(m[WIDE_ORDER.index("ltex")] - m[WIDE_ORDER.index("rtex")])))
+    for items, colour, labels, side in ((differ, DIFFER_COLOUR, "1234567890", 1.0),
+                                        (agree, AGREE_COLOUR, "abcdefghij", -1.0)):  # fmt: skip
+        for k, e in enumerate(items):
             pair = marker_pair(e.name)
             if pair is None:
                 continue
-            (x0, y0), (x1, y1) = m[pair[0]], m[pair[1]]
-            ax.plot([x0, x1], [y0, y1], style, color=colour, lw=2.2, alpha=0.85)
+            a, b = m[pair[0]], m[pair[1]]
+            # Many telling distances run along the midline: shift each a little sideways
+            # (differing to one side, agreeing to the other) so they stay apart.
+            normal = np.array([b[1] - a[1], a[0] - b[0]]) / max(float(np.hypot(*(b - a))), 1e-9)
+            shift = normal * side * (k + 1) * 0.03 * eye
+            (x0, y0), (x1, y1) = a + shift, b + shift
+            ax.plot([x0, x1], [y0, y1], "-", color=colour, lw=2.0, alpha=0.85)
+            ax.text((x0 + x1) / 2, (y0 + y1) / 2, labels[k % len(labels)], color="white",
+                    fontsize=8, ha="center", va="center", zorder=4,
+                    bbox={"boxstyle": "circle,pad=0.15", "fc": colour, "ec": "none"})  # fmt: skip
     ax.scatter(m[:, 0], m[:, 1], s=14, c=MARKER_COLOUR, edgecolors="black", linewidths=0.5,
                zorder=3)  # fmt: skip
     if ex.face is not None:
@@ -82,12 +93,12 @@ def _draw_table(ax: Axes, differ: list[Any], agree: list[Any]) -> None:
     """The listed distances: both photos' values (over the eye width) and the gap's size."""
     ax.set_axis_off()
     lines: list[tuple[str, str]] = [("Differ most (gap / typical gap for one person)", "k")]
-    lines += [(f"  {e.name}: {e.value_x:.3f} vs {e.value_y:.3f}  ({e.score:.1f}x)",
-               DIFFER_COLOUR) for e in differ]  # fmt: skip
+    lines += [(f"  {k + 1} {e.name}: {e.value_x:.3f} vs {e.value_y:.3f}  ({e.score:.1f}x)",
+               DIFFER_COLOUR) for k, e in enumerate(differ)]  # fmt: skip
     lines.append(("", "k"))
     lines.append(("Agree best", "k"))
-    lines += [(f"  {e.name}: {e.value_x:.3f} vs {e.value_y:.3f}  ({e.score:.1f}x)",
-               AGREE_COLOUR) for e in agree]  # fmt: skip
+    lines += [(f"  {'abcdefghij'[k % 10]} {e.name}: {e.value_x:.3f} vs {e.value_y:.3f}  "
+               f"({e.score:.1f}x)", AGREE_COLOUR) for k, e in enumerate(agree)]  # fmt: skip
     lines.append(("", "k"))
     lines.append(("1x = an ordinary gap between two photos of one person", "0.4"))
     for k, (text, colour) in enumerate(lines):
