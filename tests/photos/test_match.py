@@ -16,7 +16,14 @@ from ffmatch.markers import MARKER_PAIRS, WIDE_ORDER
 from ffmatch.photos.extract import Extraction, FaceMeshExtractor
 from ffmatch.photos.figure import marker_pair, save_match_figure
 from ffmatch.photos.image import read_photo
-from ffmatch.photos.match import compare, match_photos, read_pairs, score_pairs, write_scores
+from ffmatch.photos.match import (
+    compare,
+    extract_pair_photos,
+    match_photos,
+    read_pairs,
+    score_pairs,
+    write_scores,
+)
 
 
 @dataclass(frozen=True)
@@ -96,7 +103,7 @@ def _pairs_csv(path: Path, rows: list[tuple[str, str, str]]) -> Path:
 
 
 def test_batch_extracts_each_photo_once_and_flags_failures(
-    photos_dir: Path, extractor: FaceMeshExtractor, tmp_path: Path
+    photos_dir: Path, tmp_path: Path
 ) -> None:
     rows = [
         ("obama-1.jpg", "obama-2.jpg", "same"),
@@ -106,9 +113,12 @@ def test_batch_extracts_each_photo_once_and_flags_failures(
     ]
     pairs = read_pairs(_pairs_csv(tmp_path / "pairs.csv", rows))
     model, progress = RatioModel(), []
-    scores = score_pairs(pairs, photos_dir, model, extractor,
-                         on_photo=lambda d, t: progress.append((d, t)))  # fmt: skip
+    extracted = extract_pair_photos(
+        pairs, photos_dir, on_photo=lambda d, t: progress.append((d, t))
+    )
     assert progress[-1] == (5, 5)  # 5 distinct photos for 8 references
+    assert sorted(extracted) == sorted(pairs.distinct_files())
+    scores = score_pairs(pairs, extracted, model)
     assert model.calls == [2]  # the two good pairs in one vectorised call
     assert [s.error == "" for s in scores] == [True, True, False, False]
     assert scores[2].error.startswith("file_y multi-two-people.jpg: 2 faces found")

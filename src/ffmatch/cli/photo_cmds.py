@@ -33,6 +33,13 @@ _FACE = typer.Option(
 )
 _LARGEST = typer.Option(False, "--largest", help="In photos of several people, take the largest.")
 _JSON = typer.Option(False, "--json", help="Print the result as JSON.")
+_JOBS = typer.Option(
+    1,
+    "--jobs",
+    "-j",
+    help="Processes extracting photos at once (each starts in about a second); 0: one per "
+    "CPU up to 8 and one per 32 photos.",
+)
 
 
 def _choice(face: int | None, largest: bool) -> FaceChoice:
@@ -53,6 +60,15 @@ def _photo_files(items: list[Path]) -> list[Path]:
         else:
             files.append(item)
     return files
+
+
+def _jobs(jobs: int, n_photos: int) -> int:
+    """``--jobs``: 0 picks a number for ``n_photos`` (``photos.parallel.default_jobs``)."""
+    from ffmatch.photos.parallel import default_jobs
+
+    if jobs < 0:
+        raise ConfigError(f"--jobs: expected 0 (automatic) or more, found {jobs}")
+    return jobs or default_jobs(n_photos)
 
 
 def _overlay_name(photo_id: str) -> str:
@@ -81,6 +97,7 @@ def extract_cmd(
         "+-30, pitch within +-10 degrees, from the mesh's depth), ids '<photo_id>~turn<k>'.",
     ),
     seed: int = typer.Option(0, "--seed", help="Seed of the turned copies' random turns."),
+    jobs: int = _JOBS,
     json_out: bool = _JSON,
 ) -> None:
     """Find the 14 markers in photos with MediaPipe's face mesh; write a tidy landmark CSV.
@@ -91,7 +108,8 @@ def extract_cmd(
     Example: ffmatch landmarks extract photos/*.jpg --out ffm.csv --overlay overlays/
     """
     from ffmatch.io.tidy import write_tidy
-    from ffmatch.photos.extract import PERSON_RULES, FaceMeshExtractor, extract_photos, to_table
+    from ffmatch.photos.extract import PERSON_RULES, to_table
+    from ffmatch.photos.parallel import extract_many
 
     if person not in PERSON_RULES:
         raise ConfigError(f"--person: expected one of {', '.join(PERSON_RULES)}, found {person!r}")
@@ -102,10 +120,8 @@ def extract_cmd(
     if overlay_dir is not None:
         overlay_dir.mkdir(parents=True, exist_ok=True)
     done: list[Extraction] = []
-    with FaceMeshExtractor() as extractor, progress_bar(
-        "extracting", len(files), quiet=is_quiet()
-    ) as update:  # fmt: skip
-        for k, ex in enumerate(extract_photos(files, extractor, choice=choice)):
+    with progress_bar("extracting", len(files), quiet=is_quiet()) as update:
+        for k, ex in enumerate(extract_many(files, choice=choice, jobs=_jobs(jobs, len(files)))):
             done.append(ex)
             if overlay_dir is not None and ex.width:
                 _save_overlay(ex, overlay_dir / _overlay_name(ex.photo_id))
@@ -170,6 +186,7 @@ def match_cmd(
         None, "--out", "-o", help="Batch: CSV to write (adds probability, match, error)."
     ),
     top: int = typer.Option(5, "--top", help="How many agreeing and differing features to show."),
+    jobs: int = _JOBS,
     face: int | None = _FACE,
     largest: bool = _LARGEST,
     json_out: bool = _JSON,
@@ -188,7 +205,7 @@ def match_cmd(
             raise ConfigError("give two photos, or --pairs with --photos and --out, not both")
         if photos_dir is None or out_file is None:
             raise ConfigError("--pairs needs --photos DIR (where the files are) and --out FILE")
-        _match_batch(pairs_file, photos_dir, out_file, _model(model_file), choice, json_out)
+        _match_batch(pairs_file, photos_dir, out_file, _model(model_file), choice, jobs, json_out)
         return
     if not photos or len(photos) != 2:
         found = len(photos or [])
@@ -251,19 +268,18 @@ def _print_match(result: PhotoMatch, model: Any, top: int) -> None:
 
 def _match_batch(
     pairs_file: Path, photos_dir: Path, out_file: Path, model: Matcher, choice: FaceChoice,
-    json_out: bool,
+    jobs: int, json_out: bool,
 ) -> None:  # fmt: skip
-    from ffmatch.photos.extract import FaceMeshExtractor
-    from ffmatch.photos.match import read_pairs, score_pairs, write_scores
+    from ffmatch.photos.match import extract_pair_photos, read_pairs, score_pairs, write_scores
 
     if not photos_dir.is_dir():
         raise ConfigError(f"--photos {photos_dir}: expected a folder of photos")
     pairs = read_pairs(pairs_file)
-    n_photos = len({*pairs.files("file_x"), *pairs.files("file_y")})
-    with FaceMeshExtractor() as extractor, progress_bar(
-        "extracting", n_photos, quiet=is_quiet()
-    ) as update:  # fmt: skip
-        scores = score_pairs(pairs, photos_dir, model, extractor, choice=choice, on_photo=update)
+    n_photos = len(pairs.distinct_files())
+    with progress_bar("extracting", n_photos, quiet=is_quiet()) as update:
+        extracted = extract_pair_photos(pairs, photos_dir, choice=choice, on_photo=update,
+                                        jobs=_jobs(jobs, n_photos))  # fmt: skip
+    scores = score_pairs(pairs, extracted, model)
     write_scores(pairs, scores, out_file)
     failed = sum(bool(s.error) for s in scores)
     matched = sum(bool(s.match) for s in scores)

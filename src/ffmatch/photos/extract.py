@@ -413,6 +413,21 @@ def extract_photo(
     )
 
 
+def extract_or_flag(
+    path: str | os.PathLike[str],
+    extractor: FaceMeshExtractor,
+    *,
+    choice: FaceChoice | None = None,
+    photo_id: str,
+) -> Extraction:
+    """``extract_photo``, with an unreadable file returned as a failed row, not raised."""
+    try:
+        return extract_photo(path, extractor, choice=choice, photo_id=photo_id)
+    except DataError as err:  # one bad file must not stop a batch of hundreds
+        return Extraction(source=str(path), photo_id=photo_id,
+                          error=str(err).removeprefix(f"{path}: "))  # fmt: skip
+
+
 def extract_photos(
     paths: Sequence[str | os.PathLike[str]],
     extractor: FaceMeshExtractor,
@@ -421,11 +436,7 @@ def extract_photos(
 ) -> Iterator[Extraction]:
     """``extract_photo`` over many files, in order; unreadable files become failed rows too."""
     for path, pid in zip(paths, photo_ids(paths), strict=True):
-        try:
-            yield extract_photo(path, extractor, choice=choice, photo_id=pid)
-        except DataError as err:  # one bad file must not stop a batch of hundreds
-            reason = str(err).removeprefix(f"{path}: ")
-            yield Extraction(source=str(path), photo_id=pid, error=reason)
+        yield extract_or_flag(path, extractor, choice=choice, photo_id=pid)
 
 
 def photo_ids(paths: Sequence[str | os.PathLike[str]]) -> list[str]:
@@ -490,6 +501,7 @@ __all__ = [
     "Face",
     "FaceChoice",
     "FaceMeshExtractor",
+    "extract_or_flag",
     "extract_photo",
     "extract_photos",
     "person_of",

@@ -2,13 +2,14 @@
 
 The model is anything with ``probability(coords_x, coords_y)``, ``threshold`` and
 ``evidence(cx, cy)`` (``ffmatch.matching.model.MatchModel``). A batch extracts each photo
-once however many pairs it is in, then scores every pair in one vectorised call.
+once however many pairs it is in (``extract_pair_photos``, optionally in several
+processes), then scores every pair in one vectorised call (``score_pairs``).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -18,7 +19,14 @@ import numpy.typing as npt
 
 from ffmatch.errors import DataError
 from ffmatch.io._cells import check_row_lengths, format_number, read_csv, write_csv
-from ffmatch.photos.extract import Extraction, FaceChoice, FaceMeshExtractor, extract_photos
+from ffmatch.photos.extract import (
+    ExtractConfig,
+    Extraction,
+    FaceChoice,
+    FaceMeshExtractor,
+    extract_photos,
+)
+from ffmatch.photos.parallel import extract_many
 from ffmatch.table import FloatArray
 
 PAIR_COLUMNS = ("file_x", "file_y")
@@ -135,6 +143,10 @@ class PairsFile:
         k = self.header.index(column)
         return [row[k].strip() for row in self.rows]
 
+    def distinct_files(self) -> list[str]:
+        """Every file named in ``file_x`` or ``file_y``, once, in first-seen order."""
+        return list(dict.fromkeys([*self.files("file_x"), *self.files("file_y")]))
+
 
 def read_pairs(path: str | os.PathLike[str]) -> PairsFile:
     """Read a pairs CSV with columns ``file_x``, ``file_y`` (others kept as they are)."""
@@ -175,26 +187,33 @@ class PairScore:
     error: str
 
 
-def score_pairs(
+def extract_pair_photos(
     pairs: PairsFile,
     photos: str | os.PathLike[str],
-    model: Matcher,
-    extractor: FaceMeshExtractor,
     *,
+    config: ExtractConfig | None = None,
     choice: FaceChoice | None = None,
+    jobs: int = 1,
     on_photo: Callable[[int, int], None] | None = None,
-) -> list[PairScore]:
-    """Score every pair; each distinct photo (under folder ``photos``) is extracted once."""
+) -> dict[str, Extraction]:
+    """Each distinct photo of ``pairs`` (file names under folder ``photos``), extracted once,
+    in ``jobs`` processes; keyed by the name as the pairs file gives it."""
     folder = Path(photos)
-    xs, ys = pairs.files("file_x"), pairs.files("file_y")
-    distinct = list(dict.fromkeys([*xs, *ys]))  # first-seen order, no repeats
-    paths = [folder / name for name in distinct]
+    names = pairs.distinct_files()
     extracted: dict[str, Extraction] = {}
-    for k, (name, ex) in enumerate(zip(distinct, extract_photos(paths, extractor, choice=choice),
-                                       strict=True)):  # fmt: skip
+    found = extract_many([folder / n for n in names], config=config, choice=choice, jobs=jobs)
+    for k, (name, ex) in enumerate(zip(names, found, strict=True)):
         extracted[name] = ex
         if on_photo is not None:
-            on_photo(k + 1, len(distinct))
+            on_photo(k + 1, len(names))
+    return extracted
+
+
+def score_pairs(
+    pairs: PairsFile, extracted: Mapping[str, Extraction], model: Matcher
+) -> list[PairScore]:
+    """Score every pair from its photos' extractions, all pairs in one vectorised call."""
+    xs, ys = pairs.files("file_x"), pairs.files("file_y")
     ok = np.array([extracted[a].ok and extracted[b].ok for a, b in zip(xs, ys, strict=True)])
     proba = np.full(len(xs), np.nan)
     if ok.any():
