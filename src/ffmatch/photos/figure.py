@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -21,7 +20,7 @@ from ffmatch.io.atomic import atomic_write
 from ffmatch.markers import WIDE_ORDER
 from ffmatch.photos.extract import Extraction
 from ffmatch.photos.image import RGBArray
-from ffmatch.photos.match import PhotoMatch
+from ffmatch.photos.match import EvidenceLike, PhotoMatch
 
 DIFFER_COLOUR = "#d62728"
 AGREE_COLOUR = "#2ca02c"
@@ -57,7 +56,7 @@ def match_figure(result: PhotoMatch, rgb_x: RGBArray, rgb_y: RGBArray, *, n: int
 
 
 def _draw_face(
-    ax: Axes, ex: Extraction, rgb: RGBArray, differ: list[Any], agree: list[Any]
+    ax: Axes, ex: Extraction, rgb: RGBArray, differ: list[EvidenceLike], agree: list[EvidenceLike]
 ) -> None:
     """The face's crop (box plus a margin) with markers and the chosen distances."""
     m = ex.markers
@@ -89,7 +88,7 @@ def _draw_face(
     ax.set_axis_off()
 
 
-def _draw_table(ax: Axes, differ: list[Any], agree: list[Any]) -> None:
+def _draw_table(ax: Axes, differ: list[EvidenceLike], agree: list[EvidenceLike]) -> None:
     """The listed distances: both photos' values (over the eye width) and the gap's size."""
     ax.set_axis_off()
     lines: list[tuple[str, str]] = [("Differ most (gap / typical gap for one person)", "k")]

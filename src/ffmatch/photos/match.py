@@ -56,7 +56,9 @@ class Matcher(Protocol):
     @property
     def threshold(self) -> float: ...
     def probability(self, coords_x: npt.ArrayLike, coords_y: npt.ArrayLike) -> FloatArray: ...
-    def evidence(self, coords_x: npt.ArrayLike, coords_y: npt.ArrayLike) -> Sequence[Any]: ...
+    def evidence(
+        self, coords_x: npt.ArrayLike, coords_y: npt.ArrayLike
+    ) -> Sequence[EvidenceLike]: ...
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -67,24 +69,24 @@ class PhotoMatch:
     y: Extraction
     probability: float
     threshold: float
-    evidence: tuple[Any, ...]  # EvidenceLike, most differing first
+    evidence: tuple[EvidenceLike, ...]  # most differing first
 
     @property
     def match(self) -> bool:
         return self.probability > self.threshold
 
-    def agreeing(self, n: int = 5) -> list[Any]:
+    def agreeing(self, n: int = 5) -> list[EvidenceLike]:
         """The ``n`` features that agree best (smallest gap relative to what is typical)."""
         return sorted(self.evidence, key=lambda e: e.score)[:n]
 
-    def differing(self, n: int = 5) -> list[Any]:
+    def differing(self, n: int = 5) -> list[EvidenceLike]:
         """The ``n`` features that differ most, relative to what the model learned."""
         return list(self.evidence[:n])
 
     def to_dict(self, n: int = 5) -> dict[str, Any]:
         """JSON-ready summary: files, probability, decision, top agreeing/differing features."""
 
-        def rows(items: list[Any]) -> list[dict[str, Any]]:
+        def rows(items: list[EvidenceLike]) -> list[dict[str, Any]]:
             return [
                 {"feature": e.name, "value_x": e.value_x, "value_y": e.value_y,
                  "difference": e.difference, "typical": e.typical, "score": e.score}
