@@ -21,6 +21,34 @@ if TYPE_CHECKING:
     from ffmatch.search.ga import GenerationRecord
 
 
+JSON_OUT = typer.Option(False, "--json", help="Print the output paths as JSON.")
+
+
+def _start(out_dir: Path, config: Any) -> tuple[Any, Any]:
+    """Make the run folder (before any work, so a bad --out fails fast), set the threads,
+    and load and prepare the data."""
+    from ffmatch.pipeline.runfolder import RunFolder
+    from ffmatch.pipeline.stages import prepare
+    from ffmatch.sources import load_pairs
+
+    folder = RunFolder.create(out_dir)
+    use_threads()
+    return folder, prepare(config, load_pairs(config.data.data, seed=config.seed))
+
+
+def _step_metrics(command: str, config: Any, prep: Any, stages: dict[str, Any]) -> dict[str, Any]:
+    """The common head of a step's metrics.json."""
+    from ffmatch.pipeline.experiment import run_metrics
+    from ffmatch.pipeline.stages import majority_stage
+
+    return {
+        "command": command,
+        "dataset": config.data.data,
+        "seed": config.seed,
+        **run_metrics(prep, {**stages, "majority": majority_stage(prep)}),
+    }
+
+
 def _summary(m: dict[str, Any]) -> None:
     """Print each stage's CV accuracy, F1, ROC-AUC and holdout accuracy beside the baseline."""
     from ffmatch.report.builders import STAGE_NAMES, mean_sd, pct
@@ -72,32 +100,24 @@ def cv_cmd(
     seed: int | None = opt.SEED,
     device: str | None = opt.DEVICE,
     config_path: Path | None = opt.CONFIG,
-    json_out: bool = typer.Option(False, "--json", help="Print the output paths as JSON."),
+    json_out: bool = JSON_OUT,
 ) -> None:
     """10-fold cross-validation of the MLP (56-20-10-2 by default), and a holdout check.
 
     Example: ffmatch cv --protocol paper --out runs/cv-paper
     """
-    from ffmatch.pipeline.experiment import run_metrics
-    from ffmatch.pipeline.runfolder import RunFolder
-    from ffmatch.pipeline.stages import majority_stage, mlp_stage, prepare
+    from ffmatch.pipeline.stages import mlp_stage
     from ffmatch.report.builders import step_report
-    from ffmatch.sources import load_pairs
 
     config = opt.resolve(
         config_path, data=data, representation=representation, protocol=protocol, seed=seed,
         device=device, repeats=repeats, epochs=epochs, hidden=hidden,
     )  # fmt: skip
-    folder = RunFolder.create(out_dir)
-    use_threads()
-    prep = prepare(config, load_pairs(config.data.data, seed=config.seed))
+    folder, prep = _start(out_dir, config)
     with progress_bar("training", config.mlp.epochs, quiet=is_quiet()) as update:
         mlp, cv, _ = mlp_stage(prep, config, on_epoch=update)
     metrics = {
-        "command": "cv",
-        "dataset": config.data.data,
-        "seed": config.seed,
-        **run_metrics(prep, {"mlp": mlp, "majority": majority_stage(prep)}),
+        **_step_metrics("cv", config, prep, {"mlp": mlp}),
         "cv_folds": cv.to_dict(history=True),
     }
     figures = _cv_figures(folder, cv)
@@ -138,7 +158,7 @@ def prune_cmd(
     seed: int | None = opt.SEED,
     device: str | None = opt.DEVICE,
     config_path: Path | None = opt.CONFIG,
-    json_out: bool = typer.Option(False, "--json", help="Print the output paths as JSON."),
+    json_out: bool = JSON_OUT,
 ) -> None:
     """Train the MLP and prune it by distinctiveness (Gedeon), fold by fold.
 
@@ -146,13 +166,10 @@ def prune_cmd(
     """
     import dataclasses
 
-    from ffmatch.pipeline.experiment import run_metrics
-    from ffmatch.pipeline.runfolder import RunFolder
-    from ffmatch.pipeline.stages import majority_stage, mlp_stage, prepare, pruned_stage
+    from ffmatch.pipeline.stages import mlp_stage, pruned_stage
     from ffmatch.pruning import PruningConfig
     from ffmatch.report.builders import step_report
     from ffmatch.report.document import Block, Heading, Paragraph
-    from ffmatch.sources import load_pairs
 
     config = opt.resolve(
         config_path, data=data, representation=representation, protocol=protocol, seed=seed,
@@ -167,18 +184,12 @@ def prune_cmd(
         pruning=pruning,
         finetune_epochs=config.finetune_epochs if finetune_epochs is None else finetune_epochs,
     )
-    folder = RunFolder.create(out_dir)
-    use_threads()
-    prep = prepare(config, load_pairs(config.data.data, seed=config.seed))
+    folder, prep = _start(out_dir, config)
     with progress_bar("training", config.mlp.epochs, quiet=is_quiet()) as update:
         mlp, cv, final = mlp_stage(prep, config, on_epoch=update)
     pruned, report, summary = pruned_stage(prep, config, cv, final)
-    stages = {"mlp": mlp, "pruned": pruned, "majority": majority_stage(prep)}
     metrics = {
-        "command": "prune",
-        "dataset": config.data.data,
-        "seed": config.seed,
-        **run_metrics(prep, stages),
+        **_step_metrics("prune", config, prep, {"mlp": mlp, "pruned": pruned}),
         "pruning": {**report.to_dict(), "folds": summary.to_dict()},
     }
     figures = _cv_figures(folder, cv)
@@ -231,19 +242,16 @@ def evolve_cmd(
     seed: int | None = opt.SEED,
     device: str | None = opt.DEVICE,
     config_path: Path | None = opt.CONFIG,
-    json_out: bool = typer.Option(False, "--json", help="Print the output paths as JSON."),
+    json_out: bool = JSON_OUT,
 ) -> None:
     """The genetic algorithm over hidden size, epochs and learning rate (section 2.4).
 
     Example: ffmatch evolve --protocol paper --out runs/evolve
     """
     from ffmatch.cli.figures import save_ga_figures
-    from ffmatch.pipeline.experiment import run_metrics
-    from ffmatch.pipeline.runfolder import RunFolder
-    from ffmatch.pipeline.stages import ga_stage, majority_stage, prepare
+    from ffmatch.pipeline.stages import ga_stage
     from ffmatch.report.builders import step_report
     from ffmatch.report.document import Block, Heading, Paragraph
-    from ffmatch.sources import load_pairs
 
     config = opt.resolve(
         config_path, data=data, representation=representation, protocol=protocol, seed=seed,
@@ -251,9 +259,7 @@ def evolve_cmd(
         ga=_ga_changes(population=population, generations=generations, fitness=fitness,
                        elitism=elitism),
     )  # fmt: skip
-    prep = prepare(config, load_pairs(config.data.data, seed=config.seed))
-    folder = RunFolder.create(out_dir)
-    use_threads()
+    folder, prep = _start(out_dir, config)
     with progress_bar("generations", config.ga.generations + 1, quiet=is_quiet()) as update:
         stage, result = ga_stage(
             prep,
@@ -263,13 +269,7 @@ def evolve_cmd(
             prune_networks=not no_prune,
             on_generation=lambda rec: update(rec.generation + 1, config.ga.generations + 1),
         )
-    metrics = {
-        "command": "evolve",
-        "dataset": config.data.data,
-        "seed": config.seed,
-        **run_metrics(prep, {"ga": stage, "majority": majority_stage(prep)}),
-        "ga": result.to_dict(),
-    }
+    metrics = {**_step_metrics("evolve", config, prep, {"ga": stage}), "ga": result.to_dict()}
     figures = save_ga_figures(folder, result)
     best = stage.details["best"]
     extra: list[Block] = [
@@ -312,7 +312,7 @@ def reproduce_cmd(
     seed: int | None = opt.SEED,
     device: str | None = opt.DEVICE,
     config_path: Path | None = opt.CONFIG,
-    json_out: bool = typer.Option(False, "--json", help="Print the output paths as JSON."),
+    json_out: bool = JSON_OUT,
 ) -> None:
     """The whole paper on its own data: selection, MLP, pruning, GA, holdout, controls.
 
