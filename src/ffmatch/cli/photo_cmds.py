@@ -197,7 +197,8 @@ def match_cmd(
     that agree best, each relative to the gap the model learned as ordinary for one person.
 
     Example: ffmatch match a.jpg b.jpg --figure match.png
-    Batch:   ffmatch match --pairs pairs.csv --photos photos/ --out scores.csv
+
+    Batch example: ffmatch match --pairs pairs.csv --photos photos/ --out scores.csv
     """
     choice = _choice(face, largest)
     if pairs_file is not None:
