@@ -146,3 +146,25 @@ def test_config_errors_name_the_problem() -> None:
         select_models(("gbm",))
     with pytest.raises(ConfigError, match="folds: expected at least 2"):
         BenchmarkConfig(folds=1)
+
+
+def test_ga_mlp_searches_inside_the_training_people(
+    muct12: PhotoTable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ffmatch.benchmark import ga_mlp
+
+    searched: list[set[str]] = []
+    real_split = ga_mlp.split_people
+
+    def spy_split(persons, **kw):  # type: ignore[no-untyped-def]
+        searched.append(set(np.asarray(persons).tolist()))
+        return real_split(persons, **kw)
+
+    monkeypatch.setattr(ga_mlp, "split_people", spy_split)
+    settings = ga_mlp.GASettings(population=2, generations=0, inner_fraction=0.34)
+    train = muct12
+    pairs = protocol.person_pairs(train, seed=0, max_genuine_per_person=3)
+    scorer, genes = ga_mlp.fit_ga_mlp(train, pairs, settings=settings, seed=1)
+    assert searched == [set(np.unique(train.person).tolist())]
+    assert genes.epochs >= 10
+    assert scorer(muct12.coords[:3], muct12.coords[3:6]).shape == (3,)

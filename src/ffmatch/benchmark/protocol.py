@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ffmatch.benchmark.ga_mlp import GASettings, fit_ga_mlp
 from ffmatch.benchmark.models import (
     FEATURES,
     ModelSpec,
@@ -58,7 +59,9 @@ class BenchmarkConfig:
 
     folds: int = 5  # subject-disjoint folds per repeat
     repeats: int = 2  # repeats of the folds, each with its own deal of people
-    models: tuple[str, ...] | None = None  # names from benchmark.models.MODEL_NAMES; None = all
+    models: tuple[str, ...] | None = (
+        None  # from benchmark.models.MODEL_NAMES; None = DEFAULT_MODELS
+    )
     variants: tuple[str, ...] = VARIANTS
     mlp_epochs: int = 80  # the paper's MLP: 56-20-10-2, Adam 1e-4, batch 12 (MLPConfig)
     max_genuine_per_person: int = 10  # classifiers' training pairs per person (cost)
@@ -284,7 +287,7 @@ def run_benchmark(
                     item = _Pending(spec=spec, split=split, job_index=len(jobs) - 1, prep=prep)
                     pending.append((item, train_pairs, test_pairs, test_ph, train_pairs))
                     continue
-                scorer = _fit(spec, train_ph, train_pairs)
+                scorer = _fit(spec, train_ph, train_pairs, s_mlp)
                 key = f"{variant}/{spec.name}"
                 scores.setdefault(key, []).append(
                     _score_fold(spec.name, split, scorer, train_pairs, test_pairs, test_ph)
@@ -313,13 +316,16 @@ def run_benchmark(
     return BenchmarkResult(config=config, scores=ordered, people=people, photos=n_photos)
 
 
-def _fit(spec: ModelSpec, train_ph: PhotoTable, train_pairs: PairTable) -> Scorer:
+def _fit(spec: ModelSpec, train_ph: PhotoTable, train_pairs: PairTable, seed: int) -> Scorer:
     """A fitted scorer of a model that is not an MLP, from the training part only."""
     if spec.kind == "none":
         majority = int(train_pairs.label.mean() > 0.5)
         return untrained_scorer(spec.name, majority)
     if spec.kind == "plda":
         return fit_plda(train_ph)
+    if spec.kind == "mlp_ga":
+        scorer, _ = fit_ga_mlp(train_ph, train_pairs, settings=GASettings(), seed=seed)
+        return scorer
     if spec.kind == "plda_pose":
         return fit_plda_pose(train_ph, muct_camera(train_ph.photo_id))
     features = FEATURES[spec.features]
