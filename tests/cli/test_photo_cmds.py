@@ -67,6 +67,13 @@ def test_extract_turned_copies_for_training(photos: Path, tmp_path: Path) -> Non
     assert set(table.person) == {"obama"}
 
 
+def test_extract_takes_a_photo_named_twice_once(photos: Path, tmp_path: Path) -> None:
+    out = tmp_path / "ffm.csv"
+    one = str(photos / "obama-1.jpg")
+    assert run(["landmarks", "extract", one, one, "--out", str(out)]) == 0
+    assert list(read_tidy(out).photo_id) == ["obama-1"]
+
+
 def test_extract_rejects_unknown_person_rule(
     photos: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -49,7 +49,7 @@ def _choice(face: int | None, largest: bool) -> FaceChoice:
 
 
 def _photo_files(items: list[Path]) -> list[Path]:
-    """Files as given; folders replaced by the photos inside them (recursively, sorted)."""
+    """Files as given, each once; folders replaced by their photos (recursively, sorted)."""
     files: list[Path] = []
     for item in items:
         if item.is_dir():
@@ -59,7 +59,7 @@ def _photo_files(items: list[Path]) -> list[Path]:
             files += found
         else:
             files.append(item)
-    return files
+    return list(dict.fromkeys(files))  # a photo named twice is extracted once
 
 
 def _jobs(jobs: int, n_photos: int) -> int:
