@@ -20,6 +20,7 @@ Classifiers train on a seeded sample of the training people's pairs (at most
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,7 +59,7 @@ class BenchmarkConfig:
     """Settings of ``run_benchmark``; defaults are the documented full run."""
 
     folds: int = 5  # subject-disjoint folds per repeat
-    repeats: int = 2  # repeats of the folds, each with its own deal of people
+    repeats: int = 3  # repeats of the folds, each with its own deal of people
     models: tuple[str, ...] | None = (
         None  # from benchmark.models.MODEL_NAMES; None = DEFAULT_MODELS
     )
@@ -75,7 +76,7 @@ class BenchmarkConfig:
             raise ConfigError(f"folds: expected at least 2, found {self.folds}")
         if self.repeats < 1:
             raise ConfigError(f"repeats: expected at least 1, found {self.repeats}")
-        bad = [v for v in self.variants if v not in VARIANTS]
+        bad = [v for v in self.variants if v not in (*VARIANTS, "paper")]
         if bad:
             raise ConfigError(f"variants: expected frontal and/or all, found {bad[0]!r}")
         select_models(self.models)
@@ -206,12 +207,13 @@ def fold_metrics(
         "tar_at_far_1pct": accept_rate_at_far(labels, scores, 0.01),
         "accuracy": float((pred == pos).mean()),
         "f1": 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0,
-        "rank1": float((ranks <= 1).mean()),
-        "rank5": float((ranks <= 5).mean()),
+        # no identification where there are no queries (the paper's rows)
+        "rank1": float((ranks <= 1).mean()) if len(ranks) else math.nan,
+        "rank5": float((ranks <= 5).mean()) if len(ranks) else math.nan,
     }
 
 
-def _training_threshold(pairs: PairTable, scorer: Scorer) -> float:
+def training_threshold(pairs: PairTable, scorer: Scorer) -> float:
     """The equal-error-rate threshold of ``scorer`` on the training pairs."""
     c = pairs.photos.coords
     scores = scorer(c[pairs.first], c[pairs.second])
@@ -283,11 +285,11 @@ def run_benchmark(
                     features = FEATURES[spec.features]
                     x = features(tc[train_pairs.first], tc[train_pairs.second])
                     prep = fit_preprocess(x)
-                    jobs.append(_mlp_job(prep(x), train_pairs.label, config, s_mlp))
+                    jobs.append(mlp_job(prep(x), train_pairs.label, config, s_mlp))
                     item = _Pending(spec=spec, split=split, job_index=len(jobs) - 1, prep=prep)
                     pending.append((item, train_pairs, test_pairs, test_ph, train_pairs))
                     continue
-                scorer = _fit(spec, train_ph, train_pairs, s_mlp)
+                scorer = fit_scorer(spec, train_ph, train_pairs, s_mlp)
                 key = f"{variant}/{spec.name}"
                 scores.setdefault(key, []).append(
                     _score_fold(spec.name, split, scorer, train_pairs, test_pairs, test_ph)
@@ -301,7 +303,7 @@ def run_benchmark(
             for item, train_pairs, test_pairs, test_ph, _ in pending:
                 weights = trained[item.job_index].weights
                 features = FEATURES[item.spec.features]
-                scorer = _mlp_scorer(weights, features, item.prep)
+                scorer = mlp_scorer(weights, features, item.prep)
                 key = f"{variant}/{item.spec.name}"
                 scores.setdefault(key, []).append(
                     _score_fold(
@@ -316,7 +318,7 @@ def run_benchmark(
     return BenchmarkResult(config=config, scores=ordered, people=people, photos=n_photos)
 
 
-def _fit(spec: ModelSpec, train_ph: PhotoTable, train_pairs: PairTable, seed: int) -> Scorer:
+def fit_scorer(spec: ModelSpec, train_ph: PhotoTable, train_pairs: PairTable, seed: int) -> Scorer:
     """A fitted scorer of a model that is not an MLP, from the training part only."""
     if spec.kind == "none":
         majority = int(train_pairs.label.mean() > 0.5)
@@ -334,7 +336,7 @@ def _fit(spec: ModelSpec, train_ph: PhotoTable, train_pairs: PairTable, seed: in
     return fit_logistic(x, train_pairs.label, features)
 
 
-def _mlp_job(x: FloatArray, y: IntArray, config: BenchmarkConfig, seed: int) -> TrainJob:
+def mlp_job(x: FloatArray, y: IntArray, config: BenchmarkConfig, seed: int) -> TrainJob:
     mlp = MLPConfig(epochs=config.mlp_epochs)
     return TrainJob(
         x_train=np.asarray(x, dtype=np.float32),
@@ -347,7 +349,7 @@ def _mlp_job(x: FloatArray, y: IntArray, config: BenchmarkConfig, seed: int) -> 
     )
 
 
-def _mlp_scorer(
+def mlp_scorer(
     weights: Any, features: Callable[[FloatArray, FloatArray], FloatArray],
     prep: Callable[[FloatArray], FloatArray],
 ) -> Scorer:  # fmt: skip
@@ -368,7 +370,7 @@ def _score_fold(
     c = test_ph.coords
     s = scorer(c[test_pairs.first], c[test_pairs.second])
     ranks = identification_ranks(test_ph, scorer)
-    threshold = _training_threshold(train_pairs, scorer)
+    threshold = training_threshold(train_pairs, scorer)
     return FoldScore(
         model=name,
         repeat=split.repeat,

@@ -59,6 +59,8 @@ def cmc_curve(folds: list[FoldScore], ranks: int) -> np.ndarray:
     Averaged over folds (each fold's gallery is its own test people).
     """
     k = np.arange(1, ranks + 1)
+    if not any(len(f.ranks) for f in folds):  # no identification (the paper's rows)
+        return np.full(ranks, np.nan)
     return np.asarray(
         np.mean([(f.ranks[:, None] <= k[None, :]).mean(axis=0) for f in folds], axis=0)
     )
@@ -172,11 +174,10 @@ def write_benchmark_report(
     summary = summarize_result(result)
     figures: list[Block] = []
     for variant in result.config.variants:
-        for stem, fig in (
-            ("roc", roc_figure(result, variant)),
-            ("cmc", cmc_figure(result, summary, variant)),
-            ("scores", scores_figure(result, variant)),
-        ):
+        made = [("roc", roc_figure(result, variant)), ("scores", scores_figure(result, variant))]
+        if variant != "paper":
+            made.insert(1, ("cmc", cmc_figure(result, summary, variant)))
+        for stem, fig in made:
             rel = f"figures/{stem}_{variant}.png"
             _save(fig, folder / rel)
             figures.append(FigureBlock(path=rel, caption=f"{stem.upper()} {variant}"))

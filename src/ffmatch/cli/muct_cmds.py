@@ -163,7 +163,7 @@ def predict_cmd(
 def benchmark_muct(
     out_dir: Path = typer.Option(..., "--out", "-o", help="Folder for the report and figures."),
     folds: int = typer.Option(5, "--folds", help="Subject-disjoint folds."),
-    repeats: int = typer.Option(2, "--repeats", help="Repeats of the folds with new seeds."),
+    repeats: int = typer.Option(3, "--repeats", help="Repeats of the folds with new seeds."),
     models: str | None = typer.Option(
         None, "--models", help="Comma-separated models to run. [default: all]"
     ),
@@ -195,6 +195,48 @@ def benchmark_muct(
     total = folds * repeats * 2
     with progress_bar("folds", total, quiet=is_quiet()) as update:
         result = run_benchmark(photos, config, on_step=update)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    summary = write_benchmark_report(result, out_dir, command=command_line())
+    if json_out:
+        print_json({"out": str(out_dir), "results": summary})
+    else:
+        out.print((out_dir / "report.md").read_text(encoding="utf-8").split("\n## Figures")[0])
+        out.print(f"wrote {out_dir}/ (report.md, results.json, figures/)")
+
+
+@benchmark_app.command("paper")
+def benchmark_paper(
+    out_dir: Path = typer.Option(..., "--out", "-o", help="Folder for the report and figures."),
+    data: str = typer.Option(
+        "paper", "--data", "-d", help="paper, paper-computed, or a paper-style table."
+    ),
+    folds: int = typer.Option(4, "--folds", help="Folds of whole sets of three."),
+    repeats: int = typer.Option(10, "--repeats", help="Repeats of the folds with new seeds."),
+    models: str | None = typer.Option(
+        None, "--models", help="Comma-separated models to run. [default: all that fit 12 sets]"
+    ),
+    epochs: int = typer.Option(80, "--epochs", help="Epochs of the paper's MLP."),
+    seed: int = _SEED,
+    json_out: bool = _JSON,
+) -> None:
+    """The benchmark's models on the paper's 36 rows, grouped by set, with intervals.
+
+    Example: ffmatch benchmark paper --out runs/paper-models
+    """
+    from ffmatch.benchmark.paper import run_paper_benchmark
+    from ffmatch.benchmark.protocol import BenchmarkConfig
+    from ffmatch.benchmark.report import write_benchmark_report
+    from ffmatch.sources import load_pairs
+
+    config = BenchmarkConfig(
+        folds=folds,
+        repeats=repeats,
+        models=tuple(models.split(",")) if models else None,
+        variants=("paper",),
+        mlp_epochs=epochs,
+        seed=seed,
+    )
+    result = run_paper_benchmark(load_pairs(data), config)
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = write_benchmark_report(result, out_dir, command=command_line())
     if json_out:
