@@ -166,6 +166,15 @@ def scores_figure(result: BenchmarkResult, variant: str) -> Figure:
     return fig
 
 
+_PAPER_PROTOCOL = (
+    "Grouped {folds}-fold cross-validation over the 12 sets of three photos (a set never on "
+    "both sides), {repeats} repeats, seed {seed}; validation rows: the paper's A&B, B&C, C&A "
+    "rows of the held-out sets. Accuracy and F1 at the threshold of equal error rates on the "
+    "training rows. Means with 95% intervals over repeats. No identification (one photo "
+    "pair per person). Position-only controls are shown beside the raw-coordinate models."
+)
+
+
 def write_benchmark_report(
     result: BenchmarkResult, folder: Path, *, command: str
 ) -> dict[str, dict[str, Any]]:
@@ -182,10 +191,13 @@ def write_benchmark_report(
             _save(fig, folder / rel)
             figures.append(FigureBlock(path=rel, caption=f"{stem.upper()} {variant}"))
     cfg = result.config
+    paper = cfg.variants == ("paper",)
     blocks: list[Block] = [
-        Heading(text="MUCT benchmark", level=1),
+        Heading(text="Benchmark on the paper's rows" if paper else "MUCT benchmark", level=1),
         Code(text=command),
-        Paragraph(
+        Paragraph(text=_PAPER_PROTOCOL.format(folds=cfg.folds, repeats=cfg.repeats, seed=cfg.seed))
+        if paper
+        else Paragraph(
             text=(
                 f"Subject-disjoint {cfg.folds}-fold cross-validation, {cfg.repeats} repeat(s), "
                 f"seed {cfg.seed}; test pairs: every genuine pair of the test people and "
