@@ -106,3 +106,14 @@ def test_the_shipped_model_loads_without_muct_and_is_small() -> None:
     rng = np.random.default_rng(0)
     x = rng.normal(100, 20, size=(3, 14, 2))
     assert model.probability(x, x + rng.normal(0, 1, size=x.shape)).shape == (3,)
+
+
+def test_pairs_without_three_common_markers_get_no_probability(
+    small_model: MatchModel, muct_small: PhotoTable
+) -> None:
+    x, y = muct_small.coords[:2].copy(), muct_small.coords[2:4].copy()
+    x[0, 2:] = np.nan  # two markers left in the first pair
+    p = small_model.probability(x, y)
+    assert np.isnan(p[0])
+    assert 0.0 <= p[1] <= 1.0
+    assert not small_model.decide(x, y)[0]

@@ -25,7 +25,13 @@ import numpy as np
 import numpy.typing as npt
 
 from ffmatch.errors import ModelError
-from ffmatch.features.aligned import PHOTO_VECTORS, RATIO_NAMES, check_coords, photo_ratios
+from ffmatch.features.aligned import (
+    MIN_COMMON,
+    PHOTO_VECTORS,
+    RATIO_NAMES,
+    check_coords,
+    photo_ratios,
+)
 from ffmatch.io.atomic import atomic_write
 from ffmatch.matching.operating import Calibration
 from ffmatch.matching.plda import PoseMixture, TwoCovariance, llr, pose_mixture_llr
@@ -123,7 +129,11 @@ class MatchModel:
             raise ModelError(f"threshold: expected a probability in [0, 1], found {self.threshold}")
 
     def scores(self, coords_x: npt.ArrayLike, coords_y: npt.ArrayLike) -> FloatArray:
-        """(m,) raw scores (log-likelihood ratio for PLDA) of (m, 14, 2) x (m, 14, 2) markers."""
+        """(m,) raw scores (log-likelihood ratio for PLDA) of (m, 14, 2) x (m, 14, 2) markers.
+
+        NaN for a pair with fewer than ``MIN_COMMON`` (3) markers present in both photos:
+        there is no shape to compare.
+        """
         x = check_coords(coords_x, "coords_x")
         y = check_coords(coords_y, "coords_y")
         if x.shape != y.shape:
@@ -133,14 +143,16 @@ class MatchModel:
             )
         _, pair_vectors = PHOTO_VECTORS[self.representation]
         vx, vy = pair_vectors(x, y)
-        return SCORERS[self.kind](self.params, vx, vy)
+        out = SCORERS[self.kind](self.params, vx, vy)
+        common = (~(np.isnan(x).any(axis=2) | np.isnan(y).any(axis=2))).sum(axis=1)
+        return np.where(common >= MIN_COMMON, out, np.nan)
 
     def probability(self, coords_x: npt.ArrayLike, coords_y: npt.ArrayLike) -> FloatArray:
         """(m,14,2) x (m,14,2) markers in WIDE_ORDER (pixels; NaN = missing) -> (m,) P(same)."""
         return self.calibration.probability(self.scores(coords_x, coords_y))
 
     def decide(self, coords_x: npt.ArrayLike, coords_y: npt.ArrayLike) -> npt.NDArray[np.bool_]:
-        """(m,) True where P(same) is above the model's threshold."""
+        """(m,) True where P(same) is above the model's threshold (False where it is NaN)."""
         return np.asarray(self.probability(coords_x, coords_y) > self.threshold)
 
     def evidence(self, coords_x: npt.ArrayLike, coords_y: npt.ArrayLike) -> list[Evidence]:

@@ -24,7 +24,8 @@ def predict_pairs(
     """Write ``pairs_path``'s rows plus ``probability`` and ``match`` (1/0); return the count.
 
     ``pairs_path`` needs columns ``photo_x`` and ``photo_y`` (photo ids of ``photos``); any
-    other columns are kept as they are.
+    other columns are kept as they are. A pair whose photos share fewer than 3 markers gets
+    empty ``probability`` and ``match`` cells.
     """
     source = str(pairs_path)
     header, rows, numbers = read_csv(pairs_path)
@@ -51,7 +52,9 @@ def predict_pairs(
             index[k, side] = lookup[pid]
     proba = model.probability(photos.coords[index[:, 0]], photos.coords[index[:, 1]])
     out_rows = [
-        [*row, f"{p:.6f}", "1" if p > model.threshold else "0"]
+        [*row, "", ""]  # fewer than 3 markers in both photos: no score
+        if np.isnan(p)
+        else [*row, f"{p:.6f}", "1" if p > model.threshold else "0"]
         for row, p in zip(rows, proba, strict=True)
     ]
     write_csv(out_path, [*header, *ADDED_COLUMNS], out_rows)
