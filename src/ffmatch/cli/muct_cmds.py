@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -200,7 +200,7 @@ def benchmark_muct(
     if json_out:
         print_json({"out": str(out_dir), "results": summary})
     else:
-        out.print((out_dir / "report.md").read_text(encoding="utf-8").split("\n## Figures")[0])
+        _print_summary(summary)
         out.print(f"wrote {out_dir}/ (report.md, results.json, figures/)")
 
 
@@ -242,5 +242,28 @@ def benchmark_paper(
     if json_out:
         print_json({"out": str(out_dir), "results": summary})
     else:
-        out.print((out_dir / "report.md").read_text(encoding="utf-8").split("\n## Figures")[0])
+        _print_summary(summary)
         out.print(f"wrote {out_dir}/ (report.md, results.json, figures/)")
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    """One table per variant: each model's ROC-AUC, EER and rank-1 with 95% intervals."""
+    from rich.table import Table
+
+    def cell(s: dict[str, Any]) -> str:
+        if s["mean"] is None:
+            return "-"
+        if s["ci_low"] is None:
+            return f"{s['mean']:.3f}"
+        return f"{s['mean']:.3f} [{s['ci_low']:.3f}, {s['ci_high']:.3f}]"
+
+    variants = dict.fromkeys(key.split("/", 1)[0] for key in summary)
+    for variant in variants:
+        grid = Table(title=variant)
+        for col in ("model", "ROC-AUC", "EER", "rank-1"):
+            grid.add_column(col, justify="left" if col == "model" else "right")
+        for key, entry in summary.items():
+            v, name = key.split("/", 1)
+            if v == variant:
+                grid.add_row(name, cell(entry["roc_auc"]), cell(entry["eer"]), cell(entry["rank1"]))
+        out.print(grid)
