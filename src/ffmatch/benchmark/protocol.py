@@ -41,6 +41,7 @@ from ffmatch.benchmark.models import (
     untrained_scorer,
 )
 from ffmatch.errors import ConfigError, DataError
+from ffmatch.evaluation.metrics import binary_metrics
 from ffmatch.io.muct import muct_camera
 from ffmatch.matching.operating import accept_rate_at_far, equal_error_rate
 from ffmatch.nn.batched import TrainJob, train_many
@@ -197,8 +198,6 @@ def fold_metrics(
     pos = labels == 1
     tp, fp = int((pred & pos).sum()), int((pred & ~pos).sum())
     fn = int((~pred & pos).sum())
-    from ffmatch.evaluation.metrics import binary_metrics
-
     auc = binary_metrics(labels, scores).roc_auc
     eer, _ = equal_error_rate(labels, scores)
     return {
@@ -267,7 +266,7 @@ def run_benchmark(
         )
         split_seeds = pair_seed.spawn(len(splits))
         jobs: list[TrainJob] = []
-        pending: list[tuple[_Pending, PairTable, PairTable, PhotoTable, PairTable]] = []
+        pending: list[tuple[_Pending, PairTable, PairTable, PhotoTable]] = []  # MLPs to score
         for split, sseed in zip(splits, split_seeds, strict=True):
             check_disjoint(vphotos, split)
             train_ph, test_ph = vphotos.subset(split.train), vphotos.subset(split.test)
@@ -287,7 +286,7 @@ def run_benchmark(
                     prep = fit_preprocess(x)
                     jobs.append(mlp_job(prep(x), train_pairs.label, config, s_mlp))
                     item = _Pending(spec=spec, split=split, job_index=len(jobs) - 1, prep=prep)
-                    pending.append((item, train_pairs, test_pairs, test_ph, train_pairs))
+                    pending.append((item, train_pairs, test_pairs, test_ph))
                     continue
                 scorer = fit_scorer(spec, train_ph, train_pairs, s_mlp)
                 key = f"{variant}/{spec.name}"
@@ -300,7 +299,7 @@ def run_benchmark(
         if jobs:
             logger.info("%s: training %d MLPs at once", variant, len(jobs))
             trained = train_many(jobs)
-            for item, train_pairs, test_pairs, test_ph, _ in pending:
+            for item, train_pairs, test_pairs, test_ph in pending:
                 weights = trained[item.job_index].weights
                 features = FEATURES[item.spec.features]
                 scorer = mlp_scorer(weights, features, item.prep)
