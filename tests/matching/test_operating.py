@@ -44,9 +44,8 @@ def test_accept_rate_at_a_false_accept_rate() -> None:
     s = np.r_[np.arange(100), [99.5, 98.5, 50, 40, 30, 20, 10, 5, 3, 1]]
     assert accept_rate_at_far(y, s, 0.0) == pytest.approx(0.1)  # above every impostor
     assert accept_rate_at_far(y, s, 0.01) == pytest.approx(0.2)  # one impostor (99) accepted
-    assert accept_rate_at_far(y, s, 0.4) == pytest.approx(
-        0.3
-    )  # impostors 60-99: genuine 50 not yet
+    assert accept_rate_at_far(y, s, 0.4) == pytest.approx(0.2)  # genuine 50 needs FAR 0.5
+    assert accept_rate_at_far(y, s, 0.5) == pytest.approx(0.3)
 
 
 def test_calibration_is_increasing_and_errors_need_both_classes() -> None:
