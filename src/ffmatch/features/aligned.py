@@ -164,11 +164,15 @@ def aligned_diff_names() -> list[str]:
     return [f"|d {n}|" for n in COORD_NAMES] + [f"|d log {n}|" for n in RATIO_NAMES]
 
 
+def aligned_pair_features(coords_x: npt.ArrayLike, coords_y: npt.ArrayLike) -> FloatArray:
+    """(m, 56) both photos' aligned shapes (common markers), first photo first; not symmetric."""
+    ax, ay = align_pairs(coords_x, coords_y)
+    return np.hstack([ax.reshape(len(ax), -1), ay.reshape(len(ay), -1)])
+
+
 PAIR_REPRESENTATIONS: dict[str, Callable[[FloatArray, FloatArray], FloatArray]] = {
     "aligned-diff": aligned_diff_features,
-    "aligned-pair": lambda x, y: np.hstack(
-        [a.reshape(len(a), -1) for a in align_pairs(x, y)]
-    ),  # both aligned shapes, first photo first (56; not symmetric)
+    "aligned-pair": aligned_pair_features,
 }
 """Pair representations beyond the paper's, by name; all invariant to position, size and
 in-plane rotation."""
