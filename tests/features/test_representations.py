@@ -101,3 +101,13 @@ def test_zero_eye_width_is_reported(coords: np.ndarray) -> None:
     coords[0, 3] = coords[0, 0]  # ltex (WIDE_ORDER index 3) onto rtex (index 0)
     with pytest.raises(DataError, match="rtex and ltex coincide"):
         photo_proportions(coords)
+
+
+@pytest.mark.parametrize("rep", ["aligned-diff", "aligned-pair"])
+def test_aligned_representations_by_name_ignore_where_the_face_sits(
+    coords: np.ndarray, rep: str
+) -> None:
+    x = pair_features(_pairs(_photos(coords)), rep)
+    moved = coords.copy()
+    moved[1] = 2.5 * moved[1] + np.array([40.0, -13.0])  # photo 1 scaled and moved
+    np.testing.assert_allclose(pair_features(_pairs(_photos(moved)), rep), x, atol=1e-9)

@@ -51,7 +51,7 @@ def _step_metrics(command: str, config: Any, prep: Any, stages: dict[str, Any]) 
 
 def _summary(m: dict[str, Any]) -> None:
     """Print each stage's CV accuracy, F1, ROC-AUC and holdout accuracy beside the baseline."""
-    from ffmatch.report.builders import STAGE_NAMES, mean_sd, pct
+    from ffmatch.report.builders import mean_sd, pct, stage_name
 
     stages = {**m["stages"], "majority": m["majority_baseline"]}
     grid = Table(title=f"protocol {m['protocol']!r}, representation {m['representation']!r}")
@@ -59,7 +59,7 @@ def _summary(m: dict[str, Any]) -> None:
         grid.add_column(col, justify="left" if col == "model" else "right")
     for key, s in stages.items():
         grid.add_row(
-            STAGE_NAMES[key],
+            stage_name(key, s),
             mean_sd(s["cv"]["accuracy"]),
             mean_sd(s["cv"]["f1"], "num"),
             mean_sd(s["cv"]["roc_auc"], "num"),

@@ -9,6 +9,9 @@ first, as in the paper's wide tables:
   does not define proportions; this is the usual anthropometric index (scale-free), and it is
   our choice (docs/method.md).
 
+Beyond the paper, ``aligned-diff`` and ``aligned-pair`` (``ffmatch.features.aligned``) compare
+Procrustes-aligned shapes: invariant to where the face sits, its size and in-plane rotation.
+
 They are pure functions of one pair at a time, so computing them before a split leaks nothing.
 """
 
@@ -66,33 +69,50 @@ PHOTO_FEATURES: dict[str, Callable[[FloatArray], FloatArray]] = {
 }
 
 
+def _pair_representations() -> tuple[str, ...]:
+    from ffmatch.features.aligned import PAIR_REPRESENTATIONS
+
+    return tuple(PAIR_REPRESENTATIONS)
+
+
 def check_representation(name: str) -> str:
     """Return ``name`` if it is a known representation, else raise ConfigError with the choices."""
-    if name not in PHOTO_FEATURES:
-        raise ConfigError(
-            f"unknown representation {name!r}; expected one of {', '.join(PHOTO_FEATURES)}"
-        )
+    known = (*PHOTO_FEATURES, *_pair_representations())
+    if name not in known:
+        raise ConfigError(f"unknown representation {name!r}; expected one of {', '.join(known)}")
     return name
 
 
 def pair_features(pairs: PairTable, representation: str) -> FloatArray:
-    """The (m, 2k) feature matrix of ``pairs``: first photo's k features, then the second's."""
-    per_photo = PHOTO_FEATURES[check_representation(representation)](pairs.photos.coords)
-    missing = np.isnan(per_photo[pairs.first]).any(axis=1) | np.isnan(per_photo[pairs.second]).any(
-        axis=1
-    )
+    """The (m, 2k) feature matrix of ``pairs``: first photo's k features, then the second's
+    (for the aligned representations, their own symmetric pair features)."""
+    if check_representation(representation) not in PHOTO_FEATURES:
+        from ffmatch.features.aligned import pair_feature_matrix
+
+        x = pair_feature_matrix(pairs, representation)
+        _check_complete(pairs, x, representation)
+        return x
+    per_photo = PHOTO_FEATURES[representation](pairs.photos.coords)
+    x = np.hstack([per_photo[pairs.first], per_photo[pairs.second]])
+    _check_complete(pairs, x, representation)
+    return x
+
+
+def _check_complete(pairs: PairTable, x: FloatArray, representation: str) -> None:
+    """A network needs every feature: name the first pair with a missing one."""
+    missing = np.isnan(x).any(axis=1)
     if missing.any():
         row = int(np.flatnonzero(missing)[0])
         raise DataError(
             f"{pairs.photos.source}: pair {str(pairs.name[row])!r} has a missing marker; the "
             f"{representation!r} representation needs all 14"
         )
-    return np.hstack([per_photo[pairs.first], per_photo[pairs.second]])
 
 
 def feature_names(representation: str) -> list[str]:
-    """Column names of ``pair_features`` in the paper's wide-table style (``1rtex-x``, ...)."""
-    check_representation(representation)
+    """Column names of the paper's representations in its wide-table style (``1rtex-x``, ...)."""
+    if representation not in PHOTO_FEATURES:
+        raise ConfigError(f"feature names: expected one of {', '.join(PHOTO_FEATURES)}")
     if representation == "ffms":
         per = [f"{a}-{axis}" for a in WIDE_ORDER for axis in ("x", "y")]
     else:

@@ -219,6 +219,7 @@ def mlp_stage(
         holdout=_score(final.weights, hold),
         details={
             "config": {"hidden": list(mlp.hidden), "epochs": mlp.epochs, "lr": mlp.lr},
+            "sizes": list(final.weights.sizes),
             "final_epoch": {k: v.to_dict() for k, v in cv.final_epoch.items()},
         },
     )

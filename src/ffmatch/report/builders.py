@@ -12,11 +12,19 @@ from typing import Any
 from ffmatch.report.document import Block, Code, Figure, Heading, Paragraph, Table
 
 STAGE_NAMES = {
-    "mlp": "MLP 56-20-10-2",
+    "mlp": "MLP",
     "pruned": "MLP after distinctiveness pruning",
     "ga": "pruned MLP tuned by the GA",
     "majority": "majority class (always 'no match')",
 }
+
+
+def stage_name(key: str, stage: Mapping[str, Any]) -> str:
+    """A stage's row label; the MLP's with its layer sizes (e.g. ``MLP 56-20-10-2``)."""
+    sizes = stage.get("sizes")
+    if key == "mlp" and sizes:
+        return "MLP " + "-".join(str(n) for n in sizes)
+    return STAGE_NAMES[key]
 
 
 def pct(v: float | None) -> str:
@@ -62,7 +70,7 @@ def stage_table(run: Mapping[str, Any]) -> Table:
         cv, hold = stage["cv"], stage["holdout"]
         rows.append(
             (
-                STAGE_NAMES[key],
+                stage_name(key, stage),
                 mean_sd(cv["accuracy"]),
                 mean_sd(cv["f1"], "num"),
                 mean_sd(cv["roc_auc"], "num"),
@@ -148,7 +156,8 @@ def controls_table(run: Mapping[str, Any]) -> Table:
         for k, c in run["controls"].items()
     ]
     for key in ("mlp", "ga"):
-        rows.append((STAGE_NAMES[key], mean_sd(run["stages"][key]["cv"]["roc_auc"], "num"), "–"))
+        stage = run["stages"][key]
+        rows.append((stage_name(key, stage), mean_sd(stage["cv"]["roc_auc"], "num"), "–"))
     return Table(
         header=("score", "ROC-AUC per fold (mean ± sd)", "pooled ROC-AUC"),
         rows=tuple(rows),
@@ -233,7 +242,8 @@ def step_report(
     for key, stage in m["stages"].items():
         blocks.append(
             confusion_table(
-                stage["holdout"]["confusion"], f"Holdout confusion matrix: {STAGE_NAMES[key]}"
+                stage["holdout"]["confusion"],
+                f"Holdout confusion matrix: {stage_name(key, stage)}",
             )
         )
     return [*blocks, *extra, *figure_blocks(figures)]
