@@ -24,7 +24,8 @@ REPRESENTATION = typer.Option(
     None,
     "--representation",
     "-r",
-    help="ffms, distances, proportions, or 'selected' (by the selection rule). [default: ffms]",
+    help="ffms, distances, proportions (the paper), aligned-diff, aligned-pair (pose-invariant),"
+    " or 'selected' (by the selection rule). [default: ffms]",
 )
 PROTOCOL = typer.Option(
     None,
