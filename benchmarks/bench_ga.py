@@ -93,7 +93,15 @@ def _run_ffmatch(seed: int, mode: str, generations: int, device: str = "cpu") ->
     def through_cv(population: Sequence[Genes]) -> list[float]:
         configs = [to_mlp(g) for g in population]
         results = evaluate_configs(
-            x, y, groups, configs, protocol="paper", folds=folds, seed=seed, device=device
+            x,
+            y,
+            groups,
+            configs,
+            protocol="paper",
+            folds=folds,
+            seed=seed,
+            device=device,
+            history=False,  # as ffmatch evolve: fitness needs only the last epoch
         )
         return [float(np.mean([f.val.accuracy for f in cv.folds])) for cv in results]
 
@@ -114,7 +122,7 @@ def _run_ffmatch(seed: int, mode: str, generations: int, device: str = "cpu") ->
             for p, s in zip(parts, seeds, strict=True)
         ]
         train = train_sequential_many if mode == "sequential" else train_many
-        results = train(jobs, device=device)
+        results = train(jobs, device=device, evaluate="last_epoch")
         # accuracy per network: P(match) > 0.5 is a match (argmax, a tie goes to class 0)
         acc = [
             float(np.mean((np.asarray(r.val_proba) > 0.5) == p.y_val))
