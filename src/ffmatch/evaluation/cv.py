@@ -45,6 +45,24 @@ FINAL_EPOCH_KEYS: tuple[str, ...] = ("train_accuracy", "train_loss", "val_accura
 """The last epoch's training record, per fold: what the paper's Fig. 1-1 to 1-4 show."""
 
 
+def fold_job(
+    part: FoldData, config: MLPConfig, *, seed: int, init: MLPWeights | None = None
+) -> TrainJob:
+    """The training job of one network of ``config`` on one split's scaled rows."""
+    return TrainJob(
+        x_train=part.x_train,
+        y_train=part.y_train,
+        x_val=part.x_val,
+        y_val=part.y_val,
+        hidden=config.hidden,
+        epochs=config.epochs,
+        lr=config.lr,
+        batch_size=config.batch_size,
+        seed=seed,
+        init=init,
+    )
+
+
 def network_seed(seed: int, repeat: int, index: int) -> int:
     """Seed of the network of fold ``index`` of ``repeat``: a 32-bit draw from the three."""
     ss = np.random.SeedSequence(entropy=seed, spawn_key=(repeat, index))
@@ -242,19 +260,7 @@ def evaluate_configs(
     data = [fold_data(x, labels, f, protocol=protocol) for f in folds]  # shared by all configs
     seeds = [network_seed(seed, f.repeat, f.index) for f in folds]
     jobs = [
-        TrainJob(
-            x_train=part.x_train,
-            y_train=part.y_train,
-            x_val=part.x_val,
-            y_val=part.y_val,
-            hidden=cfg.hidden,
-            epochs=cfg.epochs,
-            lr=cfg.lr,
-            batch_size=cfg.batch_size,
-            seed=s,
-        )
-        for cfg in configs
-        for part, s in zip(data, seeds, strict=True)
+        fold_job(part, cfg, seed=s) for cfg in configs for part, s in zip(data, seeds, strict=True)
     ]
     logger.info("training %d networks (%d configs x %d folds)", len(jobs), len(configs), len(folds))
     results = train_many(
@@ -327,18 +333,7 @@ def fit_and_score(
     part = fold_data(X, y, (train_idx, test_idx), protocol=protocol)
     if len(part.y_val) == 0:
         raise DataError("holdout: the test part is empty")
-    job = TrainJob(
-        x_train=part.x_train,
-        y_train=part.y_train,
-        x_val=part.x_val,
-        y_val=part.y_val,
-        hidden=config.hidden,
-        epochs=config.epochs,
-        lr=config.lr,
-        batch_size=config.batch_size,
-        seed=seed,
-    )
-    (result,) = train_many([job], device=device)
+    (result,) = train_many([fold_job(part, config, seed=seed)], device=device)
     if result.val_proba is None:
         raise ValueError("the trainer returned no validation output for the holdout rows")
     return result, binary_metrics(part.y_val, result.val_proba)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ffmatch.evaluation.controls import ControlResult, run_controls
-from ffmatch.evaluation.cv import CVResult, evaluate_configs, network_seed
+from ffmatch.evaluation.cv import CVResult, evaluate_configs, fold_job, network_seed
 from ffmatch.evaluation.metrics import (
     Metrics,
     Summary,
@@ -40,7 +40,7 @@ from ffmatch.evaluation.splits import (
 )
 from ffmatch.features.representations import pair_features
 from ffmatch.features.selection import Selection, cosine_table, select
-from ffmatch.nn.batched import TrainJob, train_many
+from ffmatch.nn.batched import train_many
 from ffmatch.nn.config import MLPConfig
 from ffmatch.nn.mlp import MLPWeights
 from ffmatch.pipeline.config import RunConfig
@@ -164,23 +164,12 @@ def _dev(prep: Prepared) -> tuple[FloatArray, IntArray, StrArray]:
     return prep.x[prep.dev], prep.y[prep.dev], prep.groups[prep.dev]
 
 
-def _holdout_data(prep: Prepared) -> FoldData:
-    return fold_data(prep.x, prep.y, (prep.train, prep.test), protocol=prep.protocol)
-
-
-def _job(data: FoldData, mlp: MLPConfig, seed: int, init: MLPWeights | None = None) -> TrainJob:
-    return TrainJob(
-        x_train=data.x_train,
-        y_train=data.y_train,
-        x_val=data.x_val,
-        y_val=data.y_val,
-        hidden=mlp.hidden,
-        epochs=mlp.epochs,
-        lr=mlp.lr,
-        batch_size=mlp.batch_size,
-        seed=seed,
-        init=init,
-    )
+def _train_holdout(prep: Prepared, config: RunConfig, mlp: MLPConfig) -> Trained:
+    """One network of ``mlp`` on the holdout's training part (its own seed key)."""
+    hold = fold_data(prep.x, prep.y, (prep.train, prep.test), protocol=prep.protocol)
+    job = fold_job(hold, mlp, seed=network_seed(config.seed, 0, HOLDOUT_KEY))
+    (result,) = train_many([job], device=config.device)
+    return Trained(weights=result.weights, data=hold)
 
 
 def _score(weights: MLPWeights, data: FoldData) -> Metrics:
@@ -208,10 +197,8 @@ def mlp_stage(
         device=config.device,
         on_epoch=on_epoch,
     )
-    hold = _holdout_data(prep)
-    (final,) = train_many(
-        [_job(hold, mlp, network_seed(config.seed, 0, HOLDOUT_KEY))], device=config.device
-    )
+    final = _train_holdout(prep, config, mlp)
+    hold = final.data
     stage = StageResult(
         name="mlp",
         folds=tuple(f.val for f in cv.folds),
@@ -223,7 +210,7 @@ def mlp_stage(
             "final_epoch": {k: v.to_dict() for k, v in cv.final_epoch.items()},
         },
     )
-    return stage, cv, Trained(weights=final.weights, data=hold)
+    return stage, cv, final
 
 
 def prune_trained(
@@ -241,12 +228,12 @@ def prune_trained(
     if finetune_epochs <= 0:
         return [(p.weights, p.report) for p in pruned]
     jobs = [
-        _job(
+        fold_job(
             t.data,
             MLPConfig(
                 hidden=p.weights.hidden, epochs=finetune_epochs, lr=lr, batch_size=batch_size
             ),
-            seed,
+            seed=seed,
             init=p.weights,
         )
         for t, p, seed in zip(trained, pruned, seeds or [0] * len(trained), strict=True)
@@ -368,10 +355,8 @@ def ga_stage(
     if best not in fold_scores:  # resumed past the generation that found it
         evaluate([best])
     best_mlp = to_mlp(best)
-    hold = _holdout_data(prep)
-    (final,) = train_many(
-        [_job(hold, best_mlp, network_seed(config.seed, 0, HOLDOUT_KEY))], device=config.device
-    )
+    final = _train_holdout(prep, config, best_mlp)
+    hold = final.data
     weights = final.weights
     if prune_networks:
         weights = prune(weights, hold.x_train, config=config.pruning).weights
