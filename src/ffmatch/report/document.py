@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ class Heading:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Paragraph:
-    text: str  # plain text; ``**bold**`` is kept in Markdown and rendered as <b> in HTML
+    text: str  # plain text; ``**bold**`` and ``*italic*`` are rendered in HTML too
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -78,9 +79,17 @@ def to_markdown(blocks: Sequence[Block]) -> str:
     return "\n".join(out)
 
 
+_ITALIC = re.compile(r"\*([^*]+)\*")
+
+
+def _italic(escaped: str) -> str:
+    return _ITALIC.sub(r"<i>\1</i>", escaped)
+
+
 def _inline(text: str) -> str:
+    """Escape ``text``; ``**bold**`` and ``*italic*`` as in the Markdown twin."""
     parts = html.escape(text).split("**")
-    return "".join(f"<b>{p}</b>" if i % 2 else p for i, p in enumerate(parts))
+    return "".join(f"<b>{_italic(p)}</b>" if i % 2 else _italic(p) for i, p in enumerate(parts))
 
 
 _STYLE = """
