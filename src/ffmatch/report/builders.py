@@ -124,7 +124,7 @@ def paper_table(m: Mapping[str, Any]) -> Table:
             f = pct if key == "accuracy" else num
             rows.append(
                 (
-                    f"holdout {key} {label}",
+                    f"holdout {key.replace('f1', 'F1')} {label}",
                     f(p[ref][key]),
                     cell(paper_run, stage, key),
                     cell(grouped, stage, key),
