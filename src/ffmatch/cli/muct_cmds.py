@@ -20,12 +20,16 @@ if TYPE_CHECKING:
     from ffmatch.table import PhotoTable, StrArray
 
 landmarks_app = typer.Typer(
-    help="Landmark tables: export a dataset as a tidy CSV (and extract markers from photos).",
+    help="Landmark tables: export a dataset as a tidy CSV (and extract markers from photos).\n\n"
+    "Example: ffmatch landmarks export muct --out muct.csv",
     no_args_is_help=True,
 )
 app.add_typer(landmarks_app, name="landmarks")
 
-benchmark_app = typer.Typer(help="Benchmarks of the matching models.", no_args_is_help=True)
+benchmark_app = typer.Typer(
+    help="Benchmarks of the matching models.\n\nExample: ffmatch benchmark muct --out runs/muct",
+    no_args_is_help=True,
+)
 app.add_typer(benchmark_app, name="benchmark")
 
 
