@@ -1,0 +1,30 @@
+"""Every command and command group has help with an example."""
+
+from __future__ import annotations
+
+import pytest
+import typer
+
+from ffmatch.cli import commands  # noqa: F401  (registers the commands)
+from ffmatch.cli.app import app, run
+
+
+def _paths(group: object, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    out = [prefix]
+    for name, sub in getattr(group, "commands", {}).items():
+        out += _paths(sub, (*prefix, name))
+    return out
+
+
+PATHS = _paths(typer.main.get_command(app))
+
+
+def test_the_tree_holds_the_papers_pipeline() -> None:
+    names = {p[0] for p in PATHS if p}
+    assert {"select", "cv", "prune", "evolve", "reproduce", "data", "match"} <= names
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: " ".join(p) or "ffmatch")
+def test_help_has_an_example(path: tuple[str, ...], capsys: pytest.CaptureFixture[str]) -> None:
+    assert run([*path, "--help"]) == 0
+    assert "Example: ffmatch" in capsys.readouterr().out
