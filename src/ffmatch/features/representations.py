@@ -105,7 +105,8 @@ def _check_complete(pairs: PairTable, x: FloatArray, representation: str) -> Non
         row = int(np.flatnonzero(missing)[0])
         raise DataError(
             f"{pairs.photos.source}: pair {str(pairs.name[row])!r} has a missing marker; the "
-            f"{representation!r} representation needs all 14"
+            f"{representation!r} representation needs all 14 (ffmatch benchmark muct and "
+            "ffmatch train handle missing markers)"
         )
 
 
