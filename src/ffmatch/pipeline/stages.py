@@ -242,22 +242,22 @@ def prune_trained(
     return [(r.weights, p.report) for r, p in zip(tuned, pruned, strict=True)]
 
 
-def _fold_trained(prep: Prepared, cv: CVResult) -> list[Trained]:
+def _fold_parts(prep: Prepared) -> list[FoldData]:
+    """Each fold's scaled rows (the scaler fitted as the protocol says), in fold order."""
     x, y, _ = _dev(prep)
-    return [
-        Trained(
-            weights=f.weights,
-            data=fold_data(x, y, f.fold, protocol=prep.protocol),
-        )
-        for f in cv.folds
-    ]
+    return [fold_data(x, y, f, protocol=prep.protocol) for f in prep.folds]
+
+
+def _fold_trained(cv: CVResult, parts: Sequence[FoldData]) -> list[Trained]:
+    """Each fold's network beside the rows it was trained and validated on."""
+    return [Trained(weights=f.weights, data=p) for f, p in zip(cv.folds, parts, strict=True)]
 
 
 def pruned_stage(
     prep: Prepared, config: RunConfig, cv: CVResult, final: Trained
 ) -> tuple[StageResult, PruningReport, PruningSummary]:
     """Prune every fold's network on that fold's training rows, and the holdout network."""
-    fold_nets = _fold_trained(prep, cv)
+    fold_nets = _fold_trained(cv, _fold_parts(prep))
     seeds = [network_seed(config.seed, f.fold.repeat, f.fold.index) for f in cv.folds]
     pruned = prune_trained(
         [*fold_nets, final],
@@ -305,6 +305,7 @@ def ga_stage(
     the best configuration trained on the training part, pruned, and checked on the holdout.
     """
     x, y, g = _dev(prep)
+    parts = _fold_parts(prep)  # once: every individual is scored on the same folds
     layout = config.ga.layout
     fold_scores: dict[Genes, tuple[Metrics, ...]] = {}
 
@@ -332,7 +333,7 @@ def ga_stage(
         out = []
         for genes, cv in zip(population, results, strict=True):
             if prune_networks:
-                nets = _fold_trained(prep, cv)
+                nets = _fold_trained(cv, parts)
                 pruned = prune_trained(nets, config.pruning)
                 metrics = tuple(_score(w, t.data) for (w, _), t in zip(pruned, nets, strict=True))
             else:
