@@ -85,7 +85,8 @@ def _finish(
     if json_out:
         print_json({"out": str(folder.path), "metrics": str(folder.path / "metrics.json")})
     else:
-        out.print(f"wrote {folder.path}/ (metrics.json, config.toml, report.md, figures/)")
+        reports = "report.md, report.html" if html else "report.md"
+        out.print(f"wrote {folder.path}/ (metrics.json, config.toml, {reports}, figures/)")
 
 
 @app.command("cv")
