@@ -73,9 +73,9 @@ def _run_ffmatch(seed: int, mode: str, generations: int, device: str = "cpu") ->
     """
     import numpy as np
 
-    from ffmatch.evaluation.cv import evaluate_configs, network_seed
+    from ffmatch.evaluation.cv import evaluate_configs, fold_job, network_seed
     from ffmatch.evaluation.splits import fold_data
-    from ffmatch.nn.batched import TrainJob, train_many
+    from ffmatch.nn.batched import train_many
     from ffmatch.nn.config import MLPConfig
     from ffmatch.nn.sequential import train_sequential_many
     from ffmatch.search import GAConfig, Genes, evolve
@@ -107,17 +107,7 @@ def _run_ffmatch(seed: int, mode: str, generations: int, device: str = "cpu") ->
 
     def direct(population: Sequence[Genes]) -> list[float]:
         jobs = [
-            TrainJob(
-                x_train=p.x_train,
-                y_train=p.y_train,
-                x_val=p.x_val,
-                y_val=p.y_val,
-                hidden=c.hidden,
-                epochs=c.epochs,
-                lr=c.lr,
-                batch_size=c.batch_size,
-                seed=s,
-            )
+            fold_job(p, c, seed=s)
             for c in (to_mlp(g) for g in population)
             for p, s in zip(parts, seeds, strict=True)
         ]

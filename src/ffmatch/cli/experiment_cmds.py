@@ -165,26 +165,15 @@ def prune_cmd(
 
     Example: ffmatch prune --protocol grouped --out runs/prune
     """
-    import dataclasses
-
     from ffmatch.pipeline.stages import mlp_stage, pruned_stage
-    from ffmatch.pruning import PruningConfig
     from ffmatch.report.builders import step_report
     from ffmatch.report.document import Block, Heading, Paragraph
 
     config = opt.resolve(
         config_path, data=data, representation=representation, protocol=protocol, seed=seed,
         device=device, repeats=repeats, epochs=epochs, hidden=hidden,
+        pruning={"centring": centring, "layers": layers}, finetune_epochs=finetune_epochs,
     )  # fmt: skip
-    changes = {"centring": centring, "layers": layers}
-    pruning: PruningConfig = dataclasses.replace(
-        config.pruning, **{k: v for k, v in changes.items() if v is not None}
-    )
-    config = dataclasses.replace(
-        config,
-        pruning=pruning,
-        finetune_epochs=config.finetune_epochs if finetune_epochs is None else finetune_epochs,
-    )
     folder, prep = _start(out_dir, config)
     with progress_bar("training", config.mlp.epochs, quiet=is_quiet()) as update:
         mlp, cv, final = mlp_stage(prep, config, on_epoch=update)
@@ -220,10 +209,6 @@ GA_FITNESS = typer.Option(
 GA_ELITISM = typer.Option(None, "--elitism", help="Best individuals kept each generation. [0]")
 
 
-def _ga_changes(**given: Any) -> dict[str, Any]:
-    return {k: v for k, v in given.items() if v is not None}
-
-
 @app.command("evolve")
 def evolve_cmd(
     out_dir: Path = opt.OUT,
@@ -257,8 +242,8 @@ def evolve_cmd(
     config = opt.resolve(
         config_path, data=data, representation=representation, protocol=protocol, seed=seed,
         device=device,
-        ga=_ga_changes(population=population, generations=generations, fitness=fitness,
-                       elitism=elitism),
+        ga={"population": population, "generations": generations, "fitness": fitness,
+            "elitism": elitism},
     )  # fmt: skip
     folder, prep = _start(out_dir, config)
     with progress_bar("generations", config.ga.generations + 1, quiet=is_quiet()) as update:

@@ -79,6 +79,8 @@ def resolve(
     epochs: int | None = None,
     hidden: str | None = None,
     ga: dict[str, Any] | None = None,
+    pruning: dict[str, Any] | None = None,
+    finetune_epochs: int | None = None,
 ) -> Any:
     """The run configuration: ``config_path`` (or defaults) with the given options applied."""
     from ffmatch.evaluation.splits import check_protocol
@@ -96,6 +98,8 @@ def resolve(
         config,
         seed=seed,
         device=device,
+        finetune_epochs=finetune_epochs,
+        pruning=_replace(config.pruning, **(pruning or {})),
         data=_replace(config.data, data=data, representation=representation),
         eval=_replace(config.eval, protocol=protocol, repeats=repeats),
         mlp=_replace(config.mlp, epochs=epochs, hidden=parse_hidden(hidden)),
