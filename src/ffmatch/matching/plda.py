@@ -24,13 +24,14 @@ the dimensions present in both photos, so the model scores any subset exactly.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from ffmatch.errors import DataError
-from ffmatch.table import FloatArray
+from ffmatch.table import FloatArray, IntArray
 
 logger = logging.getLogger(__name__)
 
@@ -152,6 +153,33 @@ def _scorer(model: TwoCovariance, dims: npt.NDArray[np.intp]) -> _Scorer:
     )
 
 
+def _centred_pairs(
+    mean: FloatArray, x1: npt.ArrayLike, x2: npt.ArrayLike
+) -> tuple[FloatArray, FloatArray]:
+    """Both sides of the pairs as (m, d) rows minus the model's mean; shapes checked."""
+    a = np.atleast_2d(np.asarray(x1, dtype=np.float64)) - mean
+    b = np.atleast_2d(np.asarray(x2, dtype=np.float64)) - mean
+    if a.shape != b.shape or a.shape[1] != len(mean):
+        raise DataError(
+            f"two-covariance score: expected two (m, {len(mean)}) matrices, found {a.shape} "
+            f"and {b.shape}"
+        )
+    return a, b
+
+
+def _shared_patterns(a: FloatArray, b: FloatArray) -> Iterator[tuple[IntArray, IntArray]]:
+    """(rows, dims) per pattern of dimensions present in both photos; empty patterns skipped.
+
+    Pairs are grouped so each pattern's marginal covariances are inverted once.
+    """
+    both = ~(np.isnan(a) | np.isnan(b))  # (m, d)
+    patterns, inverse = np.unique(both, axis=0, return_inverse=True)
+    for k, pattern in enumerate(patterns):
+        dims = np.flatnonzero(pattern)
+        if len(dims):
+            yield np.flatnonzero(inverse.ravel() == k), dims
+
+
 def llr(model: TwoCovariance, x1: npt.ArrayLike, x2: npt.ArrayLike) -> FloatArray:
     """(m,) log-likelihood ratio same/different of rows of ``x1`` and ``x2`` (m, d).
 
@@ -159,21 +187,9 @@ def llr(model: TwoCovariance, x1: npt.ArrayLike, x2: npt.ArrayLike) -> FloatArra
     pairs are grouped by which dimensions they share, so each pattern costs one inversion.
     A pair sharing no dimension scores 0 (no evidence either way).
     """
-    a = np.atleast_2d(np.asarray(x1, dtype=np.float64)) - model.mean
-    b = np.atleast_2d(np.asarray(x2, dtype=np.float64)) - model.mean
-    if a.shape != b.shape or a.shape[1] != model.dim:
-        raise DataError(
-            f"two-covariance score: expected two (m, {model.dim}) matrices, found {a.shape} "
-            f"and {b.shape}"
-        )
-    both = ~(np.isnan(a) | np.isnan(b))  # (m, d)
+    a, b = _centred_pairs(model.mean, x1, x2)
     out = np.zeros(len(a))
-    patterns, inverse = np.unique(both, axis=0, return_inverse=True)
-    for k, pattern in enumerate(patterns):
-        rows = np.flatnonzero(inverse.ravel() == k)
-        dims = np.flatnonzero(pattern)
-        if len(dims) == 0:
-            continue
+    for rows, dims in _shared_patterns(a, b):
         sc = _scorer(model, dims)
         u, v = a[np.ix_(rows, dims)], b[np.ix_(rows, dims)]
         out[rows] = (
@@ -243,22 +259,10 @@ def pose_mixture_llr(model: PoseMixture, x1: npt.ArrayLike, x2: npt.ArrayLike) -
     Dimensions missing in either photo are left out of the pair (Gaussian marginals),
     pairs grouped by missing pattern. Costs K^2 Gaussians of dimension 2d per pattern.
     """
-    a = np.atleast_2d(np.asarray(x1, dtype=np.float64)) - model.mean
-    b = np.atleast_2d(np.asarray(x2, dtype=np.float64)) - model.mean
-    if a.shape != b.shape or a.shape[1] != model.dim:
-        raise DataError(
-            f"two-covariance score: expected two (m, {model.dim}) matrices, found {a.shape} "
-            f"and {b.shape}"
-        )
+    a, b = _centred_pairs(model.mean, x1, x2)
     k = len(model.log_prior)
-    both = ~(np.isnan(a) | np.isnan(b))  # (m, d)
     out = np.zeros(len(a))
-    patterns, inverse = np.unique(both, axis=0, return_inverse=True)
-    for p_index, pattern in enumerate(patterns):
-        rows = np.flatnonzero(inverse.ravel() == p_index)
-        dims = np.flatnonzero(pattern)
-        if len(dims) == 0:
-            continue
+    for rows, dims in _shared_patterns(a, b):
         sub = np.ix_(dims, dims)
         bd = model.between[sub]
         u, v = a[np.ix_(rows, dims)], b[np.ix_(rows, dims)]
