@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ffmatch.errors import DataError
+from ffmatch.features.representations import photo_distances
 from ffmatch.io._cells import (
     check_row_lengths,
     format_number,
@@ -26,7 +27,7 @@ from ffmatch.io._cells import (
     read_csv,
     write_csv,
 )
-from ffmatch.markers import MARKER_PAIRS, N_DISTANCES, N_MARKERS, WIDE_ORDER, coordinate_columns
+from ffmatch.markers import N_DISTANCES, N_MARKERS, WIDE_ORDER, coordinate_columns
 from ffmatch.table import ROLES, FloatArray, IntArray, PairTable, PhotoTable, StrArray
 
 PAIR_COLUMN = "image pairs"
@@ -74,9 +75,8 @@ class DistanceTable:
 
 def pair_distances(coords: FloatArray) -> FloatArray:
     """(m, 182) distances of (m, 2, 14, 2) pair coordinates, in ``DISTANCE_COLUMNS`` order."""
-    i, j = np.array(MARKER_PAIRS).T
-    d: FloatArray = np.linalg.norm(coords[:, :, i] - coords[:, :, j], axis=-1)  # (m, 2, 91)
-    return d.reshape(len(coords), -1)
+    per_photo = photo_distances(coords.reshape(-1, N_MARKERS, 2))  # (2m, 91)
+    return per_photo.reshape(len(coords), -1)
 
 
 def distance_table(pairs: PairTable) -> DistanceTable:
