@@ -178,24 +178,18 @@ def check_header(header: Sequence[str], expected: Sequence[str], *, source: str,
             raise DataError(f"{source}: column {k + 1}: expected header {want!r}, found {found!r}")
 
 
-def read_wide_ffms(path: str | os.PathLike[str]) -> PairTable:
-    """The paper's wide FFM table (CSV): pairs over the photos recovered from the rows.
-
-    All 56 coordinates are required (the paper's tables have every marker); a photo that
-    appears in several rows must have the same coordinates in each.
-    """
+def _read_pair_rows(
+    path: str | os.PathLike[str], columns: Sequence[str], *, what: str
+) -> tuple[list[str], FloatArray, IntArray, list[int]]:
+    """A wide table's pair names, (m, len(columns)) numbers, labels and file row numbers,
+    with the header, row lengths, cells and labels checked."""
     source = str(path)
     header, rows, numbers = read_csv(path)
-    expected = (PAIR_COLUMN, *FFM_COLUMNS, LABEL_COLUMN)
-    check_header(
-        header,
-        expected,
-        source=source,
-        what=f"{PAIR_COLUMN}, 56 coordinates 1rtex-x..2me-y, {LABEL_COLUMN}",
-    )
+    expected = (PAIR_COLUMN, *columns, LABEL_COLUMN)
+    check_header(header, expected, source=source, what=what)
     check_row_lengths(rows, numbers, width=len(expected), source=source)
-    coords = parse_block(
-        [r[1:-1] for r in rows], columns=FFM_COLUMNS, row_numbers=numbers, source=source
+    values = parse_block(
+        [r[1:-1] for r in rows], columns=columns, row_numbers=numbers, source=source
     )
     labels = np.array(
         [
@@ -204,9 +198,22 @@ def read_wide_ffms(path: str | os.PathLike[str]) -> PairTable:
         ],
         dtype=np.int64,
     )
+    return [r[0].strip() for r in rows], values, labels, list(numbers)
+
+
+def read_wide_ffms(path: str | os.PathLike[str]) -> PairTable:
+    """The paper's wide FFM table (CSV): pairs over the photos recovered from the rows.
+
+    All 56 coordinates are required (the paper's tables have every marker); a photo that
+    appears in several rows must have the same coordinates in each.
+    """
+    source = str(path)
+    names, coords, labels, numbers = _read_pair_rows(
+        path, FFM_COLUMNS, what=f"{PAIR_COLUMN}, 56 coordinates 1rtex-x..2me-y, {LABEL_COLUMN}"
+    )
     return pairs_from_wide(
-        [r[0].strip() for r in rows],
-        coords.reshape(len(rows), 2, N_MARKERS, 2),
+        names,
+        coords.reshape(len(names), 2, N_MARKERS, 2),
         labels,
         source=source,
         row_numbers=numbers,
@@ -235,20 +242,13 @@ def write_wide_ffms(pairs: PairTable, path: str | os.PathLike[str]) -> None:
 def read_wide_distances(path: str | os.PathLike[str]) -> DistanceTable:
     """The paper's wide distance table (CSV): 182 distances and a label per pair row."""
     source = str(path)
-    header, rows, numbers = read_csv(path)
-    expected = (PAIR_COLUMN, *DISTANCE_COLUMNS, LABEL_COLUMN)
-    check_header(
-        header,
-        expected,
-        source=source,
+    names, values, labels, numbers = _read_pair_rows(
+        path,
+        DISTANCE_COLUMNS,
         what=f"{PAIR_COLUMN}, 182 distances 101..191 and 201..291, {LABEL_COLUMN}",
     )
-    check_row_lengths(rows, numbers, width=len(expected), source=source)
-    values = parse_block(
-        [r[1:-1] for r in rows], columns=DISTANCE_COLUMNS, row_numbers=numbers, source=source
-    )
-    for r, n in zip(rows, numbers, strict=True):
-        split_pair_name(r[0].strip(), where=f"{source}: row {n}, column {PAIR_COLUMN}")
+    for name, n in zip(names, numbers, strict=True):
+        split_pair_name(name, where=f"{source}: row {n}, column {PAIR_COLUMN}")
     negative = np.argwhere(values < 0)
     if len(negative):
         i, j = negative[0]
@@ -256,15 +256,8 @@ def read_wide_distances(path: str | os.PathLike[str]) -> DistanceTable:
             f"{source}: row {numbers[i]}, column {DISTANCE_COLUMNS[j]}: expected a distance "
             f">= 0, found {format_number(values[i, j])}"
         )
-    labels = np.array(
-        [
-            parse_label(r[-1], where=f"{source}: row {n}, column {LABEL_COLUMN}")
-            for r, n in zip(rows, numbers, strict=True)
-        ],
-        dtype=np.int64,
-    )
     return DistanceTable(
-        name=np.array([r[0].strip() for r in rows], dtype=str),
+        name=np.array(names, dtype=str),
         values=values,
         label=labels,
         source=source,
