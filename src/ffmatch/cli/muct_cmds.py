@@ -183,7 +183,6 @@ def benchmark_muct(
     Example: ffmatch benchmark muct --out runs/muct
     """
     from ffmatch.benchmark.protocol import BenchmarkConfig, run_benchmark
-    from ffmatch.benchmark.report import write_benchmark_report
     from ffmatch.cli.common import progress_bar
     from ffmatch.datasets import load_muct
 
@@ -199,6 +198,13 @@ def benchmark_muct(
     total = folds * repeats * 2
     with progress_bar("folds", total, quiet=is_quiet()) as update:
         result = run_benchmark(photos, config, on_step=update)
+    _write_report(result, out_dir, json_out=json_out)
+
+
+def _write_report(result: Any, out_dir: Path, *, json_out: bool) -> None:
+    """Write a benchmark's report folder and print its summary (or the paths as JSON)."""
+    from ffmatch.benchmark.report import write_benchmark_report
+
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = write_benchmark_report(result, out_dir, command=command_line())
     if json_out:
@@ -229,7 +235,6 @@ def benchmark_paper(
     """
     from ffmatch.benchmark.paper import run_paper_benchmark
     from ffmatch.benchmark.protocol import BenchmarkConfig
-    from ffmatch.benchmark.report import write_benchmark_report
     from ffmatch.sources import load_pairs
 
     config = BenchmarkConfig(
@@ -241,13 +246,7 @@ def benchmark_paper(
         seed=seed,
     )
     result = run_paper_benchmark(load_pairs(data), config)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    summary = write_benchmark_report(result, out_dir, command=command_line())
-    if json_out:
-        print_json({"out": str(out_dir), "results": summary})
-    else:
-        _print_summary(summary)
-        out.print(f"wrote {out_dir}/ (report.md, results.json, figures/)")
+    _write_report(result, out_dir, json_out=json_out)
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
