@@ -5,7 +5,7 @@ learning rate (1e-4 to 1e-2, log scale) with population 10 and 10 generations; f
 mean validation accuracy over the same 10 folds of the paper's 36 rows (paper protocol:
 shuffled KFold, Min-Max on all rows), seeded.
 
-- ``ffmatch``: ``ffmatch.search.evolve`` (paper preset); each generation's new individuals x
+- ``ffmatch``: ``ffmatch.paper.search.evolve`` (paper preset); each generation's new individuals x
   10 folds are one ``train_many`` call, accuracy read from the validation probabilities.
 - ``ffmatch-cv``: the same GA through the pipeline's fitness, ``evaluation.cv.evaluate_configs``
   (the same training, plus full per-fold metrics and majority baselines).
@@ -13,7 +13,7 @@ shuffled KFold, Min-Max on all rows), seeded.
   ``MLPClassifier(solver="adam", batch_size=12, alpha=0)``; ``max_iter`` is the epochs gene
   and its default early stopping (no improvement for 10 epochs) may end a fit sooner.
 - ``sequential``: the GA and networks of ``ffmatch``, each network trained alone with an
-  ``nn.Module`` and ``torch.optim.Adam`` (``ffmatch.nn.sequential``); by default only the
+  ``nn.Module`` and ``torch.optim.Adam`` (``ffmatch.paper.nn.sequential``); by default only the
   first ``--sequential-generations`` generations, as its throughput is what is compared.
 
 The GAs train different numbers of networks (the peer caches and mutates whole individuals,
@@ -52,9 +52,9 @@ def _paper_data(seed: int) -> tuple[Any, Any, Any, Any]:
 
     import numpy as np
 
-    from ffmatch.evaluation.splits import make_folds
-    from ffmatch.features.representations import pair_features
-    from ffmatch.io.wide import read_wide_ffms
+    from ffmatch.core.io.wide import read_wide_ffms
+    from ffmatch.core.splits import make_folds
+    from ffmatch.paper.representations import pair_features
 
     pairs = read_wide_ffms(str(files("ffmatch") / "datasets" / "files" / "paper_ffms.csv"))
     x = pair_features(pairs, "ffms")
@@ -73,12 +73,12 @@ def _run_ffmatch(seed: int, mode: str, generations: int, device: str = "cpu") ->
     """
     import numpy as np
 
-    from ffmatch.evaluation.cv import evaluate_configs, fold_job, network_seed
-    from ffmatch.evaluation.splits import fold_data
-    from ffmatch.nn.batched import train_many
-    from ffmatch.nn.config import MLPConfig
-    from ffmatch.nn.sequential import train_sequential_many
-    from ffmatch.search import GAConfig, Genes, evolve
+    from ffmatch.core.splits import fold_data
+    from ffmatch.paper.evaluation.cv import evaluate_configs, fold_job, network_seed
+    from ffmatch.paper.nn.batched import train_many
+    from ffmatch.paper.nn.config import MLPConfig
+    from ffmatch.paper.nn.sequential import train_sequential_many
+    from ffmatch.paper.search import GAConfig, Genes, evolve
 
     x, y, groups, folds = _paper_data(seed)
     config = GAConfig(generations=generations)

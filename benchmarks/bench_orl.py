@@ -45,21 +45,21 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from ffmatch.features.aligned import TEMPLATE, align, photo_ratios
-from ffmatch.io.tidy import write_tidy
-from ffmatch.markers import MARKER_PAIRS, WIDE_ORDER
-from ffmatch.matching.model import MatchModel, default_model
-from ffmatch.matching.train import TrainConfig, train_match_model
-from ffmatch.photos.augment import turned_copies
-from ffmatch.photos.extract import (
+from ffmatch.core.io.tidy import write_tidy
+from ffmatch.core.markers import MARKER_PAIRS, WIDE_ORDER
+from ffmatch.core.table import FloatArray, PhotoTable
+from ffmatch.matcher.aligned import TEMPLATE, align, photo_ratios
+from ffmatch.matcher.model import MatchModel, default_model
+from ffmatch.matcher.photos.augment import turned_copies
+from ffmatch.matcher.photos.extract import (
     Extraction,
     Face,
     FaceMeshExtractor,
     extract_photos,
     to_table,
 )
-from ffmatch.photos.pose import frontal_markers, head_axes
-from ffmatch.table import FloatArray, PhotoTable
+from ffmatch.matcher.photos.pose import frontal_markers, head_axes
+from ffmatch.matcher.train import TrainConfig, train_match_model
 
 MARKER_PAIRS_NAMED = [(WIDE_ORDER[i], WIDE_ORDER[j]) for i, j in MARKER_PAIRS]
 ROOT = Path(__file__).resolve().parents[1]
@@ -265,7 +265,7 @@ def limits(coords: FloatArray, mesh: FloatArray, person: np.ndarray, *, seed: in
 
 def marker_offsets(extracted: FloatArray, muct: PhotoTable) -> dict[str, Any]:
     """Mean aligned shape of each set; per-marker offset (MediaPipe - MUCT) in eye widths."""
-    from ffmatch.io.muct import muct_camera
+    from ffmatch.core.io.muct import muct_camera
 
     frontal = muct.subset(np.flatnonzero(muct_camera(muct.photo_id) == "a"))
     a_mp, a_mu = align(extracted), align(frontal.coords)
@@ -285,7 +285,7 @@ def with_muct(coords: FloatArray, person: np.ndarray, muct: PhotoTable, *, seed:
               ) -> dict[str, Any]:  # fmt: skip
     """Does MUCT help a photo model? MUCT's frontal shapes, shifted by the mean MediaPipe-MUCT
     offset (estimated on the ORL training people only), alone or added to ORL's."""
-    from ffmatch.io.muct import muct_camera
+    from ffmatch.core.io.muct import muct_camera
 
     frontal = muct.subset(np.flatnonzero(muct_camera(muct.photo_id) == "a"))
     a_mu = align(frontal.coords)
@@ -401,7 +401,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append((pose, key, _fmt(r)))
     out["limits"] = lim = limits(coords["image"], mesh, person, seed=s, turned=turned)
     if MUCT.is_file():
-        from ffmatch.io.muct import read_muct
+        from ffmatch.core.io.muct import read_muct
 
         muct = read_muct(MUCT)
         out["offsets"] = marker_offsets(coords["image"], muct)

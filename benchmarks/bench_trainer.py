@@ -37,8 +37,8 @@ from typing import Literal
 import numpy as np
 import torch
 
-from ffmatch.nn.batched import TrainJob, bucket_jobs, train_many
-from ffmatch.nn.sequential import train_sequential_many
+from ffmatch.paper.nn.batched import TrainJob, bucket_jobs, train_many
+from ffmatch.paper.nn.sequential import train_sequential_many
 
 N_FOLDS = 10
 
@@ -62,7 +62,9 @@ def paper_rows() -> tuple[np.ndarray, np.ndarray]:
     """
     import pandas as pd
 
-    with resources.as_file(resources.files("ffmatch.datasets") / "files" / "paper_ffms.csv") as f:
+    with resources.as_file(
+        resources.files("ffmatch.core.datasets") / "files" / "paper_ffms.csv"
+    ) as f:
         sheet = pd.read_csv(f)
     x = sheet.iloc[:, 1:57].to_numpy(np.float64)
     span = np.where(x.max(0) > x.min(0), x.max(0) - x.min(0), 1.0)

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ffmatch.markers import N_MARKERS
-from ffmatch.table import PhotoTable
+from ffmatch.core.markers import N_MARKERS
+from ffmatch.core.table import PhotoTable
 
 
 @pytest.fixture(scope="session", autouse=True)

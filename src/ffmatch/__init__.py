@@ -14,7 +14,7 @@ __all__ = ["FFMatchClassifier", "__version__"]
 
 def __getattr__(name: str) -> Any:
     if name == "FFMatchClassifier":
-        from ffmatch.estimator import FFMatchClassifier
+        from ffmatch.paper.estimator import FFMatchClassifier
 
         return FFMatchClassifier
     raise AttributeError(f"module 'ffmatch' has no attribute {name!r}")

@@ -9,8 +9,8 @@ import pytest
 
 from ffmatch.benchmark.paper import _persons, run_paper_benchmark
 from ffmatch.benchmark.protocol import BenchmarkConfig
-from ffmatch.datasets import load_paper
-from ffmatch.errors import ConfigError
+from ffmatch.core.datasets import load_paper
+from ffmatch.core.errors import ConfigError
 
 
 def test_c_photos_are_their_own_person() -> None:

@@ -19,9 +19,9 @@ from ffmatch.benchmark.protocol import (
     subject_folds,
 )
 from ffmatch.benchmark.report import write_benchmark_report
-from ffmatch.errors import ConfigError, DataError
-from ffmatch.io.muct import read_muct
-from ffmatch.table import PhotoTable
+from ffmatch.core.errors import ConfigError, DataError
+from ffmatch.core.io.muct import read_muct
+from ffmatch.core.table import PhotoTable
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ def test_convert_to_tidy_and_back_to_the_papers_wide_table(
     tidy, wide = tmp_path / "photos.csv", tmp_path / "wide.csv"
     assert run(["data", "convert", "paper", "--to", "tidy", "--out", str(tidy)]) == 0
     assert run(["data", "convert", str(tidy), "--to", "wide", "--out", str(wide)]) == 0
-    shipped = resources.files("ffmatch.datasets") / "files" / "paper_ffms.csv"
+    shipped = resources.files("ffmatch.core.datasets") / "files" / "paper_ffms.csv"
     assert wide.read_bytes() == shipped.read_bytes()
     capsys.readouterr()
     assert run(["data", "show", str(tidy), "--json"]) == 0

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from ffmatch.cli.app import run
-from ffmatch.io.muct import read_muct
-from ffmatch.io.tidy import read_tidy, write_tidy
-from ffmatch.table import PhotoTable
+from ffmatch.core.io.muct import read_muct
+from ffmatch.core.io.tidy import read_tidy, write_tidy
+from ffmatch.core.table import PhotoTable
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from ffmatch.cli.app import run
-from ffmatch.io._cells import read_csv
-from ffmatch.io.tidy import read_tidy
+from ffmatch.core.io._cells import read_csv
+from ffmatch.core.io.tidy import read_tidy
 
 
 @pytest.fixture

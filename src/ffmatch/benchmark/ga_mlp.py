@@ -15,13 +15,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from ffmatch.benchmark.models import FEATURES, PairFeatures, Scorer, fit_preprocess
-from ffmatch.evaluation.metrics import binary_metrics
-from ffmatch.matching.train import split_people
-from ffmatch.nn.batched import TrainJob, train_many
-from ffmatch.pairs import person_pairs
-from ffmatch.search.encoding import Genes
-from ffmatch.search.ga import GAConfig, evolve
-from ffmatch.table import FloatArray, IntArray, PairTable, PhotoTable
+from ffmatch.core.metrics import binary_metrics
+from ffmatch.core.pairs import person_pairs
+from ffmatch.core.table import FloatArray, IntArray, PairTable, PhotoTable
+from ffmatch.matcher.train import split_people
+from ffmatch.paper.nn.batched import TrainJob, train_many
+from ffmatch.paper.search.encoding import Genes
+from ffmatch.paper.search.ga import GAConfig, evolve
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -23,11 +23,11 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from ffmatch.errors import ConfigError
-from ffmatch.features.aligned import PHOTO_VECTORS, aligned_diff_features
-from ffmatch.matching.model import SCORERS
-from ffmatch.matching.plda import fit_pose_mixture, fit_two_covariance
-from ffmatch.table import FloatArray, PhotoTable
+from ffmatch.core.errors import ConfigError
+from ffmatch.core.table import FloatArray, PhotoTable
+from ffmatch.matcher.aligned import PHOTO_VECTORS, aligned_diff_features
+from ffmatch.matcher.model import SCORERS
+from ffmatch.matcher.plda import fit_pose_mixture, fit_two_covariance
 
 PairFeatures = Callable[[FloatArray, FloatArray], FloatArray]
 Scorer = Callable[[FloatArray, FloatArray], FloatArray]

@@ -23,10 +23,10 @@ from ffmatch.benchmark.protocol import (
     mlp_scorer,
     training_threshold,
 )
-from ffmatch.errors import ConfigError
-from ffmatch.evaluation.splits import make_folds
-from ffmatch.nn.batched import train_many
-from ffmatch.table import PairTable, PhotoTable
+from ffmatch.core.errors import ConfigError
+from ffmatch.core.splits import make_folds
+from ffmatch.core.table import PairTable, PhotoTable
+from ffmatch.paper.nn.batched import train_many
 
 PAPER_MODELS: tuple[str, ...] = (
     "majority", "procrustes", "logistic_raw", "logistic_position", "mlp_raw", "mlp_position",

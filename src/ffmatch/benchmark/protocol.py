@@ -40,14 +40,14 @@ from ffmatch.benchmark.models import (
     select_models,
     untrained_scorer,
 )
-from ffmatch.errors import ConfigError, DataError
-from ffmatch.evaluation.metrics import binary_metrics
-from ffmatch.io.muct import muct_camera
-from ffmatch.matching.operating import accept_rate_at_far, equal_error_rate
-from ffmatch.nn.batched import TrainJob, train_many
-from ffmatch.nn.config import MLPConfig
-from ffmatch.pairs import person_pairs
-from ffmatch.table import FloatArray, IntArray, PairTable, PhotoTable
+from ffmatch.core.errors import ConfigError, DataError
+from ffmatch.core.io.muct import muct_camera
+from ffmatch.core.metrics import binary_metrics
+from ffmatch.core.pairs import person_pairs
+from ffmatch.core.table import FloatArray, IntArray, PairTable, PhotoTable
+from ffmatch.matcher.operating import accept_rate_at_far, equal_error_rate
+from ffmatch.paper.nn.batched import TrainJob, train_many
+from ffmatch.paper.nn.config import MLPConfig
 
 logger = logging.getLogger(__name__)
 

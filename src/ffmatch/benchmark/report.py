@@ -18,11 +18,11 @@ from matplotlib.figure import Figure
 
 from ffmatch.benchmark.models import MODELS
 from ffmatch.benchmark.protocol import BenchmarkResult, FoldScore
-from ffmatch.evaluation.metrics import summarize_values
-from ffmatch.io.atomic import atomic_write
-from ffmatch.matching.operating import roc_points
-from ffmatch.report.document import Block, Code, Heading, Paragraph, Table, write_reports
-from ffmatch.report.document import Figure as FigureBlock
+from ffmatch.core.io.atomic import atomic_write
+from ffmatch.core.metrics import summarize_values
+from ffmatch.matcher.operating import roc_points
+from ffmatch.paper.report.document import Block, Code, Heading, Paragraph, Table, write_reports
+from ffmatch.paper.report.document import Figure as FigureBlock
 
 METRICS: tuple[tuple[str, str], ...] = (
     ("roc_auc", "ROC-AUC"),

@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from ffmatch.errors import FFMatchError
+from ffmatch.core.errors import FFMatchError
 
 app = typer.Typer(
     name="ffmatch",

@@ -8,11 +8,29 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-out = Console()
-err = Console(stderr=True)
+
+class _Console(Console):
+    """A console that wraps only on a terminal: piped or captured output keeps each line whole,
+    so what scripts and tests read does not depend on COLUMNS or on the length of a path."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        # Rich wraps non-terminal output at COLUMNS or 80; a wide virtual page keeps lines whole
+        # (tables size to their content, so they do not grow with it).
+        if self.is_terminal:
+            return super().size
+        return ConsoleDimensions(10_000, 25)
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        Console.size.fset(self, new_size)  # type: ignore[attr-defined]
+
+
+out = _Console()
+err = _Console(stderr=True)
 
 
 def print_json(data: Any) -> None:

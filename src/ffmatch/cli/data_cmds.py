@@ -9,7 +9,7 @@ from rich.table import Table
 
 from ffmatch.cli.app import app
 from ffmatch.cli.common import out, print_json
-from ffmatch.errors import ConfigError
+from ffmatch.core.errors import ConfigError
 
 data_app = typer.Typer(
     help="Fetch datasets, show and convert landmark tables.\n\n"
@@ -33,7 +33,7 @@ def fetch_cmd(
 
     Example: ffmatch data fetch muct
     """
-    from ffmatch.datasets import fetch_muct, fetch_paper_workbook
+    from ffmatch.core.datasets import fetch_muct, fetch_paper_workbook
 
     if name not in FETCHABLE:
         raise ConfigError(f"unknown dataset {name!r}; expected one of {', '.join(FETCHABLE)}")
@@ -58,7 +58,7 @@ def show_cmd(
     """
     import numpy as np
 
-    from ffmatch.sources import load_pairs
+    from ffmatch.core.sources import load_pairs
 
     pairs = load_pairs(data)
     photos = pairs.photos
@@ -92,9 +92,9 @@ def convert_cmd(
 
     Example: ffmatch data convert paper --to distances --out paper_distances.csv
     """
-    from ffmatch.io.tidy import write_tidy
-    from ffmatch.io.wide import distance_table, write_wide_distances, write_wide_ffms
-    from ffmatch.sources import load_pairs, load_photos
+    from ffmatch.core.io.tidy import write_tidy
+    from ffmatch.core.io.wide import distance_table, write_wide_distances, write_wide_ffms
+    from ffmatch.core.sources import load_pairs, load_photos
 
     if to not in FORMATS:
         raise ConfigError(f"--to: expected one of {', '.join(FORMATS)}, found {to!r}")

@@ -18,7 +18,7 @@ from ffmatch.cli.app import app, command_line, is_quiet, use_threads
 from ffmatch.cli.common import out, print_json, progress_bar
 
 if TYPE_CHECKING:
-    from ffmatch.search.ga import GenerationRecord
+    from ffmatch.paper.search.ga import GenerationRecord
 
 
 JSON_OUT = typer.Option(False, "--json", help="Print the output paths as JSON.")
@@ -27,9 +27,9 @@ JSON_OUT = typer.Option(False, "--json", help="Print the output paths as JSON.")
 def _start(out_dir: Path, config: Any) -> tuple[Any, Any]:
     """Make the run folder (before any work, so a bad --out fails fast), set the threads,
     and load and prepare the data."""
-    from ffmatch.pipeline.runfolder import RunFolder
-    from ffmatch.pipeline.stages import prepare
-    from ffmatch.sources import load_pairs
+    from ffmatch.core.sources import load_pairs
+    from ffmatch.paper.pipeline.runfolder import RunFolder
+    from ffmatch.paper.pipeline.stages import prepare
 
     folder = RunFolder.create(out_dir)
     use_threads()
@@ -38,8 +38,8 @@ def _start(out_dir: Path, config: Any) -> tuple[Any, Any]:
 
 def _step_metrics(command: str, config: Any, prep: Any, stages: dict[str, Any]) -> dict[str, Any]:
     """The common head of a step's metrics.json."""
-    from ffmatch.pipeline.experiment import run_metrics
-    from ffmatch.pipeline.stages import majority_stage
+    from ffmatch.paper.pipeline.experiment import run_metrics
+    from ffmatch.paper.pipeline.stages import majority_stage
 
     return {
         "command": command,
@@ -51,7 +51,7 @@ def _step_metrics(command: str, config: Any, prep: Any, stages: dict[str, Any]) 
 
 def _summary(m: dict[str, Any]) -> None:
     """Print each stage's CV accuracy, F1, ROC-AUC and holdout accuracy beside the baseline."""
-    from ffmatch.report.builders import mean_sd, pct, stage_name
+    from ffmatch.paper.report.builders import mean_sd, pct, stage_name
 
     stages = {**m["stages"], "majority": m["majority_baseline"]}
     grid = Table(title=f"protocol {m['protocol']!r}, representation {m['representation']!r}")
@@ -77,7 +77,7 @@ def _finish(
     html: bool,
     json_out: bool,
 ) -> None:
-    from ffmatch.report.document import write_reports
+    from ffmatch.paper.report.document import write_reports
 
     folder.json("metrics.json", metrics)
     folder.config(config)
@@ -107,8 +107,8 @@ def cv_cmd(
 
     Example: ffmatch cv --protocol paper --out runs/cv-paper
     """
-    from ffmatch.pipeline.stages import mlp_stage
-    from ffmatch.report.builders import step_report
+    from ffmatch.paper.pipeline.stages import mlp_stage
+    from ffmatch.paper.report.builders import step_report
 
     config = opt.resolve(
         config_path, data=data, representation=representation, protocol=protocol, seed=seed,
@@ -165,9 +165,9 @@ def prune_cmd(
 
     Example: ffmatch prune --protocol grouped --out runs/prune
     """
-    from ffmatch.pipeline.stages import mlp_stage, pruned_stage
-    from ffmatch.report.builders import step_report
-    from ffmatch.report.document import Block, Heading, Paragraph
+    from ffmatch.paper.pipeline.stages import mlp_stage, pruned_stage
+    from ffmatch.paper.report.builders import step_report
+    from ffmatch.paper.report.document import Block, Heading, Paragraph
 
     config = opt.resolve(
         config_path, data=data, representation=representation, protocol=protocol, seed=seed,
@@ -235,9 +235,9 @@ def evolve_cmd(
     Example: ffmatch evolve --protocol paper --out runs/evolve
     """
     from ffmatch.cli.figures import save_ga_figures
-    from ffmatch.pipeline.stages import ga_stage
-    from ffmatch.report.builders import step_report
-    from ffmatch.report.document import Block, Heading, Paragraph
+    from ffmatch.paper.pipeline.stages import ga_stage
+    from ffmatch.paper.report.builders import step_report
+    from ffmatch.paper.report.document import Block, Heading, Paragraph
 
     config = opt.resolve(
         config_path, data=data, representation=representation, protocol=protocol, seed=seed,
@@ -308,10 +308,10 @@ def reproduce_cmd(
     Example: ffmatch reproduce --out runs/paper
     """
     from ffmatch.cli.figures import save_cv_figures, save_ga_figures
-    from ffmatch.pipeline.experiment import reproduce_metrics, run_protocol, with_protocol
-    from ffmatch.pipeline.runfolder import RunFolder
-    from ffmatch.report.builders import build
-    from ffmatch.sources import load_pairs
+    from ffmatch.core.sources import load_pairs
+    from ffmatch.paper.pipeline.experiment import reproduce_metrics, run_protocol, with_protocol
+    from ffmatch.paper.pipeline.runfolder import RunFolder
+    from ffmatch.paper.report.builders import build
 
     config = opt.resolve(config_path, data=data, protocol=protocol, seed=seed, device=device)
     folder = RunFolder.create(out_dir)

@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ffmatch.evaluation.cv import CVResult
-    from ffmatch.pipeline.runfolder import RunFolder
-    from ffmatch.search.ga import GAResult
+    from ffmatch.paper.evaluation.cv import CVResult
+    from ffmatch.paper.pipeline.runfolder import RunFolder
+    from ffmatch.paper.search.ga import GAResult
 
 
 def save_cv_figures(folder: RunFolder, cv: CVResult, prefix: str = "") -> dict[str, str]:
     """The paper's Fig. 1-1 to 1-4, learning curves and the pooled confusion matrix."""
-    from ffmatch.evaluation.metrics import pooled_confusion
-    from ffmatch.report.cv_figures import (
+    from ffmatch.core.metrics import pooled_confusion
+    from ffmatch.paper.report.cv_figures import (
         confusion_figure,
         learning_curves_figure,
         paper_fold_figures,
@@ -31,7 +31,7 @@ def save_cv_figures(folder: RunFolder, cv: CVResult, prefix: str = "") -> dict[s
 
 def save_ga_figures(folder: RunFolder, result: GAResult, prefix: str = "") -> dict[str, str]:
     """Fitness per generation (Fig. 2-1) and the population's genes."""
-    from ffmatch.report.ga_figures import fitness_figure, genes_figure
+    from ffmatch.paper.report.ga_figures import fitness_figure, genes_figure
 
     return {
         "ga_fitness": folder.figure(prefix + "ga_fitness", fitness_figure(result)),

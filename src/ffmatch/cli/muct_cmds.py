@@ -13,11 +13,11 @@ import typer
 
 from ffmatch.cli.app import app, command_line, is_quiet
 from ffmatch.cli.common import out, print_json
-from ffmatch.errors import DataError
+from ffmatch.core.errors import DataError
 
 if TYPE_CHECKING:
-    from ffmatch.matching.model import MatchModel
-    from ffmatch.table import PhotoTable, StrArray
+    from ffmatch.core.table import PhotoTable, StrArray
+    from ffmatch.matcher.model import MatchModel
 
 landmarks_app = typer.Typer(
     help="Landmark tables: export a dataset as a tidy CSV (and extract markers from photos).\n\n"
@@ -43,7 +43,7 @@ _JSON = typer.Option(False, "--json", help="Print the result as JSON.")
 
 def _photos(landmarks: Path | None, data: str | None) -> PhotoTable:
     """The photo table of ``--landmarks`` or ``--data``, exactly one of them."""
-    from ffmatch.sources import load_photos
+    from ffmatch.core.sources import load_photos
 
     if (landmarks is None) == (data is None):
         raise DataError("give exactly one of --landmarks FILE or --data NAME (e.g. --data muct)")
@@ -60,8 +60,8 @@ def landmarks_export(
 
     Example: ffmatch landmarks export muct --out muct.csv
     """
-    from ffmatch.io.tidy import write_tidy
-    from ffmatch.sources import load_photos
+    from ffmatch.core.io.tidy import write_tidy
+    from ffmatch.core.sources import load_photos
 
     if dataset != "muct":
         raise DataError(f"landmarks export: expected a dataset name (muct), found {dataset!r}")
@@ -94,8 +94,8 @@ def train_cmd(
 
     Example: ffmatch train --data muct --out model.ffm
     """
-    from ffmatch.matching.model import save_model
-    from ffmatch.matching.train import TrainConfig, train_match_model
+    from ffmatch.matcher.model import save_model
+    from ffmatch.matcher.train import TrainConfig, train_match_model
 
     photos = _photos(landmarks, data)
     n_people = len(set(photos.person.tolist()))
@@ -121,7 +121,7 @@ def train_cmd(
 
 def _muct_cameras(photos: PhotoTable) -> StrArray | None:
     """MUCT's camera of each photo when every id is a MUCT name (the pose mixture's poses)."""
-    from ffmatch.io.muct import NAME, muct_camera
+    from ffmatch.core.io.muct import NAME, muct_camera
 
     if all(NAME.fullmatch(str(p)) for p in photos.photo_id):
         return muct_camera(photos.photo_id)
@@ -151,9 +151,9 @@ def predict_cmd(
 
     Example: ffmatch predict --landmarks photos.csv --pairs pairs.csv --out scores.csv
     """
-    from ffmatch.io.tidy import read_tidy
-    from ffmatch.matching.model import default_model, load_model
-    from ffmatch.matching.predict import predict_pairs
+    from ffmatch.core.io.tidy import read_tidy
+    from ffmatch.matcher.model import default_model, load_model
+    from ffmatch.matcher.predict import predict_pairs
 
     model = default_model() if model_file is None else load_model(model_file)
     n = predict_pairs(model, read_tidy(landmarks), pairs_file, out_file)
@@ -184,7 +184,7 @@ def benchmark_muct(
     """
     from ffmatch.benchmark.protocol import BenchmarkConfig, run_benchmark
     from ffmatch.cli.common import progress_bar
-    from ffmatch.datasets import load_muct
+    from ffmatch.core.datasets import load_muct
 
     config = BenchmarkConfig(
         folds=folds,
@@ -235,7 +235,7 @@ def benchmark_paper(
     """
     from ffmatch.benchmark.paper import run_paper_benchmark
     from ffmatch.benchmark.protocol import BenchmarkConfig
-    from ffmatch.sources import load_pairs
+    from ffmatch.core.sources import load_pairs
 
     config = BenchmarkConfig(
         folds=folds,

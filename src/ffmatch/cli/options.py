@@ -12,7 +12,7 @@ from typing import Any
 
 import typer
 
-from ffmatch.errors import ConfigError
+from ffmatch.core.errors import ConfigError
 
 DATA = typer.Option(
     None,
@@ -83,9 +83,9 @@ def resolve(
     finetune_epochs: int | None = None,
 ) -> Any:
     """The run configuration: ``config_path`` (or defaults) with the given options applied."""
-    from ffmatch.evaluation.splits import check_protocol
-    from ffmatch.features.representations import check_representation
-    from ffmatch.pipeline.config import load_run_config
+    from ffmatch.core.splits import check_protocol
+    from ffmatch.paper.pipeline.config import load_run_config
+    from ffmatch.paper.representations import check_representation
 
     config = load_run_config(config_path)
     if representation is not None and representation != "selected":

@@ -1,6 +1,6 @@
 """``ffmatch landmarks extract`` and ``ffmatch match``: from photos to markers to a decision.
 
-Thin: options are parsed and checked here, the work is in ``ffmatch.photos``. MediaPipe and
+Thin: options are parsed and checked here, the work is in ``ffmatch.matcher.photos``. MediaPipe and
 Pillow are imported only when a command runs; without them a command stops with one line
 naming the extra to install.
 """
@@ -16,11 +16,11 @@ import typer
 from ffmatch.cli.app import app, is_quiet
 from ffmatch.cli.common import err, out, print_json, progress_bar
 from ffmatch.cli.muct_cmds import landmarks_app
-from ffmatch.errors import ConfigError
+from ffmatch.core.errors import ConfigError
 
 if TYPE_CHECKING:
-    from ffmatch.photos.extract import Extraction, FaceChoice
-    from ffmatch.photos.match import Matcher, PhotoMatch
+    from ffmatch.matcher.photos.extract import Extraction, FaceChoice
+    from ffmatch.matcher.photos.match import Matcher, PhotoMatch
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ _JOBS = typer.Option(
 
 
 def _choice(face: int | None, largest: bool) -> FaceChoice:
-    from ffmatch.photos.extract import FaceChoice
+    from ffmatch.matcher.photos.extract import FaceChoice
 
     return FaceChoice(number=face, largest=largest)
 
@@ -64,7 +64,7 @@ def _photo_files(items: list[Path]) -> list[Path]:
 
 def _jobs(jobs: int, n_photos: int) -> int:
     """``--jobs``: 0 picks a number for ``n_photos`` (``photos.parallel.default_jobs``)."""
-    from ffmatch.photos.parallel import default_jobs
+    from ffmatch.matcher.photos.parallel import default_jobs
 
     if jobs < 0:
         raise ConfigError(f"--jobs: expected 0 (automatic) or more, found {jobs}")
@@ -107,9 +107,9 @@ def extract_cmd(
 
     Example: ffmatch landmarks extract photos/*.jpg --out ffm.csv --overlay overlays/
     """
-    from ffmatch.io.tidy import write_tidy
-    from ffmatch.photos.extract import PERSON_RULES, to_table
-    from ffmatch.photos.parallel import extract_many
+    from ffmatch.core.io.tidy import write_tidy
+    from ffmatch.matcher.photos.extract import PERSON_RULES, to_table
+    from ffmatch.matcher.photos.parallel import extract_many
 
     if person not in PERSON_RULES:
         raise ConfigError(f"--person: expected one of {', '.join(PERSON_RULES)}, found {person!r}")
@@ -128,7 +128,7 @@ def extract_cmd(
             update(k + 1, len(files))
     table = to_table(done, person=person)
     if turned_copies:
-        from ffmatch.photos.augment import with_turned_copies
+        from ffmatch.matcher.photos.augment import with_turned_copies
 
         table = with_turned_copies(table, done, copies=turned_copies, seed=seed)
     write_tidy(table, out_file)
@@ -148,17 +148,17 @@ def extract_cmd(
 
 
 def _save_overlay(ex: Extraction, path: Path) -> None:
-    from ffmatch.photos.image import read_photo
-    from ffmatch.photos.overlay import save_overlay
+    from ffmatch.matcher.photos.image import read_photo
+    from ffmatch.matcher.photos.overlay import save_overlay
 
     save_overlay(read_photo(ex.source), ex, path)
 
 
 def _model(model_file: Path | None) -> Matcher:
-    from ffmatch.photos.models import photo_model
+    from ffmatch.matcher.photos.models import photo_model
 
     if model_file is not None:
-        from ffmatch.matching.model import load_model
+        from ffmatch.matcher.model import load_model
 
         return load_model(model_file)
     return photo_model()
@@ -222,14 +222,14 @@ def _match_two(
     a: Path, b: Path, model: Matcher, choice: FaceChoice, figure: Path | None, top: int,
     json_out: bool,
 ) -> None:  # fmt: skip
-    from ffmatch.photos.extract import FaceMeshExtractor
-    from ffmatch.photos.match import match_photos
+    from ffmatch.matcher.photos.extract import FaceMeshExtractor
+    from ffmatch.matcher.photos.match import match_photos
 
     with FaceMeshExtractor() as extractor:
         result = match_photos(a, b, model, extractor, choice=choice)
     if figure is not None:
-        from ffmatch.photos.figure import save_match_figure
-        from ffmatch.photos.image import read_photo
+        from ffmatch.matcher.photos.figure import save_match_figure
+        from ffmatch.matcher.photos.image import read_photo
 
         save_match_figure(result, read_photo(a), read_photo(b), figure)
     if json_out:
@@ -271,7 +271,12 @@ def _match_batch(
     pairs_file: Path, photos_dir: Path, out_file: Path, model: Matcher, choice: FaceChoice,
     jobs: int, json_out: bool,
 ) -> None:  # fmt: skip
-    from ffmatch.photos.match import extract_pair_photos, read_pairs, score_pairs, write_scores
+    from ffmatch.matcher.photos.match import (
+        extract_pair_photos,
+        read_pairs,
+        score_pairs,
+        write_scores,
+    )
 
     if not photos_dir.is_dir():
         raise ConfigError(f"--photos {photos_dir}: expected a folder of photos")

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from ffmatch.cli.app import app
 from ffmatch.cli.common import out, print_json
-from ffmatch.features.selection import ORDER, RULES, CosineTable, read_cosine_csv, select
+from ffmatch.paper.selection import ORDER, RULES, CosineTable, read_cosine_csv, select
 
 
 @app.command("select")
@@ -33,8 +33,8 @@ def select_cmd(
 
     Example: ffmatch select --similarities table2_cosine_similarity.csv --rule paper --json
     """
-    from ffmatch.features.selection import cosine_table
-    from ffmatch.sources import load_photos
+    from ffmatch.core.sources import load_photos
+    from ffmatch.paper.selection import cosine_table
 
     table: CosineTable = (
         read_cosine_csv(similarities) if similarities else cosine_table(load_photos(data))

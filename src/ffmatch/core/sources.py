@@ -1,0 +1,84 @@
+"""Resolve a ``--data`` argument (a dataset name or a file) into a validated pair table.
+
+Names: ``paper`` (the 36 pair rows embedded in the package), ``paper-computed`` (the same with
+the four markers corrected that the paper's distances and Table 2 were computed from; see
+docs/data-formats.md), ``paper-workbook`` (the original workbook, fetched into the data
+home), ``muct`` (MUCT's landmarks, fetched; pairs drawn at the paper's 1:2 ratio).
+A file is read by its kind: ``.xlsx`` as the paper's workbook; a CSV whose
+header has ``photo_id`` as a tidy landmark table; one with ``Outcome`` as the paper's wide FFM
+table; one starting ``name,tag`` as MUCT landmarks.
+"""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+from ffmatch.core.errors import DataError
+from ffmatch.core.table import PairTable, PhotoTable
+
+DATASETS = ("paper", "paper-computed", "paper-workbook", "muct")
+
+
+def _header(path: Path) -> str:
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rt", encoding="utf-8-sig") as fh:
+            return fh.readline().strip()
+    except (OSError, UnicodeDecodeError) as err:
+        raise DataError(f"{path}: cannot read ({err})") from None
+
+
+def load_photos(spec: str) -> PhotoTable:
+    """The photos of a dataset name or landmark file (see the module docstring)."""
+    from ffmatch.core import datasets
+    from ffmatch.core.io.muct import read_muct
+    from ffmatch.core.io.tidy import read_tidy
+
+    if spec in ("paper", "paper-computed", "paper-workbook"):
+        return load_pairs(spec).photos
+    if spec == "muct":
+        return datasets.load_muct()
+    path = _existing(spec)
+    header = _header(path)
+    if header.startswith("name,tag"):
+        return read_muct(path)
+    if "photo_id" in header.split(","):
+        return read_tidy(path)
+    return load_pairs(spec).photos
+
+
+def load_pairs(spec: str, *, seed: int = 0, impostor_ratio: float = 2.0) -> PairTable:
+    """The pair table of a dataset name or file (see the module docstring)."""
+    from ffmatch.core import datasets
+    from ffmatch.core.io.wide import read_wide_ffms
+    from ffmatch.core.io.workbook import read_workbook
+    from ffmatch.core.pairs import paper_pairs, person_pairs
+
+    if spec == "paper":
+        return datasets.load_paper()
+    if spec == "paper-computed":
+        return datasets.load_paper(variant="computed")
+    if spec == "paper-workbook":
+        return read_workbook(datasets.fetch_paper_workbook())
+    if spec == "muct":
+        return person_pairs(datasets.load_muct(), impostor_ratio=impostor_ratio, seed=seed)
+    path = _existing(spec)
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return read_workbook(path)
+    header = _header(path)
+    if "Outcome" in header.split(","):
+        return read_wide_ffms(path)
+    photos = load_photos(spec)
+    if set(photos.role) >= {"A", "B", "C"}:
+        return paper_pairs(photos)
+    return person_pairs(photos, impostor_ratio=impostor_ratio, seed=seed)
+
+
+def _existing(spec: str) -> Path:
+    path = Path(spec)
+    if not path.is_file():
+        raise DataError(
+            f"{spec}: no such file; expected a landmark file or one of {', '.join(DATASETS)}"
+        )
+    return path

@@ -1,0 +1,339 @@
+"""Cross-validation folds, holdout splits and per-fold Min-Max scaling, by protocol.
+
+Two protocols, by name:
+
+- ``"paper"``: the paper's own procedure, kept for reproduction. Folds are a shuffled
+  ``KFold`` over rows and Min-Max is fitted on all rows. Both leak: the workbook lists each
+  set of three as A&B, B&C, C&A, so every photo sits in two rows and a split of rows puts
+  the same photo on both sides; and the scaler sees the validation rows.
+- ``"grouped"`` (the default): folds keep each group (a set of three, or a person) on one
+  side, stratified by label where the data allow, and the scaler is fitted on each fold's
+  training rows only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, cast, get_args
+
+import numpy as np
+import numpy.typing as npt
+from sklearn.model_selection import (
+    GroupKFold,
+    GroupShuffleSplit,
+    KFold,
+    StratifiedGroupKFold,
+    train_test_split,
+)
+from sklearn.preprocessing import MinMaxScaler
+
+from ffmatch.core.errors import ConfigError, DataError
+
+logger = logging.getLogger(__name__)
+
+Protocol = Literal["paper", "grouped"]
+PROTOCOLS: tuple[str, ...] = get_args(Protocol)
+
+IntArray = npt.NDArray[np.int64]
+F32Array = npt.NDArray[np.float32]
+F64Array = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Fold:
+    """One cross-validation fold: row indices of its training and validation parts."""
+
+    repeat: int  # which repetition of the whole CV (0-based)
+    index: int  # fold number within the repetition (0-based)
+    train: IntArray  # (n_train,) sorted row indices
+    val: IntArray  # (n_val,) sorted row indices
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "repeat": self.repeat,
+            "index": self.index,
+            "train": self.train.tolist(),
+            "val": self.val.tolist(),
+        }
+
+
+def check_protocol(protocol: str) -> Protocol:
+    """Return ``protocol`` if it is a known protocol name, else raise ConfigError."""
+    if protocol not in PROTOCOLS:
+        raise ConfigError(f"unknown protocol {protocol!r}: expected one of {', '.join(PROTOCOLS)}")
+    return cast(Protocol, protocol)
+
+
+def _check_labels(y: npt.ArrayLike, groups: npt.ArrayLike | None) -> tuple[IntArray, Any]:
+    """Validate labels (0/1, both present) and groups (one per row); return them as arrays."""
+    labels = np.asarray(y)
+    if labels.ndim != 1:
+        raise DataError(f"labels: expected a 1-d array, found shape {labels.shape}")
+    bad = ~np.isin(labels, (0, 1))
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"labels: row {row + 1}: expected a label 0 or 1, found {labels[row].item()!r}"
+        )
+    present = np.unique(labels)
+    if len(present) < 2:
+        only = int(present[0]) if len(present) else "none"
+        raise DataError(
+            f"labels: only label {only} found; cross-validation needs both matches (1) and "
+            "non-matches (0)"
+        )
+    if groups is None:
+        return labels.astype(np.int64), None
+    group_arr = np.asarray(groups)
+    if group_arr.shape != labels.shape:
+        raise DataError(
+            f"groups: expected one group per row ({len(labels)}), found shape {group_arr.shape}"
+        )
+    return labels.astype(np.int64), group_arr
+
+
+def _repeat_states(seed: int, repeats: int) -> list[int]:
+    """One independent 32-bit random state per repeat, from ``SeedSequence(seed).spawn``."""
+    return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(repeats)]
+
+
+def _grouped_splitter(
+    y: IntArray, groups: Any, n_splits: int, state: int
+) -> list[npt.NDArray[np.intp]]:
+    """Validation indices of group folds: stratified unless that is impossible.
+
+    Stratification is impossible when the rarer label has fewer rows than there are folds
+    (some fold must then miss it; scikit-learn warns) or when the stratifier leaves a fold
+    empty; then shuffled ``GroupKFold`` (sizes balanced, labels ignored) is used instead.
+    """
+    minority = int(np.bincount(y, minlength=2).min())
+    if minority >= n_splits:
+        strat = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=state)
+        vals = [v for _, v in strat.split(np.zeros(len(y)), y, groups)]
+        if all(len(v) for v in vals):
+            return vals
+        logger.info("stratified group folds left a fold empty; using GroupKFold")
+    else:
+        logger.info(
+            "only %d rows of the rarer label for %d folds: group folds are not stratified",
+            minority,
+            n_splits,
+        )
+    plain = GroupKFold(n_splits=n_splits, shuffle=True, random_state=state)
+    return [v for _, v in plain.split(np.zeros(len(y)), y, groups)]
+
+
+def make_folds(
+    y: npt.ArrayLike,
+    groups: npt.ArrayLike,
+    *,
+    protocol: Protocol = "grouped",
+    n_splits: int = 10,
+    repeats: int = 1,
+    seed: int,
+) -> list[Fold]:
+    """Folds for ``repeats`` repetitions of ``n_splits``-fold cross-validation.
+
+    ``paper``: shuffled ``KFold`` over rows (groups ignored; leaks, see the module doc).
+    ``grouped``: ``StratifiedGroupKFold`` with ``min(n_splits, n_groups)`` folds, so no group
+    is on both sides. Each repeat draws its shuffle from ``SeedSequence(seed).spawn(repeats)``.
+    """
+    check_protocol(protocol)
+    if n_splits < 2:
+        raise ConfigError(f"n_splits: expected at least 2 folds, found {n_splits}")
+    if repeats < 1:
+        raise ConfigError(f"repeats: expected at least 1, found {repeats}")
+    labels, group_arr = _check_labels(y, groups)
+    n = len(labels)
+    if protocol == "paper":
+        if n < n_splits:
+            raise DataError(f"labels: {n} rows are fewer than the {n_splits} folds asked for")
+    else:
+        n_groups = len(np.unique(group_arr))
+        if n_groups < 2:
+            raise DataError(
+                f"groups: only {n_groups} group found; grouped cross-validation needs at "
+                "least 2 groups"
+            )
+        if n_groups < n_splits:
+            logger.info("%d groups: using %d folds instead of %d", n_groups, n_groups, n_splits)
+        n_splits = min(n_splits, n_groups)
+    folds: list[Fold] = []
+    for r, state in enumerate(_repeat_states(seed, repeats)):
+        if protocol == "paper":
+            kf = KFold(n_splits=n_splits, shuffle=True, random_state=state)
+            vals = [v for _, v in kf.split(np.zeros(n))]
+        else:
+            vals = _grouped_splitter(labels, group_arr, n_splits, state)
+        for k, v in enumerate(vals):
+            mask = np.zeros(n, dtype=bool)
+            mask[v] = True
+            folds.append(
+                Fold(
+                    repeat=r,
+                    index=k,
+                    train=np.flatnonzero(~mask).astype(np.int64),
+                    val=np.flatnonzero(mask).astype(np.int64),
+                )
+            )
+    return folds
+
+
+def leave_one_group_out_folds(y: npt.ArrayLike, groups: npt.ArrayLike) -> list[Fold]:
+    """One fold per group, holding out that group (in sorted group order); no randomness."""
+    _, group_arr = _check_labels(y, groups)
+    folds: list[Fold] = []
+    for k, g in enumerate(np.unique(group_arr)):
+        mask = group_arr == g
+        folds.append(
+            Fold(
+                repeat=0,
+                index=k,
+                train=np.flatnonzero(~mask).astype(np.int64),
+                val=np.flatnonzero(mask).astype(np.int64),
+            )
+        )
+    if len(folds) < 2:
+        raise DataError("groups: leave-one-group-out needs at least 2 groups, found 1")
+    return folds
+
+
+def holdout_split(
+    y: npt.ArrayLike,
+    groups: npt.ArrayLike,
+    *,
+    protocol: Protocol = "grouped",
+    test_size: float = 0.25,
+    seed: int,
+) -> tuple[IntArray, IntArray]:
+    """Sorted (train, test) row indices for a final check on data kept out of training.
+
+    ``paper``: stratified ``train_test_split`` over rows (on the workbook: 9 of 36 rows, 6
+    non-matches and 3 matches, like the paper's Tables 5 and 6). ``grouped``: whole groups
+    (``GroupShuffleSplit``; on the workbook 3 of 12 sets, 9 rows).
+    """
+    check_protocol(protocol)
+    if not 0.0 < test_size < 1.0:
+        raise ConfigError(f"test_size: expected a fraction between 0 and 1, found {test_size}")
+    labels, group_arr = _check_labels(y, groups)
+    n = len(labels)
+    rows = np.arange(n)
+    if protocol == "paper":
+        n_test = int(np.ceil(test_size * n))
+        if n_test < 2 or n - n_test < 2:
+            raise DataError(f"labels: {n} rows are too few for a {test_size:.0%} holdout")
+        counts = np.bincount(labels, minlength=2)
+        if counts.min() < 2:
+            rare = int(counts.argmin())
+            raise DataError(
+                f"labels: a stratified holdout needs at least 2 rows of each label, found "
+                f"{counts.min()} of label {rare}"
+            )
+        train, test = train_test_split(
+            rows, test_size=test_size, stratify=labels, random_state=seed
+        )
+    else:
+        n_groups = len(np.unique(group_arr))
+        if n_groups < 2:
+            raise DataError(
+                f"groups: only {n_groups} group found; a grouped holdout needs at least 2"
+            )
+        gss = GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
+        train, test = next(gss.split(rows, labels, group_arr))
+    return np.sort(train).astype(np.int64), np.sort(test).astype(np.int64)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Scaling:
+    """A fitted Min-Max transform ``x' = x * scale + min`` (scikit-learn's ``min_``/``scale_``)."""
+
+    min: F64Array  # (d,)
+    scale: F64Array  # (d,)
+
+    def transform(self, x: npt.ArrayLike) -> F32Array:
+        """Scale rows ``x`` (n, d) as the training rows were; float32 for the trainer."""
+        return np.asarray(np.asarray(x, dtype=np.float64) * self.scale + self.min, np.float32)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"min": self.min.tolist(), "scale": self.scale.tolist()}
+
+
+def fit_min_max(x: npt.ArrayLike) -> Scaling:
+    """Fit Min-Max (the paper's Formula 1) on rows ``x`` (n, d); constant columns map to 0."""
+    # a constant column keeps scale 1 in MinMaxScaler (no division by zero)
+    fitted = MinMaxScaler().fit(np.asarray(x, dtype=np.float64))
+    return Scaling(
+        min=np.asarray(fitted.min_, np.float64), scale=np.asarray(fitted.scale_, np.float64)
+    )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FoldData:
+    """The scaled training and validation rows of one split, as the trainer takes them."""
+
+    x_train: F32Array  # (n_train, d)
+    y_train: IntArray  # (n_train,)
+    x_val: F32Array  # (n_val, d)
+    y_val: IntArray  # (n_val,)
+    scaling: Scaling  # fitted on all rows (paper) or on the training rows (grouped)
+
+    @property
+    def scaler_min(self) -> F64Array:
+        """(d,) Min-Max offset."""
+        return self.scaling.min
+
+    @property
+    def scaler_scale(self) -> F64Array:
+        """(d,) Min-Max factor."""
+        return self.scaling.scale
+
+
+def fold_data(
+    X: npt.ArrayLike,
+    y: npt.ArrayLike,
+    fold_or_indices: Fold | tuple[npt.ArrayLike, npt.ArrayLike],
+    *,
+    protocol: Protocol = "grouped",
+) -> FoldData:
+    """Scale and cut ``X`` (n, d), ``y`` (n,) into the two sides of a fold or (train, val).
+
+    The scaler is fitted on all rows under ``paper`` (as the paper did; it sees validation
+    rows) and on the training rows only under ``grouped``.
+    """
+    check_protocol(protocol)
+    x = np.asarray(X, dtype=np.float64)
+    labels = np.asarray(y).astype(np.int64)
+    if x.ndim != 2 or len(x) != len(labels):
+        raise DataError(
+            f"features: expected a 2-d matrix with one row per label ({len(labels)}), "
+            f"found shape {x.shape}"
+        )
+    if not np.isfinite(x).all():
+        row, col = (int(v) for v in np.argwhere(~np.isfinite(x))[0])
+        raise DataError(f"features: row {row + 1}, column {col + 1}: expected a finite number")
+    if isinstance(fold_or_indices, Fold):
+        train, val = fold_or_indices.train, fold_or_indices.val
+    else:
+        train, val = (np.asarray(i, dtype=np.int64) for i in fold_or_indices)
+    if len(train) == 0:
+        raise DataError("split: the training part is empty")
+    scaling = fit_min_max(x if protocol == "paper" else x[train])
+    return FoldData(
+        x_train=scaling.transform(x[train]),
+        y_train=labels[train],
+        x_val=scaling.transform(x[val]),
+        y_val=labels[val],
+        scaling=scaling,
+    )
+
+
+def folds_per_repeat(folds: Sequence[Fold]) -> dict[int, list[Fold]]:
+    """Folds grouped by their repeat, in order."""
+    out: dict[int, list[Fold]] = {}
+    for f in folds:
+        out.setdefault(f.repeat, []).append(f)
+    return out

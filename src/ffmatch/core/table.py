@@ -1,0 +1,153 @@
+"""Typed, validated tables of photos and of photo pairs: what every loader returns.
+
+Loaders validate once, at the edge, and build these; everything downstream trusts them.
+Coordinates are pixels, origin top-left, markers in ``markers.WIDE_ORDER``; a missing
+marker is NaN in both coordinates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from ffmatch.core.errors import DataError
+from ffmatch.core.markers import N_MARKERS
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+StrArray = npt.NDArray[np.str_]
+
+ROLES = ("A", "B", "C")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PhotoTable:
+    """One row per photo: id, person (or set) id, role, 14 (x, y) markers.
+
+    Attributes
+    ----------
+    photo_id : (n,) str, unique.
+    person : (n,) str, the person (MUCT) or set of three (the paper) a photo belongs to.
+    role : (n,) str, ``"A"``, ``"B"``, ``"C"`` in the paper's sets, ``""`` where unknown.
+    coords : (n, 14, 2) float64, markers in ``WIDE_ORDER``; NaN where missing.
+    derived : (n, 14) bool, True where a marker was derived from others (MUCT proxies).
+    source : where the rows came from, for error messages and provenance.
+    """
+
+    photo_id: StrArray
+    person: StrArray
+    role: StrArray
+    coords: FloatArray
+    derived: BoolArray
+    source: str = "<memory>"
+
+    def __post_init__(self) -> None:
+        n = len(self.photo_id)
+        if self.coords.shape != (n, N_MARKERS, 2):
+            raise DataError(
+                f"{self.source}: expected coordinates of shape ({n}, {N_MARKERS}, 2), "
+                f"found {self.coords.shape}"
+            )
+        for name in ("person", "role"):
+            if len(getattr(self, name)) != n:
+                raise DataError(f"{self.source}: column {name} has a different length")
+        if self.derived.shape != (n, N_MARKERS):
+            raise DataError(f"{self.source}: derived flags must have shape ({n}, {N_MARKERS})")
+        ids, counts = np.unique(self.photo_id, return_counts=True)
+        if (counts > 1).any():
+            dup = str(ids[counts > 1][0])
+            row = int(np.flatnonzero(self.photo_id == dup)[1])
+            raise DataError(
+                f"{self.source}: row {row + 1}, column photo_id: duplicate photo id {dup!r}; "
+                "each photo must appear once"
+            )
+        finite_or_nan = np.isfinite(self.coords) | np.isnan(self.coords)
+        if not finite_or_nan.all():
+            raise DataError(f"{self.source}: coordinates must be finite numbers or missing")
+
+    def __len__(self) -> int:
+        return len(self.photo_id)
+
+    @property
+    def missing(self) -> BoolArray:
+        """(n, 14) True where a marker is missing."""
+        return np.asarray(np.isnan(self.coords).any(axis=2))
+
+    def subset(self, rows: npt.ArrayLike) -> PhotoTable:
+        """The photos at ``rows`` (indices or a boolean mask), in that order."""
+        idx = np.asarray(rows)
+        return PhotoTable(
+            photo_id=self.photo_id[idx],
+            person=self.person[idx],
+            role=self.role[idx],
+            coords=self.coords[idx],
+            derived=self.derived[idx],
+            source=self.source,
+        )
+
+    def index_of(self, photo_ids: npt.ArrayLike) -> IntArray:
+        """Row index of each photo id; DataError naming the first unknown id."""
+        lookup = {str(p): i for i, p in enumerate(self.photo_id)}
+        out = np.empty(len(np.atleast_1d(photo_ids)), dtype=np.int64)
+        for k, p in enumerate(np.atleast_1d(photo_ids)):
+            if str(p) not in lookup:
+                raise DataError(f"{self.source}: unknown photo id {str(p)!r}")
+            out[k] = lookup[str(p)]
+        return out
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PairTable:
+    """Pairs of photos with a match label (1 same person, 0 not), over one ``PhotoTable``.
+
+    ``group`` keeps pairs that must stay on one side of a split together: the set of three in
+    the paper's data; for person pairs, the person of the first photo (``persons`` gives both).
+    """
+
+    photos: PhotoTable
+    first: IntArray
+    second: IntArray
+    label: IntArray
+    group: StrArray
+    name: StrArray = field(default_factory=lambda: np.array([], dtype=str))
+
+    def __post_init__(self) -> None:
+        m = len(self.first)
+        if len(self.second) != m or len(self.label) != m or len(self.group) != m:
+            raise DataError(f"{self.photos.source}: pair columns differ in length")
+        bad = ~np.isin(self.label, (0, 1))
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise DataError(
+                f"{self.photos.source}: row {row + 1}, column Outcome: expected a label 0 or 1, "
+                f"found {self.label[row]!r}"
+            )
+        if len(self.name) == 0 and m:
+            names = [
+                f"{self.photos.photo_id[a]} & {self.photos.photo_id[b]}"
+                for a, b in zip(self.first, self.second, strict=True)
+            ]
+            object.__setattr__(self, "name", np.array(names, dtype=str))
+
+    def __len__(self) -> int:
+        return len(self.first)
+
+    @property
+    def persons(self) -> tuple[StrArray, StrArray]:
+        """The person (or set) of each pair's first and second photo."""
+        return self.photos.person[self.first], self.photos.person[self.second]
+
+    def subset(self, rows: npt.ArrayLike) -> PairTable:
+        """The pairs at ``rows``, over the same photos."""
+        idx = np.asarray(rows)
+        return PairTable(
+            photos=self.photos,
+            first=self.first[idx],
+            second=self.second[idx],
+            label=self.label[idx],
+            group=self.group[idx],
+            name=self.name[idx],
+        )

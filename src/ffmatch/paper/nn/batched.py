@@ -1,0 +1,553 @@
+"""Train many small MLPs at once, as one stacked tensor program per bucket of similar size.
+
+The paper's networks (56-h-h/2-2, batch 12) are far too small to keep a processor busy one
+at a time; cross-validation and the genetic search train hundreds of them. Here N networks
+live in one ``(N, P)`` parameter tensor (each row one network's weights and biases, layer
+by layer), a training step is a handful of ``bmm`` calls over all of them, with a
+hand-written backward, and Adam runs on the whole tensor (``ffmatch.paper.nn.adam``).
+
+Networks may differ in everything a ``TrainJob`` holds:
+- hidden sizes (and depth, input width): jobs are grouped into buckets of similar size,
+  padded only within a bucket; padded units start at zero, get zero gradient and stay
+  exactly zero;
+- training rows: each network has its own row order; rows past its last one are zero
+  with zero loss weight, so a short last batch averages over its real rows only, exactly
+  like a ``DataLoader`` with ``drop_last=False``; a bucket holds networks with the same
+  number of batches per epoch, so they step together;
+- epochs: a bucket is sorted by epochs, longest first, and each epoch trains only the
+  leading networks that still have epochs to go;
+- learning rate and seed: a learning rate per row in Adam, an init and order per job.
+A network's result depends only on its own job: no number flows between networks.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+import torch
+
+from ffmatch.core.errors import ConfigError, DataError
+from ffmatch.paper.nn.adam import adam_step_
+from ffmatch.paper.nn.init import batch_orders, init_weights
+from ffmatch.paper.nn.mlp import MLPWeights
+
+N_OUT = 2  # two logits, softmax cross-entropy (section 2.2)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _CostModel:
+    """Seconds of a training step, for bucketing: only the ratios matter. A bucket pays a
+    fixed cost per step (about 30 kernel launches); every network in it pays for the
+    bucket's padded size (matmul FLOPs, and Adam's passes over each parameter)."""
+
+    step_overhead_s: float
+    flop_s: float
+    param_step_s: float
+
+
+_COSTS = {
+    "cpu": _CostModel(step_overhead_s=3e-4, flop_s=1 / 30e9, param_step_s=1e-9),  # 2-core CPU
+    # On a GPU the launches are the cost and padding is nearly free: few, wide buckets.
+    "cuda": _CostModel(step_overhead_s=3e-4, flop_s=1 / 20e12, param_step_s=1e-12),
+}
+_MAX_ATOMS = 64  # distinct sizes are merged into at most this many before bucketing
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TrainJob:
+    """One network to train: its data (already scaled), sizes, schedule and seed."""
+
+    x_train: np.ndarray  # (n_train, d) float32
+    y_train: np.ndarray  # (n_train,) int64 labels in {0, 1}
+    x_val: np.ndarray | None = None  # (n_val, d) float32, or None
+    y_val: np.ndarray | None = None  # (n_val,) int64, or None
+    hidden: tuple[int, ...] = (20, 10)
+    epochs: int = 80
+    lr: float = 1e-4
+    batch_size: int = 12
+    seed: int = 0  # drives this network's init and batch order only
+    init: MLPWeights | None = None  # start from these weights (fine-tuning after pruning)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class History:
+    """Per-epoch metrics of one network, float64 ``(epochs,)``; NaN where not measured
+    (val_* without validation rows; every epoch but the last with ``evaluate="last_epoch"``).
+
+    Training loss and accuracy come from a full pass over the training rows at the end of
+    each epoch (not the running mean over its batches), so they compare with the val ones.
+    """
+
+    train_loss: np.ndarray
+    train_acc: np.ndarray
+    val_loss: np.ndarray
+    val_acc: np.ndarray
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TrainResult:
+    """A trained network, its history, and P(label 1) on its validation rows."""
+
+    weights: MLPWeights
+    history: History
+    val_proba: np.ndarray | None  # (n_val,) after the last epoch, or None
+
+
+def train_many(
+    jobs: Sequence[TrainJob],
+    *,
+    device: str = "cpu",
+    on_epoch: Callable[[int, int], None] | None = None,
+    evaluate: Literal["every_epoch", "last_epoch"] = "every_epoch",
+) -> list[TrainResult]:
+    """Train all jobs as one batched tensor program; results in job order.
+
+    on_epoch(done, total) is called once per epoch of the longest job (for progress bars).
+    evaluate="last_epoch" measures loss and accuracy only after each network's last epoch
+    (earlier history entries are NaN): about a quarter less work, for callers that need
+    only the final numbers (the genetic search). Values are read back once, at the end.
+    """
+    for k, job in enumerate(jobs):
+        _check_job(job, k)
+    if evaluate not in ("every_epoch", "last_epoch"):
+        raise ConfigError(f"evaluate: expected 'every_epoch' or 'last_epoch', found {evaluate!r}")
+    if not jobs:
+        return []
+    dev = torch.device(device)
+    buckets = bucket_jobs(jobs, device=dev.type)
+    stacks = [_build_stack(jobs, members, dev) for members in buckets]
+    total = max(job.epochs for job in jobs)
+    with torch.inference_mode():
+        # Epoch-major over buckets, so on_epoch follows the longest job; buckets share nothing.
+        for epoch in range(total):
+            for stack in stacks:
+                if epoch < stack.n_epochs:
+                    _train_epoch(stack, epoch, every_epoch=evaluate == "every_epoch")
+            if on_epoch is not None:
+                on_epoch(epoch + 1, total)
+        results: dict[int, TrainResult] = {}
+        for stack in stacks:
+            results.update(_collect(jobs, stack))
+    return [results[k] for k in range(len(jobs))]
+
+
+# --- validation ---------------------------------------------------------------------------
+
+
+def _check_job(job: TrainJob, k: int) -> None:
+    """Raise DataError/ConfigError naming job ``k`` when its arrays or settings do not fit."""
+    x, y = np.asarray(job.x_train), np.asarray(job.y_train)
+    if x.ndim != 2 or x.shape[0] == 0 or x.shape[1] == 0:
+        raise DataError(
+            f"job {k}: x_train: expected a non-empty (n_train, d) array, found shape {x.shape}"
+        )
+    _check_labels(y, x.shape[0], f"job {k}: y_train")
+    if (job.x_val is None) != (job.y_val is None):
+        raise DataError(f"job {k}: give both x_val and y_val, or neither")
+    if job.x_val is not None and job.y_val is not None:
+        xv = np.asarray(job.x_val)
+        if xv.ndim != 2 or xv.shape[1] != x.shape[1]:
+            raise DataError(
+                f"job {k}: x_val: expected shape (n_val, {x.shape[1]}), found {xv.shape}"
+            )
+        _check_labels(np.asarray(job.y_val), xv.shape[0], f"job {k}: y_val")
+    if not job.hidden or any(int(h) < 1 for h in job.hidden):
+        raise ConfigError(f"job {k}: hidden: expected one or more sizes >= 1, found {job.hidden}")
+    if job.epochs < 1 or job.batch_size < 1:
+        raise ConfigError(
+            f"job {k}: epochs and batch_size must be >= 1, found {job.epochs} and {job.batch_size}"
+        )
+    if not (math.isfinite(job.lr) and job.lr > 0):
+        raise ConfigError(f"job {k}: lr: expected a number > 0, found {job.lr}")
+    if job.seed < 0:
+        raise ConfigError(f"job {k}: seed: expected an integer >= 0, found {job.seed}")
+    sizes = (x.shape[1], *job.hidden, N_OUT)
+    if job.init is not None and job.init.sizes != sizes:
+        raise ConfigError(
+            f"job {k}: init has layer sizes {job.init.sizes}, the job {sizes} (d, *hidden, {N_OUT})"
+        )
+
+
+def _check_labels(y: np.ndarray, n: int, what: str) -> None:
+    if y.shape != (n,):
+        raise DataError(f"{what}: expected shape ({n},), found {y.shape}")
+    bad = y[(y != 0) & (y != 1)]
+    if bad.size:
+        raise DataError(f"{what}: expected labels 0 and 1, found {bad[0]}")
+
+
+# --- bucketing ----------------------------------------------------------------------------
+
+
+def _sizes(job: TrainJob) -> tuple[int, ...]:
+    return (int(np.shape(job.x_train)[1]), *(int(h) for h in job.hidden), N_OUT)
+
+
+def _n_batches(job: TrainJob) -> int:
+    return -(-int(np.shape(job.x_train)[0]) // job.batch_size)
+
+
+def _step_cost(sizes: tuple[int, ...], batch: int, cost: _CostModel) -> float:
+    """Seconds one network of these (padded) sizes adds to a step: matmuls plus Adam."""
+    mac = sum(a * b for a, b in itertools.pairwise(sizes))
+    n_params = mac + sum(sizes[1:])
+    flops = 6 * batch * mac - 2 * batch * sizes[0] * sizes[1]  # fwd + bwd, no input grad
+    return flops * cost.flop_s + n_params * cost.param_step_s
+
+
+def bucket_jobs(jobs: Sequence[TrainJob], *, device: str = "cpu") -> list[list[int]]:
+    """Job indices in the buckets ``train_many`` stacks, padded to each bucket's widest job.
+
+    A bucket has one depth, batch size and number of batches per epoch; widths are cut by
+    a cost model that ``device`` ("cpu", "cuda") picks. Public so benchmarks can count work.
+    """
+    # Same steps per epoch, so a stack's networks step together and share Adam's step count.
+    groups: dict[tuple[int, int, int], list[int]] = {}
+    for k, job in enumerate(jobs):
+        groups.setdefault((len(job.hidden), job.batch_size, _n_batches(job)), []).append(k)
+    out: list[list[int]] = []
+    for (_, batch, _), members in sorted(groups.items()):
+        out.extend(_split_group(jobs, members, batch, _COSTS.get(device, _COSTS["cuda"])))
+    return out
+
+
+def _split_group(
+    jobs: Sequence[TrainJob], members: list[int], batch: int, cost: _CostModel
+) -> list[list[int]]:
+    """Cut one group, sorted by size, into contiguous buckets of least modelled cost (DP)."""
+    by_size: dict[tuple[int, ...], list[int]] = {}
+    for k in members:
+        by_size.setdefault(_sizes(jobs[k]), []).append(k)
+    keys = sorted(by_size, key=lambda s: (_step_cost(s, batch, cost), s))
+    # Atoms: runs of adjacent sizes, at most _MAX_ATOMS of them, so the DP stays O(64^2).
+    cuts = np.linspace(0, len(keys), min(len(keys), _MAX_ATOMS) + 1).round().astype(int)
+    atoms = [[k for s in keys[a:b] for k in by_size[s]] for a, b in itertools.pairwise(cuts)]
+    dims = [np.max([_sizes(jobs[k]) for k in atom], axis=0) for atom in atoms]
+    work = [sum(jobs[k].epochs * (_n_batches(jobs[k]) + 1) for k in atom) for atom in atoms]
+    span = [max(jobs[k].epochs * (_n_batches(jobs[k]) + 1) for k in atom) for atom in atoms]
+    n = len(atoms)
+    best = [0.0] + [math.inf] * n  # best[j]: least cost of atoms[:j]
+    cut_at = [0] * (n + 1)
+    for j in range(1, n + 1):
+        pad, w, s = dims[j - 1], 0, 0
+        for i in range(j - 1, -1, -1):
+            pad, w, s = np.maximum(pad, dims[i]), w + work[i], max(s, span[i])
+            total = best[i] + s * cost.step_overhead_s + w * _step_cost(tuple(pad), batch, cost)
+            if total < best[j]:
+                best[j], cut_at[j] = total, i
+    out: list[list[int]] = []
+    j = n
+    while j > 0:
+        out.append([k for atom in atoms[cut_at[j] : j] for k in atom])
+        j = cut_at[j]
+    return out[::-1]
+
+
+# --- one bucket as stacked tensors --------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Stack:
+    """One bucket's tensors. The tensors are updated in place; shapes are fixed.
+
+    N networks, sorted by epochs (longest first); ``n_pad`` training rows per network
+    (the bucket's longest training set), ``n_val`` validation rows, P parameters per network.
+    """
+
+    members: tuple[int, ...]  # job index of each stacked network, in stack order
+    sizes: tuple[int, ...]  # padded layer sizes (d, *hidden, 2)
+    layout: tuple[tuple[int, int, int], ...]  # per layer: weight offset, bias offset, end
+    batch: int
+    n_batches: int
+    n_pad: int
+    n_active: npt.NDArray[np.int64]  # (n_epochs,) networks still training at each epoch
+    params: torch.Tensor  # (N, P)
+    grads: torch.Tensor  # (N, P)
+    m: torch.Tensor  # (N, P) Adam's first moment
+    v: torch.Tensor  # (N, P) Adam's second moment
+    lr: torch.Tensor  # (N, 1) learning rates
+    x_train: torch.Tensor  # (N * n_pad, d) rows past a network's own are zero
+    y_train: torch.Tensor  # (N * n_pad, 2) one-hot labels
+    order: torch.Tensor  # (n_epochs, N * n_pad) rows of x_train in each epoch's order
+    loss_w: torch.Tensor  # (N, n_pad, 1) 1 / (real rows in the batch), 0 on padding
+    x_eval: torch.Tensor  # (N, n_pad + n_val, d) training rows, then validation rows
+    y_eval: torch.Tensor  # (N, n_pad + n_val, 1) int64 labels
+    eval_mask: torch.Tensor  # (N, n_pad + n_val, 2) 1 on real training / validation rows
+    eval_count: torch.Tensor  # (N, 2, 1) real training and validation rows (at least 1)
+    stats: torch.Tensor  # (n_epochs, N, 4) train loss, train acc, val loss, val acc; NaN
+    # where not evaluated
+    val_proba: torch.Tensor  # (N, n_val) P(label 1) at each network's last epoch
+
+    @property
+    def n_epochs(self) -> int:
+        return int(self.n_active.shape[0])
+
+
+def _build_stack(jobs: Sequence[TrainJob], members: list[int], dev: torch.device) -> _Stack:
+    """Pad and stack the jobs of one bucket; draw each one's init and batch order."""
+    members = sorted(members, key=lambda k: (-jobs[k].epochs, k))
+    sub = [jobs[k] for k in members]
+    n = len(sub)
+    sizes = tuple(int(s) for s in np.max([_sizes(j) for j in sub], axis=0))
+    layout = _layout(sizes)
+    rows = _pack_rows(sub, sizes[0])
+    n_epochs = sub[0].epochs
+
+    def put(a: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(np.ascontiguousarray(a), device=dev)
+
+    p = put(_pack_weights(sub, sizes, layout))
+    return _Stack(
+        members=tuple(members),
+        sizes=sizes,
+        layout=layout,
+        batch=sub[0].batch_size,
+        n_batches=_n_batches(sub[0]),  # the same for every job of a bucket
+        n_pad=rows.n_pad,
+        n_active=np.array([sum(j.epochs > e for j in sub) for e in range(n_epochs)]),
+        params=p,
+        grads=torch.zeros_like(p),
+        m=torch.zeros_like(p),
+        v=torch.zeros_like(p),
+        lr=torch.tensor([[j.lr] for j in sub], dtype=torch.float32, device=dev),
+        x_train=put(rows.x[:, : rows.n_pad].reshape(n * rows.n_pad, sizes[0])),
+        y_train=put(np.eye(2, dtype=np.float32)[rows.y[:, : rows.n_pad].reshape(-1)]),
+        order=put(_pack_orders(sub, rows.n_pad).reshape(n_epochs, n * rows.n_pad)),
+        loss_w=put(_loss_weights(sub, rows.n_pad)[:, :, None]),
+        x_eval=put(rows.x),
+        y_eval=put(rows.y[:, :, None]),
+        eval_mask=put(rows.mask),
+        eval_count=put(np.maximum(rows.mask.sum(axis=1), 1.0)[:, :, None]),
+        stats=torch.full((n_epochs, n, 4), torch.nan, device=dev),
+        val_proba=torch.zeros((n, rows.x.shape[1] - rows.n_pad), device=dev),
+    )
+
+
+def _layout(sizes: tuple[int, ...]) -> tuple[tuple[int, int, int], ...]:
+    """Offsets in a network's parameter row: per layer, weight start, bias start, end."""
+    layout: list[tuple[int, int, int]] = []
+    off = 0
+    for a, b in itertools.pairwise(sizes):
+        layout.append((off, off + a * b, off + a * b + b))
+        off += a * b + b
+    return tuple(layout)
+
+
+def _pack_weights(
+    sub: Sequence[TrainJob], sizes: tuple[int, ...], layout: tuple[tuple[int, int, int], ...]
+) -> npt.NDArray[np.float32]:
+    """(N, P) initial parameters: each job's own init in the top-left of the padded layers."""
+    params = np.zeros((len(sub), layout[-1][2]), np.float32)
+    for i, job in enumerate(sub):
+        w0 = job.init if job.init is not None else init_weights(_sizes(job), job.seed)
+        for li, (wo, bo, _) in enumerate(layout):
+            wt, bias = w0.weights[li], w0.biases[li]
+            full = params[i, wo:bo].reshape(sizes[li], sizes[li + 1])
+            full[: wt.shape[0], : wt.shape[1]] = wt  # padded rows and columns stay zero
+            params[i, bo : bo + len(bias)] = bias
+    return params
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Rows:
+    """Every job's rows, zero-padded: ``n_pad`` training rows, then the validation rows."""
+
+    n_pad: int
+    x: npt.NDArray[np.float32]  # (N, n_pad + n_val, d)
+    y: npt.NDArray[np.int64]  # (N, n_pad + n_val)
+    mask: npt.NDArray[np.float32]  # (N, n_pad + n_val, 2) 1 on real training / val rows
+
+
+def _pack_rows(sub: Sequence[TrainJob], d: int) -> _Rows:
+    n_pad = max(len(j.y_train) for j in sub)  # the last batch is only as wide as needed
+    n_val = max((len(j.y_val) for j in sub if j.y_val is not None), default=0)
+    x = np.zeros((len(sub), n_pad + n_val, d), np.float32)
+    y = np.zeros((len(sub), n_pad + n_val), np.int64)
+    mask = np.zeros((len(sub), n_pad + n_val, 2), np.float32)
+    for i, job in enumerate(sub):
+        nt, dj = len(job.y_train), _sizes(job)[0]
+        x[i, :nt, :dj], y[i, :nt], mask[i, :nt, 0] = job.x_train, job.y_train, 1.0
+        if job.x_val is not None and job.y_val is not None:
+            nv = len(job.y_val)
+            x[i, n_pad : n_pad + nv, :dj] = job.x_val
+            y[i, n_pad : n_pad + nv] = job.y_val
+            mask[i, n_pad : n_pad + nv, 1] = 1.0
+    return _Rows(n_pad=n_pad, x=x, y=y, mask=mask)
+
+
+def _pack_orders(sub: Sequence[TrainJob], n_pad: int) -> npt.NDArray[np.int64]:
+    """(n_epochs, N, n_pad) each epoch's row order, as rows of the flattened x_train."""
+    order = np.zeros((sub[0].epochs, len(sub), n_pad), np.int64)
+    pos = np.arange(n_pad)
+    for i, job in enumerate(sub):
+        nt = len(job.y_train)
+        order[: job.epochs, i, :nt] = batch_orders(nt, job.epochs, job.seed)
+        order[:, i, nt:] = pos[nt:]  # padding rows: zero, weight 0
+        order[:, i] += i * n_pad
+    return order
+
+
+def _loss_weights(sub: Sequence[TrainJob], n_pad: int) -> npt.NDArray[np.float32]:
+    """(N, n_pad) 1 / real rows of the batch a position falls in; 0 past a job's rows."""
+    w = np.zeros((len(sub), n_pad), np.float32)
+    for i, job in enumerate(sub):
+        nt, b = len(job.y_train), job.batch_size
+        real_per_batch = np.clip(nt - b * np.arange(_n_batches(job)), 0, b)
+        w[i, :nt] = 1.0 / real_per_batch[np.arange(nt) // b]
+    return w
+
+
+# --- the training loop --------------------------------------------------------------------
+
+
+def _layers(stack: _Stack, n: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Views of the leading ``n`` networks' weights ``(n, in, out)`` and biases ``(n, 1, out)``."""
+    p = stack.params[:n]
+    out = []
+    for k, (wo, bo, end) in enumerate(stack.layout):
+        a, b = stack.sizes[k], stack.sizes[k + 1]
+        out.append((p[:, wo:bo].view(n, a, b), p[:, bo:end].view(n, 1, b)))
+    return out
+
+
+def _forward(
+    layers: list[tuple[torch.Tensor, torch.Tensor]], x: torch.Tensor
+) -> list[torch.Tensor]:
+    """Each layer's input, then the logits: ``[x, a_1, ..., z_L]``, each (n, rows, width)."""
+    acts = [x]
+    for k, (w, b) in enumerate(layers):
+        z = torch.baddbmm(b, acts[-1], w)
+        acts.append(z.relu_() if k < len(layers) - 1 else z)
+    return acts
+
+
+def stacked_gradients(
+    layers: list[tuple[torch.Tensor, torch.Tensor]],
+    x: torch.Tensor,
+    w: torch.Tensor,
+    neg_yw: torch.Tensor,
+) -> list[torch.Tensor]:
+    """Gradients of each network's weighted cross-entropy: ``[dW_1, db_1, dW_2, ...]``.
+
+    ``layers`` holds (n, in, out) weights and (n, 1, out) biases; ``x`` is (n, B, d); ``w``
+    (n, B, 1) each row's loss weight (1 / real rows in the batch, 0 on padding); ``neg_yw``
+    (n, B, 2) is -w * one-hot label, so the logits' gradient is softmax(z) * w + neg_yw.
+    Hand-written backward of the fixed MLP, cheaper than autograd's graph and checked
+    against it in the tests: for layer k, dW = a_k^T g, db = sum over rows of g, and the
+    gradient below is (g W^T) * (a_k > 0). dW is (n, in, out), db (n, out).
+    """
+    acts = _forward(layers, x)
+    g = torch.softmax(acts[-1], dim=2).mul_(w).add_(neg_yw)  # (n, B, 2)
+    grads: list[torch.Tensor] = []
+    for k in range(len(layers) - 1, -1, -1):
+        grads.append(g.sum(1))  # (n, out)
+        grads.append(torch.bmm(acts[k].transpose(1, 2), g))  # (n, in, out)
+        if k:
+            below = torch.bmm(g, layers[k][0].transpose(1, 2))  # (n, B, in)
+            g = torch.ops.aten.threshold_backward(below, acts[k], 0.0)
+    return grads[::-1]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Active:
+    """Views of the leading ``n`` networks of a stack, made once per epoch (not per step)."""
+
+    layers: list[tuple[torch.Tensor, torch.Tensor]]
+    params: torch.Tensor  # (n, P)
+    grads: torch.Tensor
+    m: torch.Tensor
+    v: torch.Tensor
+    lr: torch.Tensor  # (n, 1)
+
+
+def _active(stack: _Stack, n: int) -> _Active:
+    return _Active(
+        layers=_layers(stack, n),
+        params=stack.params[:n],
+        grads=stack.grads[:n],
+        m=stack.m[:n],
+        v=stack.v[:n],
+        lr=stack.lr[:n],
+    )
+
+
+def _train_step(
+    act: _Active, x: torch.Tensor, w: torch.Tensor, neg_yw: torch.Tensor, step: int
+) -> None:
+    """One forward, backward and Adam step of the active networks on one batch."""
+    grads = stacked_gradients(act.layers, x, w, neg_yw)
+    # One copy into the (n, P) gradient buffer: bmm into its strided views is far slower.
+    torch.cat([g.view(x.shape[0], -1) for g in grads], dim=1, out=act.grads)
+    adam_step_(act.params, act.grads, act.m, act.v, act.lr, step)
+
+
+def _train_epoch(stack: _Stack, epoch: int, *, every_epoch: bool) -> None:
+    """Train the networks that still have epochs to go, then evaluate them (or only those
+    whose last epoch this is: a trailing slice, since the stack is sorted by epochs)."""
+    n = int(stack.n_active[epoch])
+    act = _active(stack, n)
+    d, b = stack.sizes[0], stack.batch
+    idx = stack.order[epoch, : n * stack.n_pad]
+    x = stack.x_train.index_select(0, idx).view(n, stack.n_pad, d)  # this epoch's row order
+    w = stack.loss_w[:n]
+    neg_yw = stack.y_train.index_select(0, idx).view(n, stack.n_pad, 2).mul_(w).neg_()
+    for k in range(stack.n_batches):
+        rows = slice(k * b, (k + 1) * b)
+        step = epoch * stack.n_batches + k + 1  # Adam's 1-based step count
+        _train_step(act, x[:, rows], w[:, rows], neg_yw[:, rows], step)
+    last = epoch + 1 == stack.n_epochs
+    start = 0 if every_epoch or last else int(stack.n_active[epoch + 1])
+    if start < n:
+        _evaluate(stack, act, epoch, start)
+
+
+def _evaluate(stack: _Stack, act: _Active, epoch: int, start: int) -> None:
+    """Loss and accuracy on all training and validation rows of the active networks from
+    ``start`` on, into ``stats[epoch]``."""
+    n = act.params.shape[0]
+    rows = slice(start, n)
+    layers = [(w[rows], b[rows]) for w, b in act.layers] if start else act.layers
+    z = _forward(layers, stack.x_eval[rows])[-1]  # (n - start, rows, 2)
+    y = stack.y_eval[rows]
+    loss = -torch.log_softmax(z, dim=2).gather(2, y)  # (n, rows, 1)
+    pred = (z[:, :, 1:] > z[:, :, :1]).long()  # argmax; a tie goes to class 0, as argmax
+    per_row = torch.cat([loss, (pred == y).float()], dim=2)  # (n, rows, 2)
+    sums = torch.bmm(stack.eval_mask[rows].transpose(1, 2), per_row)  # (n', 2 parts, 2 values)
+    stack.stats[epoch, rows] = (sums / stack.eval_count[rows]).view(n - start, 4)
+    stack.val_proba[rows] = torch.softmax(z[:, stack.n_pad :], dim=2)[:, :, 1]
+
+
+def _collect(jobs: Sequence[TrainJob], stack: _Stack) -> dict[int, TrainResult]:
+    """Read one bucket back (the only device-to-host copy) and unpad every network."""
+    params = stack.params.cpu().numpy()
+    stats = stack.stats.cpu().numpy().astype(np.float64)
+    val_proba = stack.val_proba.cpu().numpy()
+    out: dict[int, TrainResult] = {}
+    for i, k in enumerate(stack.members):
+        job = jobs[k]
+        sizes = _sizes(job)
+        ws, bs = [], []
+        for li, (wo, bo, _) in enumerate(stack.layout):
+            full = params[i, wo:bo].reshape(stack.sizes[li], stack.sizes[li + 1])
+            ws.append(full[: sizes[li], : sizes[li + 1]].copy())
+            bs.append(params[i, bo : bo + sizes[li + 1]].copy())
+        s = stats[: job.epochs, i]
+        has_val = job.y_val is not None and len(job.y_val) > 0
+        nan = np.full(job.epochs, np.nan)
+        out[k] = TrainResult(
+            weights=MLPWeights(weights=tuple(ws), biases=tuple(bs)),
+            history=History(
+                train_loss=s[:, 0].copy(),
+                train_acc=s[:, 1].copy(),
+                val_loss=s[:, 2].copy() if has_val else nan,
+                val_acc=s[:, 3].copy() if has_val else nan.copy(),
+            ),
+            val_proba=val_proba[i, : len(job.y_val)].copy() if job.y_val is not None else None,
+        )
+    return out

@@ -1,0 +1,35 @@
+"""Distinctiveness pruning (Gedeon 1995) of trained MLPs, and the report of what it removed.
+
+Typical use, inside one fold (fit on that fold's training rows only)::
+
+    result = prune(weights, x_train, config=PruningConfig())
+    result.weights        # the smaller network
+    result.report.to_dict(), result.report.to_markdown()
+"""
+
+from ffmatch.paper.pruning.distinctiveness import CENTRINGS, Centring, centre, unit_angles
+from ffmatch.paper.pruning.prune import PruningConfig, PruningResult, prune
+from ffmatch.paper.pruning.report import (
+    DeadUnit,
+    KeptUnit,
+    PairAction,
+    PruningReport,
+    PruningSummary,
+    summarize_folds,
+)
+
+__all__ = [
+    "CENTRINGS",
+    "Centring",
+    "DeadUnit",
+    "KeptUnit",
+    "PairAction",
+    "PruningConfig",
+    "PruningReport",
+    "PruningResult",
+    "PruningSummary",
+    "centre",
+    "prune",
+    "summarize_folds",
+    "unit_angles",
+]

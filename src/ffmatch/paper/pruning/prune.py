@@ -1,0 +1,263 @@
+"""Distinctiveness pruning (Gedeon 1995; paper section 2.3) of a trained ``MLPWeights``.
+
+For each pruned hidden layer, in this order (the whole procedure is deterministic):
+
+1. dead/constant units (root-mean-square deviation from their mean <= ``dead_tol``) are
+   removed, ascending unit index; each one's constant activation times its outgoing weights
+   is added to the next layer's bias, so outputs on the training patterns are unchanged;
+2. similar pairs (angle < ``similar_deg``), by ascending angle, ties by (unit_a, unit_b):
+   the higher unit b is removed and folded into the lower unit a. With ``merge="affine"``
+   (default) ``a_b ~ s * a_a + c`` is fitted by least squares over the patterns and
+   ``W_a += s * W_b``, ``bias += c * W_b``: exact when the centred vectors are parallel, so
+   two identical units merge with outputs unchanged. ``merge="gedeon"`` is ``s = 1, c = 0``;
+3. complementary pairs (angle > ``complementary_deg``), by descending angle, ties by
+   (unit_a, unit_b): both units are removed, their mean activations times their outgoing
+   weights folded into the next layer's bias.
+
+A unit removed once takes part in no later pair; a kept unit keeps absorbing merges (its
+activations do not change, only its outgoing weights). A layer never loses its last unit:
+the one with the largest raw activation norm is kept and the report says so. Removed units
+are physically cut: columns of the layer's weight and bias, rows of the next layer's weight.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from ffmatch.core.errors import ConfigError, DataError
+from ffmatch.paper.nn.mlp import MLPWeights
+from ffmatch.paper.pruning.distinctiveness import (
+    DEFAULT_DEAD_TOL,
+    Centring,
+    check_centring,
+    unit_angles,
+)
+from ffmatch.paper.pruning.report import DeadUnit, KeptUnit, PairAction, PruningReport
+
+log = logging.getLogger(__name__)
+
+FloatArray = npt.NDArray[np.floating]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PruningConfig:
+    """Thresholds and choices of distinctiveness pruning; defaults follow the paper."""
+
+    similar_deg: float = 15.0  # pairs closer than this are merged (paper, Gedeon)
+    complementary_deg: float = 165.0  # pairs wider than this are both removed (paper, Gedeon)
+    centring: Centring = "mean"  # ReLU vectors must be centred for 165 degrees to be reachable
+    dead_tol: float = DEFAULT_DEAD_TOL  # RMS deviation at or under which a unit is constant
+    layers: Literal["first", "all"] = "first"  # the paper prunes the first hidden layer only
+    merge: Literal["affine", "gedeon"] = "affine"  # affine fold is exact for parallel units
+
+    def __post_init__(self) -> None:
+        for name in ("similar_deg", "complementary_deg"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 180.0:
+                raise ConfigError(f"pruning.{name}: expected degrees in [0, 180], found {value}")
+        if self.similar_deg > self.complementary_deg:
+            raise ConfigError(
+                f"pruning: similar_deg ({self.similar_deg}) must not exceed complementary_deg "
+                f"({self.complementary_deg}), or a pair could be both similar and complementary"
+            )
+        check_centring(self.centring)
+        if not self.dead_tol >= 0.0:
+            raise ConfigError(f"pruning.dead_tol: expected a number >= 0, found {self.dead_tol}")
+        if self.layers not in ("first", "all"):
+            raise ConfigError(f"pruning.layers: expected 'first' or 'all', found {self.layers!r}")
+        if self.merge not in ("affine", "gedeon"):
+            raise ConfigError(f"pruning.merge: expected 'affine' or 'gedeon', found {self.merge!r}")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PruningResult:
+    """The pruned network, what was done, and each pruned layer's angle matrix (degrees)."""
+
+    weights: MLPWeights
+    report: PruningReport
+    angles: tuple[FloatArray, ...] = field(default=())  # per pruned layer, (h, h) before
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _LayerOutcome:
+    weights: MLPWeights
+    angles: FloatArray
+    pairs: tuple[PairAction, ...]
+    dead: tuple[DeadUnit, ...]
+    kept_last: tuple[KeptUnit, ...]
+
+
+def prune(weights: MLPWeights, x_train: FloatArray, *, config: PruningConfig) -> PruningResult:
+    """Prune ``weights`` by distinctiveness on the training inputs ``x_train`` (n, d).
+
+    Only the training rows may be passed: the pruning decisions are learned from them.
+    Returns a new network; ``weights`` is not modified.
+    """
+    x = np.asarray(x_train, dtype=np.float64)
+    if x.ndim != 2 or x.shape[1] != weights.sizes[0] or x.shape[0] < 2:
+        raise DataError(
+            f"x_train: expected an (n >= 2, {weights.sizes[0]}) array, found shape {x.shape}"
+        )
+    if not np.isfinite(x).all():
+        row, col = (int(v) for v in np.argwhere(~np.isfinite(x))[0])
+        raise DataError(f"x_train: row {row + 1}, column {col + 1}: expected a finite number")
+    n_hidden = len(weights.hidden)
+    todo = range(min(1, n_hidden)) if config.layers == "first" else range(n_hidden)
+    net = weights
+    pairs: list[PairAction] = []
+    dead: list[DeadUnit] = []
+    kept: list[KeptUnit] = []
+    angles: list[FloatArray] = []
+    for k in todo:
+        # Recomputed per layer: pruning layer k changes what layer k + 1 receives.
+        acts = net.hidden_activations(x)[k]  # (n, h_k)
+        out = _prune_layer(net, k, acts, config)
+        net = out.weights
+        pairs += out.pairs
+        dead += out.dead
+        kept += out.kept_last
+        angles.append(out.angles)
+        log.info(
+            "pruned hidden layer %d: %d -> %d units (%d pairs, %d dead)",
+            k,
+            acts.shape[1],
+            net.hidden[k],
+            len(out.pairs),
+            len(out.dead),
+        )
+    report = PruningReport(
+        config=config,
+        sizes_before=weights.sizes,
+        sizes_after=net.sizes,
+        params_before=weights.n_params,
+        params_after=net.n_params,
+        pairs=tuple(pairs),
+        dead=tuple(dead),
+        kept_last=tuple(kept),
+    )
+    return PruningResult(weights=net, report=report, angles=tuple(angles))
+
+
+def _prune_layer(net: MLPWeights, k: int, acts: FloatArray, config: PruningConfig) -> _LayerOutcome:
+    """Prune hidden layer ``k`` given its activations ``acts`` (n, h) on the training rows."""
+    n, h = acts.shape
+    w_next = np.array(net.weights[k + 1], dtype=np.float64)  # (h, out), rows edited in place
+    b_next = np.array(net.biases[k + 1], dtype=np.float64)  # (out,)
+    alive = np.ones(h, dtype=bool)
+    means = acts.mean(axis=0)  # (h,)
+    dev = acts - means  # (n, h) mean-centred, used for the dead test and the affine fit
+    dev_norm = np.linalg.norm(dev, axis=0)
+    raw_norm = np.linalg.norm(acts, axis=0)
+    # Constancy, not shortness of the centred vector, decides "dead": with "half" centring a
+    # dead ReLU unit is -0.5 everywhere, long but carrying nothing.
+    is_dead = dev_norm <= config.dead_tol * np.sqrt(n)
+    kept: list[KeptUnit] = []
+    if is_dead.all():
+        keep = int(np.argmax(raw_norm))  # first of the largest: ties low-first
+        is_dead[keep] = False
+        kept.append(
+            KeptUnit(
+                layer=k, unit=keep, reason="every unit was dead or constant; a layer keeps one unit"
+            )
+        )
+
+    dead: list[DeadUnit] = []
+    for j in np.flatnonzero(is_dead):
+        b_next += means[j] * w_next[j]
+        alive[j] = False
+        dead.append(DeadUnit(layer=k, unit=int(j), norm=float(dev_norm[j]), mean=float(means[j])))
+
+    angles = unit_angles(acts, centring=config.centring, dead_tol=config.dead_tol)
+    angles[is_dead, :] = np.nan  # constant units take part in no pair
+    angles[:, is_dead] = np.nan
+    ia, ib = np.triu_indices(h, k=1)
+    ang = angles[ia, ib]
+    with np.errstate(invalid="ignore"):  # NaN compares False: dead units never fire
+        similar = np.flatnonzero(ang < config.similar_deg)
+        complementary = np.flatnonzero(ang > config.complementary_deg)
+    # np.lexsort sorts by its last key first: angle, then unit_a, then unit_b.
+    similar = similar[np.lexsort((ib[similar], ia[similar], ang[similar]))]
+    complementary = complementary[
+        np.lexsort((ib[complementary], ia[complementary], -ang[complementary]))
+    ]
+
+    pairs: list[PairAction] = []
+    for p in similar:
+        a, b = int(ia[p]), int(ib[p])
+        if not (alive[a] and alive[b]):
+            continue
+        s, c = _merge_coefficients(dev[:, a], dev[:, b], means[a], means[b], config.merge)
+        w_next[a] += s * w_next[b]
+        b_next += c * w_next[b]
+        alive[b] = False
+        pairs.append(
+            PairAction(
+                layer=k, unit_a=a, unit_b=b, angle=float(ang[p]), action="merged", scale=s, shift=c
+            )
+        )
+    for p in complementary:
+        a, b = int(ia[p]), int(ib[p])
+        if not (alive[a] and alive[b]):
+            continue
+        removed = [a, b]
+        action: Literal["removed_both", "removed_one"] = "removed_both"
+        if alive.sum() == 2:  # the layer's last two units: keep the larger, ties low-first
+            survivor = a if raw_norm[a] >= raw_norm[b] else b
+            removed.remove(survivor)
+            action = "removed_one"
+            kept.append(
+                KeptUnit(
+                    layer=k,
+                    unit=survivor,
+                    reason=(
+                        f"complementary pair ({a}, {b}) were the layer's last two units; "
+                        "a layer keeps one unit"
+                    ),
+                )
+            )
+        for u in removed:
+            b_next += means[u] * w_next[u]
+            alive[u] = False
+        pairs.append(PairAction(layer=k, unit_a=a, unit_b=b, angle=float(ang[p]), action=action))
+
+    return _LayerOutcome(
+        weights=_cut(net, k, alive, w_next, b_next),
+        angles=angles,
+        pairs=tuple(pairs),
+        dead=tuple(dead),
+        kept_last=tuple(kept),
+    )
+
+
+def _merge_coefficients(
+    dev_a: FloatArray, dev_b: FloatArray, mean_a: float, mean_b: float, merge: str
+) -> tuple[float, float]:
+    """``(s, c)`` with ``a_b ~ s * a_a + c``: least squares ("affine") or Gedeon's (1, 0)."""
+    if merge == "gedeon":
+        return 1.0, 0.0
+    s = float(dev_a @ dev_b / (dev_a @ dev_a))  # dev_a is not constant: dead units are gone
+    return s, float(mean_b - s * mean_a)
+
+
+def _cut(
+    net: MLPWeights,
+    k: int,
+    alive: npt.NDArray[np.bool_],
+    w_next: FloatArray,
+    b_next: FloatArray,
+) -> MLPWeights:
+    """``net`` with hidden layer ``k`` reduced to its ``alive`` units and the edited next layer.
+
+    Arrays keep the dtype they came in (float32 from the trainer stays float32).
+    """
+    ws, bs = list(net.weights), list(net.biases)
+    ws[k] = np.ascontiguousarray(ws[k][:, alive])
+    bs[k] = np.ascontiguousarray(bs[k][alive])
+    ws[k + 1] = np.ascontiguousarray(w_next[alive].astype(net.weights[k + 1].dtype))
+    bs[k + 1] = b_next.astype(net.biases[k + 1].dtype)
+    return MLPWeights(weights=tuple(ws), biases=tuple(bs))

@@ -1,0 +1,253 @@
+"""Fetchers against a real HTTP server on 127.0.0.1: downloads, checks, and clean failures."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import socket
+import tarfile
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ffmatch.core.datasets import (
+    ENV_DATA,
+    ENV_URL,
+    RemoteFile,
+    data_homes,
+    fetch_file,
+    fetch_muct,
+    fetch_paper_workbook,
+    get_data_home,
+    load_muct,
+)
+from ffmatch.core.errors import FetchError
+from ffmatch.core.io.muct import read_muct
+
+BODY = b"landmarks,0,1,2\n" * 200
+SMALL = RemoteFile(
+    path="small/data.csv",
+    url="https://example.invalid/releases/data.csv",
+    sha256=hashlib.sha256(BODY).hexdigest(),
+)
+
+
+class _Server(ThreadingHTTPServer):
+    routes: dict[str, tuple[bytes, str]]
+    requests: list[str]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def do_GET(self) -> None:
+        self.server.requests.append(self.path)
+        body, mode = self.server.routes.get(self.path, (b"", "missing"))
+        if mode == "missing":
+            self.send_error(404)
+            return
+        self.send_response(200)
+        # "short": announce twice the bytes, send half of them, then hang up.
+        self.send_header("Content-Length", str(2 * len(body) if mode == "short" else len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        self.close_connection = True
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass  # keep test output quiet
+
+
+@pytest.fixture
+def server() -> Iterator[_Server]:
+    httpd = _Server(("127.0.0.1", 0), _Handler)
+    httpd.routes, httpd.requests = {}, []
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.01,), daemon=True)
+    thread.start()
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join()
+
+
+def _url(httpd: _Server) -> str:
+    return f"http://127.0.0.1:{httpd.server_address[1]}/mirror"
+
+
+@pytest.fixture(autouse=True)
+def _no_user_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Tests never see the user's data home, cache or mirror."""
+    monkeypatch.delenv(ENV_DATA, raising=False)
+    monkeypatch.delenv(ENV_URL, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+
+
+def _everything_under(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+
+
+def test_download_verifies_and_caches(server: _Server, tmp_path: Path) -> None:
+    server.routes["/mirror/data.csv"] = (BODY, "ok")
+    home = tmp_path / "home"
+    path = fetch_file(SMALL, data_home=home, base_url=_url(server))
+    assert path == home / "small" / "data.csv"
+    assert path.read_bytes() == BODY
+    assert _everything_under(home) == ["small/data.csv"]
+    assert fetch_file(SMALL, data_home=home, base_url=_url(server)) == path
+    assert server.requests == ["/mirror/data.csv"]  # the second call used the cache
+
+
+def test_wrong_checksum_saves_nothing(server: _Server, tmp_path: Path) -> None:
+    server.routes["/mirror/data.csv"] = (BODY + b"tampered", "ok")
+    home = tmp_path / "home"
+    with pytest.raises(
+        FetchError,
+        match=r"data.csv: the downloaded file has sha256 [0-9a-f]{64}, "
+        rf"expected {SMALL.sha256}; nothing was saved; download ",
+    ):
+        fetch_file(SMALL, data_home=home, base_url=_url(server))
+    assert _everything_under(home) == []
+
+
+def test_interrupted_transfer_saves_nothing(server: _Server, tmp_path: Path) -> None:
+    server.routes["/mirror/data.csv"] = (BODY, "short")
+    home = tmp_path / "home"
+    with pytest.raises(
+        FetchError,
+        match=rf"the transfer stopped after {len(BODY)} of "
+        rf"{2 * len(BODY)} bytes; nothing was saved",
+    ):
+        fetch_file(SMALL, data_home=home, base_url=_url(server))
+    assert _everything_under(home) == []
+
+
+def test_http_error_names_the_status(server: _Server, tmp_path: Path) -> None:
+    with pytest.raises(FetchError, match=r"downloading it failed \(HTTP Error 404"):
+        fetch_file(SMALL, data_home=tmp_path, base_url=_url(server))
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_offline_message_says_where_to_put_the_file(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    with pytest.raises(FetchError) as info:
+        fetch_paper_workbook(data_home=home, base_url=f"http://127.0.0.1:{_closed_port()}")
+    message = str(info.value)
+    assert "\n" not in message
+    assert "paper/facial-features.xlsx not found in " in message
+    assert "downloading it failed (" in message
+    assert f"and put it at {home / 'paper' / 'facial-features.xlsx'}" in message
+    assert f"or set {ENV_DATA} to a folder holding paper/facial-features.xlsx" in message
+    assert _everything_under(home) == []
+
+
+def test_no_download_when_not_allowed(tmp_path: Path) -> None:
+    with pytest.raises(
+        FetchError,
+        match=r"^paper/facial-features.xlsx not found in .*; download "
+        r"https://raw.githubusercontent.com/JuicyGuo-W/Submission-to-ICONIP2021/"
+        r"main/data/facial-features.xlsx and put it at ",
+    ):
+        fetch_paper_workbook(data_home=tmp_path, download_if_missing=False)
+
+
+def test_paper_workbook_download_end_to_end(
+    server: _Server, tmp_path: Path, paper_workbook: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server.routes["/mirror/facial-features.xlsx"] = (paper_workbook.read_bytes(), "ok")
+    monkeypatch.setenv(ENV_URL, _url(server))  # the mirror comes from the environment
+    monkeypatch.setenv(ENV_DATA, str(tmp_path / "home"))
+    path = fetch_paper_workbook()
+    assert path == tmp_path / "home" / "paper" / "facial-features.xlsx"
+    assert path.read_bytes() == paper_workbook.read_bytes()
+
+
+def test_finds_files_in_the_data_home_without_network(shared_data: Path) -> None:
+    assert fetch_paper_workbook(data_home=shared_data, download_if_missing=False) == (
+        shared_data / "paper" / "facial-features.xlsx"
+    )
+    assert fetch_muct(data_home=shared_data, download_if_missing=False) == (
+        shared_data / "muct" / "muct68-opencv.csv.gz"
+    )
+
+
+def test_search_order_env_then_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    env, cache = tmp_path / "env", tmp_path / "xdg-cache" / "ffmatch"
+    monkeypatch.setenv(ENV_DATA, str(env))
+    assert data_homes() == [env, cache]
+    assert get_data_home() == env
+    assert get_data_home(tmp_path / "given") == tmp_path / "given"
+    (cache / "small").mkdir(parents=True)
+    (cache / "small" / "data.csv").write_bytes(BODY)
+    assert fetch_file(SMALL, download_if_missing=False) == cache / "small" / "data.csv"
+    (env / "small").mkdir(parents=True)
+    (env / "small" / "data.csv").write_bytes(BODY)
+    assert fetch_file(SMALL, download_if_missing=False) == env / "small" / "data.csv"
+
+
+@pytest.fixture(scope="module")
+def muct76(muct_file: Path) -> str:
+    """The shared 68 points plus 8 more per photo, like MUCT's own ``muct76-opencv.csv``."""
+    lines = gzip.decompress(muct_file.read_bytes()).decode().splitlines()
+    extra = ",".join(f"{a}{k:02d}" for k in range(68, 76) for a in "xy")
+    rows = [f"{lines[0]},{extra}"] + [f"{line}{',1' * 16}" for line in lines[1:]]
+    return "\n".join(rows) + "\n"
+
+
+def _archive(text: str, member: str = "muct-landmarks/muct76-opencv.csv") -> bytes:
+    data = text.encode()
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz", compresslevel=1) as tar:
+        info = tarfile.TarInfo(member)
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+def test_muct_download_extracts_and_checks_the_points(
+    server: _Server, tmp_path: Path, muct_file: Path, muct76: str
+) -> None:
+    server.routes["/mirror/muct-landmarks-v1.tar.gz"] = (_archive(muct76), "ok")
+    home = tmp_path / "home"
+    path = fetch_muct(data_home=home, base_url=_url(server))
+    assert path == home / "muct" / "muct76-opencv.csv"
+    assert _everything_under(home) == ["muct/muct76-opencv.csv"]
+    photos = load_muct(data_home=home)
+    np.testing.assert_array_equal(photos.coords, read_muct(muct_file).coords)
+
+
+def test_muct_download_with_other_points_saves_nothing(
+    server: _Server, tmp_path: Path, muct76: str
+) -> None:
+    header, first, rest = muct76.split("\n", 2)
+    cells = first.split(",")
+    cells[2] = str(int(float(cells[2])) + 1)  # the first photo's x00, one pixel off
+    altered = "\n".join([header, ",".join(cells), rest])
+    server.routes["/mirror/muct-landmarks-v1.tar.gz"] = (_archive(altered), "ok")
+    with pytest.raises(
+        FetchError,
+        match=r"the downloaded data have fingerprint [0-9a-f]{64}, "
+        r"expected 7e9a3628",
+    ):
+        fetch_muct(data_home=tmp_path / "home", base_url=_url(server))
+    assert _everything_under(tmp_path / "home") == []
+
+
+def test_muct_archive_without_the_member(server: _Server, tmp_path: Path) -> None:
+    archive = _archive("name,tag\n", member="other/file.csv")
+    server.routes["/mirror/muct-landmarks-v1.tar.gz"] = (archive, "ok")
+    with pytest.raises(
+        FetchError,
+        match=r"the archive holds no muct-landmarks/muct76-opencv.csv"
+        r"; nothing was saved; download .* extract muct-landmarks/muct76-opencv",
+    ):
+        fetch_muct(data_home=tmp_path / "home", base_url=_url(server))
+    assert _everything_under(tmp_path / "home") == []

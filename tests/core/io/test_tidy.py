@@ -1,0 +1,159 @@
+"""The tidy landmark CSV: round trips, any column order, missing markers, bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ffmatch.core.errors import DataError
+from ffmatch.core.io.tidy import MARKER_COLUMNS, read_tidy, write_tidy
+from ffmatch.core.table import PhotoTable
+
+
+def _with(
+    photos: PhotoTable,
+    *,
+    coords: np.ndarray | None = None,
+    derived: np.ndarray | None = None,
+    role: list[str] | None = None,
+) -> PhotoTable:
+    return PhotoTable(
+        photo_id=photos.photo_id,
+        person=photos.person,
+        role=np.array(role, dtype=str) if role is not None else photos.role,
+        coords=photos.coords if coords is None else coords,
+        derived=photos.derived if derived is None else derived,
+    )
+
+
+def _assert_same(a: PhotoTable, b: PhotoTable) -> None:
+    assert a.photo_id.tolist() == b.photo_id.tolist()
+    assert a.person.tolist() == b.person.tolist()
+    assert a.role.tolist() == b.role.tolist()
+    np.testing.assert_array_equal(a.coords, b.coords)  # NaN == NaN here
+    np.testing.assert_array_equal(a.derived, b.derived)
+
+
+def test_round_trip_with_missing_and_derived_markers(
+    tmp_path: Path, tiny_photos: PhotoTable
+) -> None:
+    coords = tiny_photos.coords / 3
+    coords[2, 5] = np.nan  # photo 1-3 lacks sn
+    derived = np.zeros_like(tiny_photos.derived)
+    derived[:, 4] = True  # nas derived everywhere
+    photos = _with(tiny_photos, coords=coords, derived=derived, role=["A", "B", "C", "", "", ""])
+    path = tmp_path / "photos.csv"
+    write_tidy(photos, path)
+    back = read_tidy(path)
+    _assert_same(back, photos)
+    again = tmp_path / "again.csv"
+    write_tidy(back, again)
+    assert again.read_bytes() == path.read_bytes()
+    lines = path.read_text().splitlines()
+    assert lines[0].startswith("photo_id,person,role,rtex_x,rtex_y,rten_x")
+    assert lines[0].endswith(",me_x,me_y,derived")
+    assert lines[3].split(",")[3 + 2 * 5 : 5 + 2 * 5] == ["", ""]
+
+
+def test_columns_in_any_order_and_role_optional(tmp_path: Path, tiny_photos: PhotoTable) -> None:
+    path = tmp_path / "p.csv"
+    write_tidy(tiny_photos, path)
+    rows = [line.split(",") for line in path.read_text().splitlines()]
+    order = list(reversed(range(len(rows[0]))))
+    order.remove(2)  # drop the role column
+    path.write_text("\n".join(",".join(r[k] for k in order) for r in rows) + "\n")
+    back = read_tidy(path)
+    assert back.role.tolist() == [""] * 6
+    np.testing.assert_array_equal(back.coords, tiny_photos.coords)
+
+
+@pytest.fixture
+def tidy_csv(tmp_path: Path, tiny_photos: PhotoTable) -> Path:
+    path = tmp_path / "ffm.csv"
+    write_tidy(tiny_photos, path)
+    return path
+
+
+def _edit(path: Path, row: int, column: str, value: str) -> Path:
+    lines = path.read_text().splitlines()
+    header = lines[0].split(",")
+    cells = lines[row - 1].split(",")
+    cells[header.index(column)] = value
+    lines[row - 1] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "value", "message"),
+    [
+        (7, "ltex_y", "n/a", r"ffm.csv: row 7, column ltex_y: expected a number, found 'n/a'"),
+        (3, "sn_x", "inf", r"row 3, column sn_x: expected a finite number, found 'inf'"),
+        (3, "sn_x", "NaN", r"row 3, column sn_x: expected a finite number, found 'NaN'"),
+        (
+            4,
+            "sn_y",
+            "",
+            r"row 4, column sn_y: expected a number, found an empty cell; give "
+            r"both coordinates of marker sn or neither",
+        ),
+        (
+            5,
+            "photo_id",
+            "1-1",
+            r"row 5, column photo_id: duplicate photo id '1-1' \(first in "
+            r"row 2\)",
+        ),
+        (5, "photo_id", "", r"row 5, column photo_id: expected an id, found an empty cell"),
+        (5, "person", "", r"row 5, column person: expected an id, found an empty cell"),
+        (6, "role", "D", r"row 6, column role: expected A, B, C or empty, found 'D'"),
+    ],
+)
+def test_bad_cells(tidy_csv: Path, row: int, column: str, value: str, message: str) -> None:
+    with pytest.raises(DataError, match=message):
+        read_tidy(_edit(tidy_csv, row, column, value))
+
+
+def test_missing_marker_refused_when_all_are_needed(tidy_csv: Path) -> None:
+    _edit(_edit(tidy_csv, 4, "li_x", ""), 4, "li_y", "")
+    assert read_tidy(tidy_csv).missing[2].tolist() == [m == 10 for m in range(14)]
+    with pytest.raises(
+        DataError,
+        match=r"row 4, columns li_x, li_y: expected a marker, found "
+        r"empty cells; this use needs all 14 markers",
+    ):
+        read_tidy(tidy_csv, allow_missing=False)
+
+
+def test_header_problems(tidy_csv: Path) -> None:
+    text = tidy_csv.read_text()
+    tidy_csv.write_text(text.replace("ltex_y", "ltex_Y", 1))
+    with pytest.raises(DataError, match=r"unknown column 'ltex_Y' \(did you mean 'ltex_y'\?\)"):
+        read_tidy(tidy_csv)
+    tidy_csv.write_text(text.replace("ltex_y", "ltex_x", 1))
+    with pytest.raises(DataError, match=r"column 'ltex_x' appears twice"):
+        read_tidy(tidy_csv)
+    lines = [",".join(c for c in line.split(",")[:-2]) for line in text.splitlines()]
+    tidy_csv.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataError, match=r"expected columns me_x, me_y, found none of them"):
+        read_tidy(tidy_csv)
+
+
+def test_derived_cell_must_name_markers(tmp_path: Path, tiny_photos: PhotoTable) -> None:
+    derived = np.zeros_like(tiny_photos.derived)
+    derived[0, 0] = True
+    path = tmp_path / "ffm.csv"
+    write_tidy(_with(tiny_photos, derived=derived), path)
+    with pytest.raises(
+        DataError,
+        match=r"row 3, column derived: expected marker abbreviations "
+        r".*found 'nose'",
+    ):
+        read_tidy(_edit(path, 3, "derived", "nas nose"))
+
+
+def test_marker_columns() -> None:
+    assert MARKER_COLUMNS[:4] == ("rtex_x", "rtex_y", "rten_x", "rten_y")
+    assert len(MARKER_COLUMNS) == 28

@@ -1,0 +1,159 @@
+"""Scoring photo pairs: one pair with evidence, the batch (each photo once), the pairs CSV."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from ffmatch.core.errors import DataError
+from ffmatch.core.io._cells import read_csv
+from ffmatch.core.markers import MARKER_PAIRS, WIDE_ORDER
+from ffmatch.matcher.photos.extract import Extraction, FaceMeshExtractor
+from ffmatch.matcher.photos.figure import marker_pair, save_match_figure
+from ffmatch.matcher.photos.image import read_photo
+from ffmatch.matcher.photos.match import (
+    compare,
+    extract_pair_photos,
+    match_photos,
+    read_pairs,
+    score_pairs,
+    write_scores,
+)
+
+
+@dataclass(frozen=True)
+class Ev:
+    name: str
+    value_x: float
+    value_y: float
+    difference: float
+    typical: float
+    score: float
+
+
+class RatioModel:
+    """A stand-in matcher: P(same) falls with the mean gap of the 91 distances / eye width."""
+
+    threshold = 0.5
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    @staticmethod
+    def _ratios(c: np.ndarray) -> np.ndarray:
+        i, j = np.array(MARKER_PAIRS).T
+        d = np.hypot(*(c[:, i] - c[:, j]).transpose(2, 0, 1))
+        return d / d[:, [MARKER_PAIRS.index((0, 3))]]
+
+    def probability(self, coords_x: npt.ArrayLike, coords_y: npt.ArrayLike) -> np.ndarray:
+        x, y = np.asarray(coords_x), np.asarray(coords_y)
+        self.calls.append(len(x))
+        gap = np.abs(self._ratios(x) - self._ratios(y)).mean(axis=1)
+        return np.exp(-gap / 0.03)
+
+    def evidence(self, coords_x: npt.ArrayLike, coords_y: npt.ArrayLike) -> Sequence[Ev]:
+        rx = self._ratios(np.asarray(coords_x)[None])[0]
+        ry = self._ratios(np.asarray(coords_y)[None])[0]
+        out = [
+            Ev(name=f"{WIDE_ORDER[i]}-{WIDE_ORDER[j]} / eye width", value_x=rx[k],
+               value_y=ry[k], difference=ry[k] - rx[k], typical=0.02,
+               score=abs(ry[k] - rx[k]) / 0.02)
+            for k, (i, j) in enumerate(MARKER_PAIRS) if (i, j) != (0, 3)
+        ]  # fmt: skip
+        return sorted(out, key=lambda e: -e.score)
+
+
+def test_compare_reports_probability_decision_and_evidence(
+    extracted: dict[str, Extraction],
+) -> None:
+    model = RatioModel()
+    same = compare(extracted["obama-1"], extracted["obama-1"], model)
+    assert same.probability == pytest.approx(1.0)
+    assert same.match
+    other = compare(extracted["obama-1"], extracted["rose-leslie-1"], model)
+    assert other.probability < same.probability
+    scores = [e.score for e in other.evidence]
+    assert scores == sorted(scores, reverse=True)
+    assert other.differing(3) == list(other.evidence[:3])
+    assert other.agreeing(1)[0].score == min(scores)
+    data = other.to_dict(2)
+    assert len(data["differing"]) == 2
+    assert data["match"] == other.match
+    assert np.array(data["markers_x"]).shape == (14, 2)
+
+
+def test_match_photos_names_the_photo_that_failed(
+    photos_dir: Path, extractor: FaceMeshExtractor
+) -> None:
+    with pytest.raises(DataError, match=r"multi-two-people.jpg: 2 faces found"):
+        match_photos(
+            photos_dir / "obama-1.jpg", photos_dir / "multi-two-people.jpg", RatioModel(), extractor
+        )
+
+
+def _pairs_csv(path: Path, rows: list[tuple[str, str, str]]) -> Path:
+    lines = ["file_x,file_y,note"] + [",".join(r) for r in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_batch_extracts_each_photo_once_and_flags_failures(
+    photos_dir: Path, tmp_path: Path
+) -> None:
+    rows = [
+        ("obama-1.jpg", "obama-2.jpg", "same"),
+        ("obama-1.jpg", "biden-1.jpg", "other"),
+        ("obama-2.jpg", "multi-two-people.jpg", "crowd"),
+        ("nope.jpg", "obama-1.jpg", "missing"),
+    ]
+    pairs = read_pairs(_pairs_csv(tmp_path / "pairs.csv", rows))
+    model, progress = RatioModel(), []
+    extracted = extract_pair_photos(
+        pairs, photos_dir, on_photo=lambda d, t: progress.append((d, t))
+    )
+    assert progress[-1] == (5, 5)  # 5 distinct photos for 8 references
+    assert sorted(extracted) == sorted(pairs.distinct_files())
+    scores = score_pairs(pairs, extracted, model)
+    assert model.calls == [2]  # the two good pairs in one vectorised call
+    assert [s.error == "" for s in scores] == [True, True, False, False]
+    assert scores[2].error.startswith("file_y multi-two-people.jpg: 2 faces found")
+    assert scores[3].error == "file_x nope.jpg: file not found"
+    assert np.isnan(scores[3].probability)
+    assert scores[3].match is None
+    write_scores(pairs, scores, tmp_path / "scores.csv")
+    header, body, _ = read_csv(tmp_path / "scores.csv")
+    assert header == ["file_x", "file_y", "note", "probability", "match", "error"]
+    assert [r[2] for r in body] == ["same", "other", "crowd", "missing"]
+    assert body[0][4] in ("0", "1")
+    assert body[3][3:5] == ["", ""]
+
+
+def test_pairs_csv_errors_name_file_row_and_column(tmp_path: Path) -> None:
+    (tmp_path / "a.csv").write_text("x,y\na.jpg,b.jpg\n")
+    with pytest.raises(DataError, match=r"a.csv: expected columns file_x, file_y .* found x, y"):
+        read_pairs(tmp_path / "a.csv")
+    (tmp_path / "b.csv").write_text("file_x,file_y,match\na.jpg,b.jpg,1\n")
+    with pytest.raises(DataError, match=r"b.csv: column 'match' would be overwritten"):
+        read_pairs(tmp_path / "b.csv")
+    (tmp_path / "c.csv").write_text("file_x,file_y\na.jpg,b.jpg\n,b.jpg\n")
+    with pytest.raises(DataError, match=r"c.csv: row 3, column file_x: expected a file name"):
+        read_pairs(tmp_path / "c.csv")
+
+
+def test_marker_pair_parses_distance_names() -> None:
+    assert marker_pair("rtex-me / eye width") == (0, 13)
+    assert marker_pair("rtex-x") is None
+    assert marker_pair("nose-chin / eye width") is None
+
+
+def test_match_figure_is_written(photos_dir: Path, extracted: dict[str, Extraction],
+                                 tmp_path: Path) -> None:  # fmt: skip
+    result = compare(extracted["obama-1"], extracted["obama-2"], RatioModel())
+    rgb_x, rgb_y = (read_photo(photos_dir / f"obama-{k}.jpg") for k in (1, 2))
+    path = save_match_figure(result, rgb_x, rgb_y, tmp_path / "m.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
