@@ -183,7 +183,8 @@ def test_round_trip_with_face_values_and_descriptors(
     assert header[-1] == "desc_127"
     back = read_tidy(path)
     _assert_same(back, photos)
-    assert back.quality is not None and back.descriptors is not None
+    assert back.quality is not None
+    assert back.descriptors is not None
     np.testing.assert_array_equal(back.quality, photos.quality)
     assert back.descriptors.dtype == np.float32
     np.testing.assert_array_equal(back.descriptors, photos.descriptors)  # float32 exactly
@@ -202,7 +203,7 @@ def test_face_value_blocks_come_whole(tmp_path: Path, tiny_photos: PhotoTable) -
     lines = [line.split(",") for line in path.read_text().splitlines()]
     cut = [row[:-1] for row in lines]  # drop desc_127
     path.write_text("\n".join(",".join(r) for r in cut) + "\n")
-    with pytest.raises(DataError, match="descriptor columns come all together.*desc_127"):
+    with pytest.raises(DataError, match=r"descriptor columns come all together.*desc_127"):
         read_tidy(path)
 
 

@@ -10,8 +10,8 @@ import pytest
 from ffmatch.core.errors import ConfigError
 from ffmatch.core.table import DESCRIPTOR_SIZE, QUALITY_COLUMNS
 from ffmatch.matcher.photos.appearance import (
-    descriptor_distance,
     describe_faces,
+    descriptor_distance,
     models_folder,
 )
 from ffmatch.matcher.photos.extract import (
@@ -66,7 +66,8 @@ def test_every_face_of_a_group_photo_is_described(extracted: dict[str, Extractio
     faces = extracted["multi-obama-and-biden"].faces
     assert len(faces) == 2
     d = [f.descriptor for f in faces]
-    assert d[0] is not None and d[1] is not None
+    assert d[0] is not None
+    assert d[1] is not None
     assert descriptor_distance(d[0], d[1]) > 0.6
 
 
@@ -88,8 +89,10 @@ def test_appearance_can_be_turned_off(photos_dir: Path) -> None:
 
 def test_quality_values(extracted: dict[str, Extraction]) -> None:
     q = {k: e.face.quality for k, e in extracted.items() if e.face is not None}
-    assert q["obama-1"].smiling and not q["biden-1"].smiling
-    assert q["obama-2"].mouth_open and not q["rose-leslie-1"].mouth_open
+    assert q["obama-1"].smiling
+    assert not q["biden-1"].smiling
+    assert q["obama-2"].mouth_open
+    assert not q["rose-leslie-1"].mouth_open
     assert q["obama-5-240p"].eye_distance < 30 < q["obama-1"].eye_distance
     assert abs(q["kit-harington-2"].yaw) > 15 > abs(q["obama-1"].yaw)
 
