@@ -97,7 +97,9 @@ def test_predict_and_train_errors_are_one_line(
     )
     bad.write_text("a,b\n1,2\n")
     assert run(["predict", "--pairs", str(bad), *args]) == 2
-    assert "expected columns photo_x and photo_y, found a, b" in capsys.readouterr().err
+    assert "expected columns photo_x, photo_y (the two photos of each pair), found a, b" in (
+        capsys.readouterr().err
+    )
     junk = tmp_path / "junk.ffm"
     junk.write_text("nope")
     assert run(["predict", "--model", str(junk), "--pairs", str(bad), *args]) == 2
