@@ -219,3 +219,14 @@ def test_face_array_shapes_are_checked() -> None:
 def test_bands_must_be_ordered() -> None:
     with pytest.raises(ModelError, match="expected 0 <= different <= same <= 1"):
         Logistic(intercept=0, geometry=0, appearance=0, same=0.2, different=0.8)
+
+
+def test_doubted_markers_leave_appearance_to_decide(model: FusionModel) -> None:
+    turned = compare_faces(model, _face(1, person=2, yaw=30.0), _face(2, person=2))
+    assert turned.evidence == "appearance"
+    assert turned.verdict == "same"
+    assert turned.probability == turned.appearance_probability
+    assert turned.notes == (
+        "the heads are turned differently (yaw +30 vs +0, pitch +0 vs +0 degrees): the markers "
+        "were not used",
+    )

@@ -453,10 +453,12 @@ def implausible(model: FusionModel, face: FaceEvidence) -> str:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Doubts:
-    """Reasons that widen the verdict to inconclusive, and notes said without widening."""
+    """Reasons that widen the verdict to inconclusive, notes said without widening, and
+    whether the markers are to be left out (evidence ``both`` falls back to appearance)."""
 
     reasons: tuple[str, ...]
     notes: tuple[str, ...]
+    drop_geometry: bool = False
 
 
 def doubts(
@@ -468,38 +470,56 @@ def doubts(
     geometry_p: float,
     appearance_p: float,
 ) -> Doubts:
-    """What makes this pair's verdict unsafe (``reasons``) or worth knowing (``notes``)."""
+    """What makes this pair's verdict unsafe (``reasons``) or worth knowing (``notes``).
+
+    Always a reason: a face smaller than the model was measured on; markers out of
+    anatomical order (the mesh failed, so its face box is suspect too). Doubts about the
+    markers alone (distances no fitted face had, head poses further apart than fitted
+    pairs, an expression in one photo only) widen a geometry verdict; with ``both`` the
+    markers are left out instead (or only the moved ones, for an expression) and the
+    doubt is noted. Geometry and appearance strongly disagreeing is a reason.
+    """
     reasons: list[str] = []
     notes: list[str] = []
-    uses_markers = evidence != "appearance"
+    about_markers: list[str] = []
     for label, face in (("first", x), ("second", y)):
         if face.eye_distance < model.min_eye_distance:
             reasons.append(
                 f"the face in the {label} photo is small ({face.eye_distance:.0f} px between "
                 f"the eyes; under {model.min_eye_distance:.0f} px verdicts were unreliable)"
             )
-        why = implausible(model, face) if uses_markers else ""
-        if why:
+        why = implausible(model, face)
+        if why.startswith("markers out of anatomical order"):
             reasons.append(f"{label} photo: {why}")
-    turn = abs(x.yaw - y.yaw)
-    tilt = abs(x.pitch - y.pitch)
-    if uses_markers and (turn > model.max_yaw_difference or tilt > model.max_pitch_difference):
-        text = (
+        elif why:
+            about_markers.append(f"{label} photo: {why}")
+    if abs(x.yaw - y.yaw) > model.max_yaw_difference or (
+        abs(x.pitch - y.pitch) > model.max_pitch_difference
+    ):
+        about_markers.append(
             f"the heads are turned differently (yaw {x.yaw:+.0f} vs {y.yaw:+.0f}, pitch "
             f"{x.pitch:+.0f} vs {y.pitch:+.0f} degrees)"
         )
-        (reasons if evidence == "geometry" else notes).append(text)
-    for flag, what, moved in (
+    moved: list[str] = []
+    for flag, what, markers in (
         ("smiling", "smiles", SMILE_MARKERS),
         ("mouth_open", "has the mouth open", OPEN_MOUTH_MARKERS),
     ):
-        if uses_markers and getattr(x, flag) != getattr(y, flag):
+        if getattr(x, flag) != getattr(y, flag):
             which = "first" if getattr(x, flag) else "second"
-            text = (
-                f"only the {which} photo {what}: markers it moves ({' '.join(moved)}) were left out"
+            moved.append(
+                f"only the {which} photo {what}: markers it moves ({' '.join(markers)}) were "
+                "left out"
             )
-            (reasons if evidence == "geometry" else notes).append(text)
-    if evidence == "both" and not (math.isnan(geometry_p) or math.isnan(appearance_p)):
+    drop = False
+    if evidence == "geometry":
+        reasons += about_markers + moved
+    elif evidence == "both":
+        notes += moved
+        if about_markers:
+            drop = True
+            notes += [f"{d}: the markers were not used" for d in about_markers]
+    if evidence == "both" and not drop and not (math.isnan(geometry_p) or math.isnan(appearance_p)):
         geo, app = model.fusions["geometry"], model.fusions["appearance"]
         if (geometry_p >= geo.same and appearance_p <= app.different) or (
             geometry_p <= geo.different and appearance_p >= app.same
@@ -508,7 +528,7 @@ def doubts(
                 f"geometry and appearance disagree strongly (P = {geometry_p:.2f} from the "
                 f"markers, {appearance_p:.2f} from appearance)"
             )
-    return Doubts(reasons=tuple(reasons), notes=tuple(notes))
+    return Doubts(reasons=tuple(reasons), notes=tuple(notes), drop_geometry=drop)
 
 
 def decide(
@@ -586,6 +606,8 @@ def compare_faces(
     p_geo = float(fused_probability(model, g, a, "geometry")[0])
     p_app = float(fused_probability(model, g, a, "appearance")[0])
     found = doubts(model, x, y, evidence=evidence, geometry_p=p_geo, appearance_p=p_app)
+    if found.drop_geometry:  # the markers are doubted: appearance alone decides
+        evidence, p = "appearance", p_app
     dropped = expression_mask(pair_x, pair_y)[0]
     left_out = {k for k, a_ in enumerate(WIDE_ORDER) if dropped[k]}
     items = []
@@ -624,9 +646,16 @@ def compare_extractions(
     evidence: Evidence | None = None,
     model: FusionModel | None = None,
 ) -> PairVerdict:
-    """The verdict on two extracted photos; DataError naming a photo without a usable face."""
+    """The verdict on two extracted photos; DataError naming a photo without a usable face,
+    ModelError if ``model`` was fitted on markers of another source than MediaPipe's."""
+    from ffmatch.matcher.marker_source import check_marker_source
+
+    model = model or load_fusion_model()
+    for source, name in ((model.marker_source, "the verdict model"),
+                         (model.geometry.marker_source, "its geometry model")):  # fmt: skip
+        check_marker_source(source, MARKER_SOURCE, model=name, data="a photo")
     return compare_faces(
-        model or load_fusion_model(),
+        model,
         FaceEvidence.from_extraction(x),
         FaceEvidence.from_extraction(y),
         evidence=evidence or default_evidence(),
