@@ -20,16 +20,11 @@ from typing import Any, Literal, cast, get_args
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.model_selection import (
-    GroupKFold,
-    GroupShuffleSplit,
-    KFold,
-    StratifiedGroupKFold,
-    train_test_split,
-)
-from sklearn.preprocessing import MinMaxScaler
 
 from ffmatch.core.errors import ConfigError, DataError
+
+# scikit-learn is imported where a splitter is made: it takes about half a second, and
+# commands that only read a config (every command imports the protocol names) need none.
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +95,8 @@ def _grouped_splitter(
     (some fold must then miss it; scikit-learn warns) or when the stratifier leaves a fold
     empty; then shuffled ``GroupKFold`` (sizes balanced, labels ignored) is used instead.
     """
+    from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
+
     minority = int(np.bincount(y, minlength=2).min())
     if minority >= n_splits:
         strat = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=state)
@@ -155,6 +152,8 @@ def make_folds(
     folds: list[Fold] = []
     for r, state in enumerate(_repeat_states(seed, repeats)):
         if protocol == "paper":
+            from sklearn.model_selection import KFold
+
             kf = KFold(n_splits=n_splits, shuffle=True, random_state=state)
             vals = [v for _, v in kf.split(np.zeros(n))]
         else:
@@ -223,6 +222,8 @@ def holdout_split(
                 f"labels: a stratified holdout needs at least 2 rows of each label, found "
                 f"{counts.min()} of label {rare}"
             )
+        from sklearn.model_selection import train_test_split
+
         train, test = train_test_split(
             rows, test_size=test_size, stratify=labels, random_state=seed
         )
@@ -232,6 +233,8 @@ def holdout_split(
             raise DataError(
                 f"groups: only {n_groups} group found; a grouped holdout needs at least 2"
             )
+        from sklearn.model_selection import GroupShuffleSplit
+
         gss = GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
         train, test = next(gss.split(rows, labels, group_arr))
     return np.sort(train).astype(np.int64), np.sort(test).astype(np.int64)
@@ -252,6 +255,8 @@ class Scaling:
 def fit_min_max(x: npt.ArrayLike) -> Scaling:
     """Fit Min-Max (the paper's Formula 1) on rows ``x`` (n, d); constant columns map to 0."""
     # a constant column keeps scale 1 in MinMaxScaler (no division by zero)
+    from sklearn.preprocessing import MinMaxScaler
+
     fitted = MinMaxScaler().fit(np.asarray(x, dtype=np.float64))
     return Scaling(
         min=np.asarray(fitted.min_, np.float64), scale=np.asarray(fitted.scale_, np.float64)
