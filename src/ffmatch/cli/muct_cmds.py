@@ -37,7 +37,9 @@ _LANDMARKS = typer.Option(
     None, "--landmarks", "-l", help="A tidy landmark CSV (photo_id, person, markers)."
 )
 _DATA = typer.Option(None, "--data", "-d", help="A dataset name (muct) instead of --landmarks.")
-_SEED = typer.Option(0, "--seed", help="The one seed behind every random choice.")
+_SEED = typer.Option(
+    0, "--seed", min=0, max=2**32 - 1, help="The one seed behind every random choice."
+)
 _JSON = typer.Option(False, "--json", help="Print the result as JSON.")
 
 
@@ -60,11 +62,13 @@ def landmarks_export(
 
     Example: ffmatch landmarks export muct --out muct.csv
     """
+    from ffmatch.core.io.output import check_output_file
     from ffmatch.core.io.tidy import write_tidy
     from ffmatch.core.sources import load_photos
 
     if dataset != "muct":
         raise DataError(f"landmarks export: expected a dataset name (muct), found {dataset!r}")
+    check_output_file(out_file)
     photos = load_photos(dataset)
     write_tidy(photos, out_file)
     n_people = len(set(photos.person.tolist()))
@@ -94,9 +98,11 @@ def train_cmd(
 
     Example: ffmatch train --data muct --out model.ffm
     """
+    from ffmatch.core.io.output import check_output_file
     from ffmatch.matcher.model import save_model
     from ffmatch.matcher.train import TrainConfig, train_match_model
 
+    check_output_file(out_file, inputs=[p for p in (landmarks, data) if p is not None])
     photos = _photos(landmarks, data)
     n_people = len(set(photos.person.tolist()))
     described = name or f"{landmarks or data}: {len(photos)} photos of {n_people} people"
@@ -151,10 +157,13 @@ def predict_cmd(
 
     Example: ffmatch predict --landmarks photos.csv --pairs pairs.csv --out scores.csv
     """
+    from ffmatch.core.io.output import check_output_file
     from ffmatch.core.io.tidy import read_tidy
     from ffmatch.matcher.model import default_model, load_model
     from ffmatch.matcher.predict import predict_pairs
 
+    inputs = [p for p in (model_file, landmarks, pairs_file) if p is not None]
+    check_output_file(out_file, inputs=inputs)
     model = default_model() if model_file is None else load_model(model_file)
     n = predict_pairs(model, read_tidy(landmarks), pairs_file, out_file)
     if json_out:
@@ -166,14 +175,18 @@ def predict_cmd(
 @benchmark_app.command("muct")
 def benchmark_muct(
     out_dir: Path = typer.Option(..., "--out", "-o", help="Folder for the report and figures."),
-    folds: int = typer.Option(5, "--folds", help="Subject-disjoint folds."),
-    repeats: int = typer.Option(3, "--repeats", help="Repeats of the folds with new seeds."),
+    folds: int = typer.Option(5, "--folds", min=2, max=100, help="Subject-disjoint folds."),
+    repeats: int = typer.Option(
+        3, "--repeats", min=1, max=1000, help="Repeats of the folds with new seeds."
+    ),
     models: str | None = typer.Option(
         None, "--models", help="Comma-separated models to run. [default: all]"
     ),
-    epochs: int = typer.Option(80, "--epochs", help="Epochs of the paper's MLP."),
+    epochs: int = typer.Option(
+        80, "--epochs", min=1, max=100_000, help="Epochs of the paper's MLP."
+    ),
     people: int | None = typer.Option(
-        None, "--people", help="Use only this many people (quick runs). [default: all 276]"
+        None, "--people", min=2, help="Use only this many people (quick runs). [default: all 276]"
     ),
     seed: int = _SEED,
     json_out: bool = _JSON,
@@ -220,12 +233,16 @@ def benchmark_paper(
     data: str = typer.Option(
         "paper", "--data", "-d", help="paper, paper-computed, or a paper-style table."
     ),
-    folds: int = typer.Option(4, "--folds", help="Folds of whole sets of three."),
-    repeats: int = typer.Option(10, "--repeats", help="Repeats of the folds with new seeds."),
+    folds: int = typer.Option(4, "--folds", min=2, max=100, help="Folds of whole sets of three."),
+    repeats: int = typer.Option(
+        10, "--repeats", min=1, max=1000, help="Repeats of the folds with new seeds."
+    ),
     models: str | None = typer.Option(
         None, "--models", help="Comma-separated models to run. [default: all that fit 12 sets]"
     ),
-    epochs: int = typer.Option(80, "--epochs", help="Epochs of the paper's MLP."),
+    epochs: int = typer.Option(
+        80, "--epochs", min=1, max=100_000, help="Epochs of the paper's MLP."
+    ),
     seed: int = _SEED,
     json_out: bool = _JSON,
 ) -> None:

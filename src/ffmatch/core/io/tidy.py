@@ -23,7 +23,7 @@ from ffmatch.core.io._cells import (
     write_csv,
 )
 from ffmatch.core.markers import N_MARKERS, WIDE_ORDER
-from ffmatch.core.table import ROLES, FloatArray, PhotoTable
+from ffmatch.core.table import ROLES, FloatArray, PhotoTable, check_faces
 
 ID_COLUMNS = ("photo_id", "person")
 ROLE_COLUMN = "role"
@@ -57,14 +57,14 @@ def read_tidy(path: str | os.PathLike[str], *, allow_missing: bool = True) -> Ph
          for text, n in zip(cells(DERIVED_COLUMN), numbers, strict=True)],
         dtype=bool,
     ).reshape(len(rows), N_MARKERS)  # fmt: skip
-    return PhotoTable(
+    return check_faces(PhotoTable(
         photo_id=np.array(photo_id, dtype=str),
         person=np.array(person, dtype=str),
         role=np.array(role, dtype=str),
         coords=coords,
         derived=derived,
         source=source,
-    )
+    ))  # fmt: skip
 
 
 def write_tidy(table: PhotoTable, path: str | os.PathLike[str]) -> None:
