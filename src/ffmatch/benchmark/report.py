@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,12 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from ffmatch.benchmark.config import BenchmarkConfig
 from ffmatch.benchmark.models import MODELS
 from ffmatch.benchmark.protocol import BenchmarkResult, FoldScore
 from ffmatch.core.io.atomic import atomic_write
 from ffmatch.core.metrics import summarize_values
+from ffmatch.core.serial import to_mapping
 from ffmatch.matcher.operating import roc_points
 from ffmatch.paper.report.document import Block, Code, Heading, Paragraph, Table, write_reports
 from ffmatch.paper.report.document import Figure as FigureBlock
@@ -43,9 +46,9 @@ def summarize_result(result: BenchmarkResult) -> dict[str, dict[str, Any]]:
     for key, folds in result.scores.items():
         repeat = [f.repeat for f in folds]
         entry: dict[str, Any] = {
-            name: summarize_values(
-                [f.metrics[name] for f in folds], repeat=repeat, bounds=(0.0, 1.0)
-            ).to_dict()
+            name: to_mapping(
+                summarize_values([f.metrics[name] for f in folds], repeat=repeat, bounds=(0, 1))
+            )
             for name, _ in METRICS
         }
         entry["cmc"] = cmc_curve(folds, result.config.cmc_ranks).tolist()
@@ -214,5 +217,30 @@ def write_benchmark_report(
     ]
     write_reports(blocks, folder, title="ffmatch MUCT benchmark", html_too=False)
     with atomic_write(folder / "results.json") as fh:
-        json.dump({"config": cfg.to_dict(), "command": command, "results": summary}, fh, indent=1)
+        json.dump({"config": to_mapping(cfg), "command": command, "results": summary}, fh, indent=1)
+    return summary
+
+
+def run_benchmark_folder(
+    config: BenchmarkConfig,
+    out_dir: Path,
+    *,
+    command: str,
+    on_step: Callable[[int, int], None] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """One benchmark run, assembled: load ``config.data``, run the models (the paper's rows
+    when ``config.variants`` is ``("paper",)``, else photos with person ids), then write the
+    report, ``results.json`` and ``config.toml`` into ``out_dir``; returns the summary."""
+    from ffmatch.benchmark.paper import run_paper_benchmark
+    from ffmatch.benchmark.protocol import run_benchmark
+    from ffmatch.core.configio import write_toml
+    from ffmatch.core.sources import load_pairs, load_photos
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if config.variants == ("paper",):
+        result = run_paper_benchmark(load_pairs(config.data), config)
+    else:
+        result = run_benchmark(load_photos(config.data), config, on_step=on_step)
+    summary = write_benchmark_report(result, out_dir, command=command)
+    write_toml(config, out_dir / "config.toml")
     return summary

@@ -58,15 +58,6 @@ class Selection:
     selected: str
     per_set: Mapping[str, tuple[int, ...]]
 
-    def to_dict(self) -> dict[str, object]:
-        """JSON-ready: ``{"rule", "weights", "selected", "per_set"}``."""
-        return {
-            "rule": self.rule,
-            "weights": dict(self.weights),
-            "selected": self.selected,
-            "per_set": {k: list(v) for k, v in self.per_set.items()},
-        }
-
 
 def cosine_distance(u: FloatArray, v: FloatArray) -> FloatArray:
     """Row-wise 1 - cos(u, v) for (n, k) arrays."""
