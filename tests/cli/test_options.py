@@ -20,7 +20,10 @@ from ffmatch.cli.app import run
         (["cv", "--repeats", "100000000"], "--repeats: expected an integer in 1..1000"),
         (["prune", "--finetune-epochs", "-1"], "--finetune-epochs: expected an integer in 0.."),
         (["--threads", "100000", "cv"], "Invalid value for '--threads'"),
-        (["train", "--seed", "-1", "--data", "paper"], "seed: expected an integer in 0..4294967295"),
+        (
+            ["train", "--seed", "-1", "--data", "paper"],
+            "seed: expected an integer in 0..4294967295",
+        ),
         (["match", "a.jpg", "b.jpg", "--top", "0"], "Invalid value for '--top'"),
         (["benchmark", "paper", "--folds", "1"], "folds: expected at least 2, found 1"),
         (["cv", "--bogus"], "No such option: --bogus"),
