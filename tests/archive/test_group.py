@@ -73,9 +73,13 @@ def test_groups_are_largest_first_with_the_weakest_link_marked() -> None:
     g = cluster_bank(bank, scorer)  # type: ignore[arg-type]
     assert [grp.size for grp in g.groups] == [3, 2, 1]
     assert [m.photo for m in g.groups[0].members] == ["a0", "a1", "a2"]
-    assert g.groups[0].weakest is not None
-    links = [m.link for m in g.groups[0].members]
-    assert links[g.groups[0].weakest] == min(links)
+    weakest = g.groups[0].weakest
+    assert weakest is not None
+    least, partner, p = weakest
+    assert least.link == min(m.link for m in g.groups[0].members)
+    assert partner != least
+    assert partner in g.groups[0].members
+    assert least.link <= p <= 1.0
     assert g.groups[2].weakest is None
     assert np.isnan(g.groups[2].members[0].link)
     assert (g.method, g.faces) == ("exact", 6)

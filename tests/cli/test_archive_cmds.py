@@ -39,7 +39,7 @@ def test_index_reports_and_reruns_incrementally(
     root, db = archive
     s = archive_summary(db)
     assert (s.photos, s.faces, s.people) == (8, 6, 3)
-    assert {f[0]: f[2] for f in s.failed} == {
+    assert {f.photo: f.reason for f in s.failed} == {
         "empty.jpg": "zero-byte file",
         "readme.txt": "not an image Pillow can read (expected JPEG, PNG, PGM, ...)",
     }

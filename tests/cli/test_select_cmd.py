@@ -39,3 +39,18 @@ def test_unknown_rule_exit_2(shared_data: Path, capsys: pytest.CaptureFixture[st
 def test_help_has_an_example(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["select", "--help"]) == 0
     assert "Example: ffmatch select" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [("", "the file is empty"), ("group,ffms_ab\n", "header only, no data rows")],
+)
+def test_empty_or_header_only_similarities_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, message: str
+) -> None:
+    path = tmp_path / "t2.csv"
+    path.write_text(content)
+    assert run(["select", "--similarities", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"t2.csv: {message}" in err
+    assert err.count("\n") == 1

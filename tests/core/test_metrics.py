@@ -21,6 +21,7 @@ from ffmatch.core.metrics import (
     summarize,
     summarize_values,
 )
+from ffmatch.core.serial import to_mapping
 
 
 def test_paper_table5_all_negative() -> None:
@@ -82,7 +83,7 @@ def test_auc_is_nan_with_one_class_and_json_has_null() -> None:
     m = binary_metrics(np.array([0, 0]), np.array([0.2, 0.7]))
     assert math.isnan(m.roc_auc)
     assert math.isnan(m.balanced_accuracy)
-    d = json.loads(json.dumps(m.to_dict()))
+    d = json.loads(json.dumps(to_mapping(m)))
     assert d["roc_auc"] is None
     assert d["balanced_accuracy"] is None
     assert d["confusion"] == [[1, 1], [0, 0]]
@@ -132,7 +133,7 @@ def test_summarize_every_metric_and_pool_confusions() -> None:
     assert s["roc_auc"].n == 0
     assert math.isnan(s["roc_auc"].mean)
     assert pooled_confusion(folds) == ((3, 1), (1, 1))
-    assert json.loads(json.dumps(s["roc_auc"].to_dict()))["mean"] is None
+    assert json.loads(json.dumps(to_mapping(s["roc_auc"])))["mean"] is None
 
 
 def test_metric_errors() -> None:

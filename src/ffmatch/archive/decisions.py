@@ -32,6 +32,11 @@ class Decision:
     who: str
     decided_at: str  # UTC, ISO 8601
 
+    @property
+    def when(self) -> str:
+        """``decided_at``, by the name the web page reads."""
+        return self.decided_at
+
 
 def _who() -> str:
     try:

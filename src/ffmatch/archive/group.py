@@ -46,15 +46,24 @@ class GroupMember:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Group:
-    """One likely-same-person set; ``weakest`` is the member least tied to the rest."""
+    """One likely-same-person set, with its weakest link marked for review.
+
+    The weakest link: the member least tied to the rest (lowest mean P(same) with them), the
+    member it is most alike, and that pair's P(same).
+    """
 
     number: int  # 1 = largest
     members: tuple[GroupMember, ...]
-    weakest: int | None  # index into members; None for a group of one
+    weakest: tuple[GroupMember, GroupMember, float] | None  # None for a group of one
 
     @property
     def size(self) -> int:
         return len(self.members)
+
+    @property
+    def faces(self) -> tuple[GroupMember, ...]:
+        """``members``, by the name the web page reads."""
+        return self.members
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -217,6 +226,7 @@ def cluster_bank(
     _, comp = connected_components(graph, directed=False)
     groups: list[list[int]] = []
     links: dict[int, float] = {}
+    partner: dict[int, tuple[int, float]] = {}  # face -> (most alike member of its group, P)
     conflicts: list[str] = []
     order = np.argsort(comp, kind="stable")
     bounds = np.flatnonzero(np.diff(comp[order])) + 1
@@ -246,23 +256,30 @@ def cluster_bank(
             if len(mem) > 1:
                 block = prob[np.ix_(mem, mem)]
                 mean = (block.sum(axis=1) - 1.0) / (len(mem) - 1)
-                for m, v in zip(mem, mean, strict=True):
+                np.fill_diagonal(block, -1.0)
+                best = block.argmax(axis=1)
+                for r, (m, v) in enumerate(zip(mem, mean, strict=True)):
                     links[int(idx[m])] = float(v)
+                    partner[int(idx[m])] = (int(idx[mem[best[r]]]), float(block[r, best[r]]))
     groups.sort(key=lambda g: (-len(g), str(bank.photo[g[0]]), int(bank.face[g[0]])))
     out: list[Group] = []
     for number, members in enumerate(groups, start=1):
         ordered = sorted(members, key=lambda i: (str(bank.photo[i]), int(bank.face[i])))
-        mem_t = tuple(
-            GroupMember(
+        made = {
+            i: GroupMember(
                 photo=str(bank.photo[i]),
                 face=int(bank.face[i]),
                 person=str(bank.person[i]),
                 link=links.get(i, float("nan")),
             )
             for i in ordered
-        )
-        weakest = None if len(mem_t) < 2 else int(np.argmin([m.link for m in mem_t]))
-        out.append(Group(number=number, members=mem_t, weakest=weakest))
+        }
+        weakest = None
+        if len(ordered) > 1:
+            w = min(ordered, key=lambda i: links[i])
+            other, p = partner[w]
+            weakest = (made[w], made[other], p)
+        out.append(Group(number=number, members=tuple(made.values()), weakest=weakest))
     return Grouping(
         groups=tuple(out),
         evidence=scorer.name,

@@ -53,6 +53,11 @@ class Shortlist:
     query_box: tuple[float, ...] = ()  # left, top, right, bottom of the searched face
     query_markers: tuple[tuple[float, float], ...] = ()  # its 14 markers (WIDE_ORDER, px)
 
+    @property
+    def query_photo(self) -> str | None:
+        """The archive id of the query when the archive holds its content, else None."""
+        return self.in_archive[0] if self.in_archive else None
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Query:

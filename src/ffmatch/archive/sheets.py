@@ -204,15 +204,22 @@ def groups_html(
             f"<h2>Group {g.number}: {g.size} faces"
             f"{' (' + _e(', '.join(people)) + ')' if people else ''}</h2>"
         )
+        weak = None if g.weakest is None else g.weakest[0]
+        if g.weakest is not None:
+            a, b, p = g.weakest
+            parts.append(
+                f"<p>Weakest link: {_e(a.photo)} (face {a.face}), most alike "
+                f"{_e(b.photo)} (face {b.face}) at P(same) {p:.2f}.</p>"
+            )
         cards = [
             card(
                 m.photo,
                 m.face,
-                f"mean P(same) {m.link:.2f}{' - weakest link' if k == g.weakest else ''}"
+                f"mean P(same) {m.link:.2f}{' - weakest link' if m == weak else ''}"
                 f"{'<br>' + _e(m.person) if m.person else ''}",
-                k == g.weakest,
+                m == weak,
             )
-            for k, m in enumerate(g.members)
+            for m in g.members
         ]
         parts.append(f'<div class="row">{"".join(cards)}</div>')
     if alone:

@@ -9,6 +9,15 @@ from ffmatch.archive.db import SCHEMA_VERSION, get_meta, opened
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class FailedPhoto:
+    """A photo indexed without a face, and why."""
+
+    photo: str
+    status: str  # no_face or failed
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ArchiveSummary:
     """Counts and state of one archive."""
 
@@ -22,9 +31,22 @@ class ArchiveSummary:
     people: int  # distinct known labels
     labelled_photos: int
     decisions: int
-    failed: tuple[tuple[str, str, str], ...]  # (photo id, status, reason), sorted by id
+    failed: tuple[FailedPhoto, ...]  # sorted by id
     created_at: str
     indexed_at: str  # last index run, UTC ISO 8601 ("" if never finished)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """The counts by name, in the order a page lists them."""
+        return {
+            "photos": self.photos,
+            "photos with faces": self.photos_with_faces,
+            "faces": self.faces,
+            "faces with an appearance descriptor": self.faces_with_descriptor,
+            "known people": self.people,
+            "labelled photos": self.labelled_photos,
+            "decisions": self.decisions,
+        }
 
 
 def archive_summary(db_path: str | os.PathLike[str]) -> ArchiveSummary:
@@ -48,7 +70,7 @@ def archive_summary(db_path: str | os.PathLike[str]) -> ArchiveSummary:
             people=count("SELECT count(DISTINCT person) FROM labels"),
             labelled_photos=count("SELECT count(*) FROM labels"),
             decisions=count("SELECT count(*) FROM decisions"),
-            failed=tuple((r[0], r[1], r[2]) for r in failed),
+            failed=tuple(FailedPhoto(photo=r[0], status=r[1], reason=r[2]) for r in failed),
             created_at=get_meta(conn, "created_at") or "",
             indexed_at=get_meta(conn, "indexed_at") or "",
         )

@@ -20,6 +20,7 @@ from ffmatch.benchmark.models import MODELS
 from ffmatch.benchmark.protocol import BenchmarkResult, FoldScore
 from ffmatch.core.io.atomic import atomic_write
 from ffmatch.core.metrics import summarize_values
+from ffmatch.core.serial import to_mapping
 from ffmatch.matcher.operating import roc_points
 from ffmatch.paper.report.document import Block, Code, Heading, Paragraph, Table, write_reports
 from ffmatch.paper.report.document import Figure as FigureBlock
@@ -43,9 +44,9 @@ def summarize_result(result: BenchmarkResult) -> dict[str, dict[str, Any]]:
     for key, folds in result.scores.items():
         repeat = [f.repeat for f in folds]
         entry: dict[str, Any] = {
-            name: summarize_values(
-                [f.metrics[name] for f in folds], repeat=repeat, bounds=(0.0, 1.0)
-            ).to_dict()
+            name: to_mapping(
+                summarize_values([f.metrics[name] for f in folds], repeat=repeat, bounds=(0, 1))
+            )
             for name, _ in METRICS
         }
         entry["cmc"] = cmc_curve(folds, result.config.cmc_ranks).tolist()

@@ -7,4 +7,5 @@ from ffmatch.cli import (  # noqa: F401
     muct_cmds,
     photo_cmds,
     select_cmd,
+    web_cmds,
 )

@@ -41,8 +41,9 @@ def select_cmd(
     )
     result = select(table, rule)
     if as_json:
-        d = result.to_dict()
-        print_json({"rule": d["rule"], "weights": d["weights"], "selected": d["selected"]})
+        print_json(
+            {"rule": result.rule, "weights": dict(result.weights), "selected": result.selected}
+        )
         return
     grid = Table(title=f"Selection by rank weighting, rule {rule!r}")
     grid.add_column("set")

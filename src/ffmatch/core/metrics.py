@@ -14,7 +14,7 @@ import functools
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -51,13 +51,6 @@ class Metrics:
     roc_auc: float  # NaN when y_true holds one class only
     confusion: tuple[tuple[int, int], tuple[int, int]]
     n: int
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (NaN as null, confusion as [[tn, fp], [fn, tp]])."""
-        out: dict[str, Any] = {k: _json_float(getattr(self, k)) for k in SCALAR_METRICS}
-        out["confusion"] = [list(row) for row in self.confusion]
-        out["n"] = self.n
-        return out
 
 
 def binary_metrics(y_true: npt.ArrayLike, proba: npt.ArrayLike, threshold: float = 0.5) -> Metrics:
@@ -133,17 +126,6 @@ class Summary:
     ci_high: float
     n: int  # folds with a defined value (ROC-AUC is undefined on one-class folds)
     ci_over: Literal["repeats", "folds"] = "folds"
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (NaN as null)."""
-        return {
-            "mean": _json_float(self.mean),
-            "sd": _json_float(self.sd),
-            "ci_low": _json_float(self.ci_low),
-            "ci_high": _json_float(self.ci_high),
-            "n": self.n,
-            "ci_over": self.ci_over,
-        }
 
 
 @functools.lru_cache(maxsize=256)

@@ -11,7 +11,6 @@ table; one starting ``name,tag`` as MUCT landmarks.
 
 from __future__ import annotations
 
-import gzip
 from pathlib import Path
 
 from ffmatch.core.errors import DataError
@@ -20,13 +19,27 @@ from ffmatch.core.table import PairTable, PhotoTable
 DATASETS = ("paper", "paper-computed", "paper-workbook", "muct")
 
 
-def _header(path: Path) -> str:
-    opener = gzip.open if path.suffix == ".gz" else open
-    try:
-        with opener(path, "rt", encoding="utf-8-sig") as fh:
-            return fh.readline().strip()
-    except (OSError, UnicodeDecodeError) as err:
-        raise DataError(f"{path}: cannot read ({err})") from None
+def file_kind(path: Path) -> str:
+    """What a landmark file is, from its name and header: ``workbook``, ``muct``, ``tidy``
+    or ``wide``; DataError (one line, from ``read_header``) for anything else."""
+    from ffmatch.core.io._cells import read_header
+
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return "workbook"
+    header = read_header(path)
+    if header[:2] == ["name", "tag"]:
+        return "muct"
+    if "photo_id" in header:
+        return "tidy"
+    if "Outcome" in header:
+        return "wide"
+    shown = ",".join(header)
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    raise DataError(
+        f"{path}: unrecognised header {shown!r}; expected a tidy landmark table (photo_id, "
+        "person, rtex_x, ...), the paper's wide table (..., Outcome) or MUCT landmarks "
+        "(name,tag,...)"
+    )
 
 
 def load_photos(spec: str) -> PhotoTable:
@@ -40,18 +53,17 @@ def load_photos(spec: str) -> PhotoTable:
     if spec == "muct":
         return datasets.load_muct()
     path = _existing(spec)
-    header = _header(path)
-    if header.startswith("name,tag"):
+    kind = file_kind(path)
+    if kind == "muct":
         return read_muct(path)
-    if "photo_id" in header.split(","):
+    if kind == "tidy":
         return read_tidy(path)
-    return load_pairs(spec).photos
+    return _file_pairs(path, kind).photos
 
 
 def load_pairs(spec: str, *, seed: int = 0, impostor_ratio: float = 2.0) -> PairTable:
     """The pair table of a dataset name or file (see the module docstring)."""
     from ffmatch.core import datasets
-    from ffmatch.core.io.wide import read_wide_ffms
     from ffmatch.core.io.workbook import read_workbook
     from ffmatch.core.pairs import paper_pairs, person_pairs
 
@@ -64,19 +76,27 @@ def load_pairs(spec: str, *, seed: int = 0, impostor_ratio: float = 2.0) -> Pair
     if spec == "muct":
         return person_pairs(datasets.load_muct(), impostor_ratio=impostor_ratio, seed=seed)
     path = _existing(spec)
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        return read_workbook(path)
-    header = _header(path)
-    if "Outcome" in header.split(","):
-        return read_wide_ffms(path)
-    photos = load_photos(spec)
+    kind = file_kind(path)
+    if kind in ("workbook", "wide"):
+        return _file_pairs(path, kind)
+    photos = load_photos(spec)  # a photo table: muct or tidy, never back here
     if set(photos.role) >= {"A", "B", "C"}:
         return paper_pairs(photos)
     return person_pairs(photos, impostor_ratio=impostor_ratio, seed=seed)
 
 
+def _file_pairs(path: Path, kind: str) -> PairTable:
+    """The pairs of a file that holds pairs (the paper's workbook or wide table)."""
+    from ffmatch.core.io.wide import read_wide_ffms
+    from ffmatch.core.io.workbook import read_workbook
+
+    return read_workbook(path) if kind == "workbook" else read_wide_ffms(path)
+
+
 def _existing(spec: str) -> Path:
     path = Path(spec)
+    if path.is_dir():
+        raise DataError(f"{spec}: expected a landmark file, found a folder")
     if not path.is_file():
         raise DataError(
             f"{spec}: no such file; expected a landmark file or one of {', '.join(DATASETS)}"

@@ -50,15 +50,6 @@ class Fold:
     train: IntArray  # (n_train,) sorted row indices
     val: IntArray  # (n_val,) sorted row indices
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            "repeat": self.repeat,
-            "index": self.index,
-            "train": self.train.tolist(),
-            "val": self.val.tolist(),
-        }
-
 
 def check_protocol(protocol: str) -> Protocol:
     """Return ``protocol`` if it is a known protocol name, else raise ConfigError."""
@@ -256,10 +247,6 @@ class Scaling:
     def transform(self, x: npt.ArrayLike) -> F32Array:
         """Scale rows ``x`` (n, d) as the training rows were; float32 for the trainer."""
         return np.asarray(np.asarray(x, dtype=np.float64) * self.scale + self.min, np.float32)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {"min": self.min.tolist(), "scale": self.scale.tolist()}
 
 
 def fit_min_max(x: npt.ArrayLike) -> Scaling:

@@ -4,7 +4,12 @@ A ``MatchModel`` holds what was fitted (plain NumPy arrays), the score-to-probab
 calibration, the decision threshold with its operating point, and where it came from.
 The file (``.ffm``) is an uncompressed-or-compressed NumPy ``.npz`` read with
 ``allow_pickle=False``: the arrays, and one ``header`` entry holding a JSON document
-(format name, version, kind, representation, threshold, metrics). No code is ever loaded.
+(format name, version, kind, representation, threshold, metrics, and the sha256 checksum of
+the arrays). No code is ever loaded. Loading checks every array's name, shape and type before
+reading it (a file cannot make us allocate more than ``MAX_MODEL_BYTES``), then the values:
+finite, covariances symmetric positive definite, a calibration that rises with the score. A
+file whose arrays do not match its own checksum is damaged (or edited); a file with another
+checksum is another model.
 
 Every score goes through ``features.aligned``, so it does not depend on where the face sits
 in the frame, its size or its in-plane rotation.
@@ -12,9 +17,9 @@ in the frame, its size or its in-plane rotation.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
-import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -24,13 +29,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ffmatch.core.errors import ModelError
+from ffmatch.core.errors import DataError, ModelError
 from ffmatch.core.io.atomic import atomic_write
+from ffmatch.core.io.npz import read_npz
 from ffmatch.core.table import FloatArray
 from ffmatch.matcher.aligned import (
     MIN_COMMON,
     PHOTO_VECTORS,
     RATIO_NAMES,
+    TEMPLATE,
     check_coords,
     photo_ratios,
 )
@@ -42,6 +49,9 @@ VERSION = 1
 DEFAULT_MODEL_FILE = "default_model.ffm"
 
 _HEADER = "header"
+MAX_MODEL_BYTES = 64 * 2**20  # the shipped models take 0.1 MB; a 28-dim, 64-pose one 0.4 MB
+MAX_HEADER_CHARS = 1_000_000
+MAX_POSES = 64
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -96,6 +106,80 @@ SCORERS: dict[str, Callable[[Mapping[str, FloatArray], FloatArray, FloatArray], 
 REQUIRED_PARAMS: dict[str, tuple[str, ...]] = {
     "plda": ("mean", "between", "within", "ratio_within_sd"),
 }
+OPTIONAL_PARAMS: dict[str, tuple[str, ...]] = {"plda": ("offsets", "log_prior")}
+
+
+def _vector_dim(representation: str) -> int:
+    """The length of one photo's vector in ``representation`` (28 for ``aligned``)."""
+    photo_vector, _ = PHOTO_VECTORS[representation]
+    return int(photo_vector(TEMPLATE[None]).shape[1])
+
+
+def _positive_definite(name: str, matrix: FloatArray) -> None:
+    if not np.allclose(matrix, matrix.T, rtol=1e-8, atol=1e-12 * float(np.abs(matrix).max())):
+        raise ModelError(f"parameter {name!r}: expected a symmetric covariance matrix")
+    try:
+        np.linalg.cholesky(matrix)
+    except np.linalg.LinAlgError:
+        raise ModelError(
+            f"parameter {name!r}: expected a positive-definite covariance matrix"
+        ) from None
+
+
+def check_params(kind: str, representation: str, params: Mapping[str, FloatArray]) -> None:
+    """ModelError unless ``params`` are a valid ``kind`` model of ``representation``'s vectors.
+
+    Checks names, shapes, finiteness, covariances (symmetric positive definite) and spreads
+    (not negative): a NaN mean or a zero covariance would otherwise score silently wrong.
+    """
+    allowed = REQUIRED_PARAMS[kind] + OPTIONAL_PARAMS[kind]
+    missing = [k for k in REQUIRED_PARAMS[kind] if k not in params]
+    if missing:
+        raise ModelError(f"{kind} model: missing parameters {', '.join(missing)}")
+    extra = sorted(set(params) - set(allowed))
+    if extra:
+        raise ModelError(f"{kind} model: unexpected parameters {', '.join(extra)}")
+    d = _vector_dim(representation)
+    within = params["within"]
+    n_poses = within.shape[0] if within.ndim == 3 else 1
+    expected = {
+        "mean": (d,),
+        "between": (d, d),
+        "within": (n_poses, d, d) if within.ndim == 3 else (d, d),
+        "offsets": (n_poses, d),
+        "log_prior": (n_poses,),
+        "ratio_within_sd": (len(RATIO_NAMES),),
+    }
+    if within.ndim == 3 and not {"offsets", "log_prior"} <= set(params):
+        raise ModelError(f"{kind} model: a pose mixture needs 'offsets' and 'log_prior'")
+    if not 1 <= n_poses <= MAX_POSES:
+        raise ModelError(f"{kind} model: expected 1 to {MAX_POSES} poses, found {n_poses}")
+    for name, arr in params.items():
+        if arr.shape != expected[name]:
+            raise ModelError(
+                f"parameter {name!r}: expected shape {expected[name]}, found {arr.shape}"
+            )
+        if not np.isfinite(arr).all():
+            raise ModelError(f"parameter {name!r}: expected finite numbers, found NaN or infinity")
+    _positive_definite("between", params["between"])
+    for k, w in enumerate(within.reshape(-1, d, d)):
+        _positive_definite("within" if within.ndim == 2 else f"within[{k}]", w)
+    if (params["ratio_within_sd"] < 0).any():
+        raise ModelError("parameter 'ratio_within_sd': expected spreads >= 0, found a negative one")
+
+
+def checksum(params: Mapping[str, FloatArray]) -> str:
+    """sha256 of the arrays (names, shapes and little-endian float64 values, by name).
+
+    Stored in the file's header: arrays that do not match it are a damaged file; a file
+    whose checksum differs from another's is another model.
+    """
+    digest = hashlib.sha256()
+    for name in sorted(params):
+        arr = np.ascontiguousarray(params[name], dtype="<f8")
+        digest.update(f"{name}:{arr.shape}\n".encode())
+        digest.update(arr.tobytes())
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -122,11 +206,21 @@ class MatchModel:
                 f"model representation {self.representation!r} is unknown; expected one of "
                 f"{', '.join(PHOTO_VECTORS)}"
             )
-        missing = [k for k in REQUIRED_PARAMS[self.kind] if k not in self.params]
-        if missing:
-            raise ModelError(f"{self.kind} model: missing parameters {', '.join(missing)}")
+        check_params(self.kind, self.representation, self.params)
         if not (0.0 <= self.threshold <= 1.0):
             raise ModelError(f"threshold: expected a probability in [0, 1], found {self.threshold}")
+        cal = self.calibration
+        if not (math.isfinite(cal.slope) and math.isfinite(cal.intercept) and cal.slope > 0):
+            raise ModelError(
+                "calibration: expected a finite, positive slope (a higher score means more "
+                f"likely the same person) and a finite intercept, found slope {cal.slope}, "
+                f"intercept {cal.intercept}"
+            )
+
+    @property
+    def checksum(self) -> str:
+        """sha256 of the model's arrays (see ``checksum``): which model this is."""
+        return checksum(self.params)
 
     def scores(self, coords_x: npt.ArrayLike, coords_y: npt.ArrayLike) -> FloatArray:
         """(m,) raw scores (log-likelihood ratio for PLDA) of (m, 14, 2) x (m, 14, 2) markers.
@@ -200,6 +294,7 @@ class MatchModel:
             },
             "config": dict(self.config),
             "params": sorted(self.params),
+            "checksum": self.checksum,
         }
 
 
@@ -214,20 +309,42 @@ def save_model(model: MatchModel, path: Path) -> None:
 
 
 def load_model(path: Path) -> MatchModel:
-    """Read a model written by ``save_model``; ModelError saying what is wrong otherwise."""
+    """Read a model written by ``save_model``; ModelError saying what is wrong otherwise.
+
+    Sizes and types are checked before any array is read, values after (``check_params``),
+    and the arrays against the header's checksum.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ModelError(f"{path}: no such model file")
+    if path.is_dir():
+        raise ModelError(f"{path}: expected a model file, found a folder")
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {k: np.asarray(npz[k]) for k in npz.files}
-    except FileNotFoundError:
-        raise ModelError(f"{path}: no such model file") from None
-    except IsADirectoryError:
-        raise ModelError(f"{path}: expected a model file, found a folder") from None
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
+        arrays = read_npz(path, max_bytes=MAX_MODEL_BYTES, check=_check_member)
+    except DataError as err:
         raise ModelError(
-            f"{path}: not an ffmatch model file (expected a .npz archive written by "
-            f"'ffmatch train'; {err})"
+            f"not an ffmatch model file (expected a .npz archive written by 'ffmatch train'): {err}"
         ) from None
-    return _from_arrays(arrays, source=str(path))
+    try:
+        return _from_arrays(arrays, source=str(path))
+    except ModelError as err:
+        text = str(err)
+        raise ModelError(text if text.startswith(str(path)) else f"{path}: {text}") from None
+
+
+def _check_member(name: str, shape: tuple[int, ...], dtype: np.dtype) -> None:
+    """Refuse, before reading it, a member that no model file holds."""
+    if name == _HEADER:
+        if shape != () or dtype.kind != "U" or dtype.itemsize // 4 > MAX_HEADER_CHARS:
+            raise DataError(f"member {_HEADER!r}: expected one text of at most "
+                            f"{MAX_HEADER_CHARS} characters, found {dtype} {shape}")  # fmt: skip
+        return
+    known = {k for kind in REQUIRED_PARAMS for k in REQUIRED_PARAMS[kind] + OPTIONAL_PARAMS[kind]}
+    if name not in known:
+        raise DataError(f"unexpected array {name!r}; a model holds {', '.join(sorted(known))}")
+    if dtype != np.dtype("<f8") or len(shape) > 3:
+        raise DataError(f"array {name!r}: expected float64 of at most 3 dimensions, "
+                        f"found {dtype} of shape {shape}")  # fmt: skip
 
 
 def _from_arrays(arrays: dict[str, np.ndarray], *, source: str) -> MatchModel:
@@ -244,6 +361,18 @@ def _from_arrays(arrays: dict[str, np.ndarray], *, source: str) -> MatchModel:
             f"{source}: model file version {header.get('version')!r}; this ffmatch reads "
             f"version {VERSION}: retrain it with 'ffmatch train' or upgrade ffmatch"
         )
+    params = {k: np.asarray(v, dtype=np.float64) for k, v in arrays.items()}
+    stored = header.get("checksum")
+    if not isinstance(stored, str):
+        raise ModelError(
+            f"{source}: the model header has no checksum of its arrays (written by an older "
+            "ffmatch): retrain it with 'ffmatch train'"
+        )
+    if checksum(params) != stored:
+        raise ModelError(
+            f"{source}: the arrays do not match the checksum in the header: the file is "
+            "damaged or was edited; retrain it or copy it again"
+        )
     try:
         cal = header["calibration"]
         return MatchModel(
@@ -253,11 +382,13 @@ def _from_arrays(arrays: dict[str, np.ndarray], *, source: str) -> MatchModel:
             operating_point=str(header["operating_point"]),
             training_data=str(header["training_data"]),
             metrics=dict(header["metrics"]),
-            params={k: np.asarray(v, dtype=np.float64) for k, v in arrays.items()},
+            params=params,
             calibration=Calibration(slope=float(cal["slope"]), intercept=float(cal["intercept"])),
             config=dict(header.get("config", {})),
         )
     except (KeyError, TypeError, ValueError) as err:
+        if isinstance(err, ModelError):
+            raise
         raise ModelError(f"{source}: the model header lacks or garbles a field ({err!r})") from None
 
 

@@ -27,7 +27,6 @@ from typing import Literal, get_args
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from ffmatch.core.errors import ConfigError, DataError
 from ffmatch.core.table import FloatArray, PhotoTable
@@ -58,15 +57,6 @@ class Selection:
     weights: Mapping[str, int]
     selected: str
     per_set: Mapping[str, tuple[int, ...]]
-
-    def to_dict(self) -> dict[str, object]:
-        """JSON-ready: ``{"rule", "weights", "selected", "per_set"}``."""
-        return {
-            "rule": self.rule,
-            "weights": dict(self.weights),
-            "selected": self.selected,
-            "per_set": {k: list(v) for k, v in self.per_set.items()},
-        }
 
 
 def cosine_distance(u: FloatArray, v: FloatArray) -> FloatArray:
@@ -103,14 +93,12 @@ def cosine_table(photos: PhotoTable) -> CosineTable:
 
 def read_cosine_csv(path: Path) -> CosineTable:
     """Read a table shaped like ``table2_cosine_similarity.csv`` (cosine distances)."""
-    try:
-        frame = pd.read_csv(path)
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found") from None
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as err:
-        raise DataError(f"{path}: cannot read as CSV ({err})") from None
+    from ffmatch.core.io._cells import check_row_lengths, parse_block, read_csv
+
+    header, rows, numbers = read_csv(path)
+    check_row_lengths(rows, numbers, width=len(header), source=str(path))
     needed = ["group"] + [f"{rep}_{p}" for rep in ORDER for p in PAIRS]
-    missing = [c for c in needed if c not in frame.columns]
+    missing = [c for c in needed if c not in header]
     if missing:
         raise DataError(
             f"{path}: missing column {missing[0]!r}; expected columns {', '.join(needed)}"
@@ -118,16 +106,14 @@ def read_cosine_csv(path: Path) -> CosineTable:
     values: dict[str, FloatArray] = {}
     for rep in ORDER:
         cols = [f"{rep}_{p}" for p in PAIRS]
-        block = frame[cols].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
-        bad = ~np.isfinite(block)
-        if bad.any():
-            r, c = (int(v) for v in np.argwhere(bad)[0])
-            raise DataError(
-                f"{path}: row {r + 2}, column {cols[c]}: expected a number, found "
-                f"{frame[cols[c]].iloc[r]!r}"
-            )
-        values[rep] = block
-    return CosineTable(sets=frame["group"].astype(str).to_numpy(dtype=str), values=values)
+        at = [header.index(c) for c in cols]
+        values[rep] = parse_block(
+            [[row[k] for k in at] for row in rows], columns=cols, row_numbers=numbers,
+            source=str(path),
+        )  # fmt: skip
+    group = header.index("group")
+    return CosineTable(sets=np.array([row[group].strip() for row in rows], dtype=str),
+                       values=values)  # fmt: skip
 
 
 def ab_weights(values: FloatArray, rule: str) -> npt.NDArray[np.int64]:

@@ -148,7 +148,7 @@ def test_missing_empty_and_undecodable_files(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"nope.csv: file not found"):
         read_wide_ffms(tmp_path / "nope.csv")
     (tmp_path / "empty.csv").write_text("\n\n")
-    with pytest.raises(DataError, match=r"empty.csv: expected a header row, found an empty file"):
+    with pytest.raises(DataError, match=r"empty.csv: only blank lines; expected a header row"):
         read_wide_ffms(tmp_path / "empty.csv")
     (tmp_path / "latin1.csv").write_bytes(b"image pairs,\xe9\n")
     with pytest.raises(DataError, match=r"latin1.csv: expected UTF-8 text"):

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from ffmatch.core.errors import DataError
 from ffmatch.core.markers import N_MARKERS
+from ffmatch.core.serial import to_mapping
 from ffmatch.core.splits import Fold, leave_one_group_out_folds, make_folds
 from ffmatch.core.table import PairTable, PhotoTable
 from ffmatch.paper.evaluation.controls import (
@@ -113,7 +114,7 @@ def test_control_from_scores_pools_each_repeat() -> None:
     res = control_from_scores("toy", y, folds, [np.array([0.1, 0.2]), np.array([0.5, 0.6])])
     assert res.fold_auc == (1.0, 1.0)
     assert res.pooled_auc == pytest.approx(0.75)
-    assert res.to_dict()["name"] == "toy"
+    assert to_mapping(res)["name"] == "toy"
 
 
 def test_logistic_cv_learns_a_separable_signal() -> None:
@@ -143,7 +144,7 @@ def test_run_controls_returns_all_three_reproducibly() -> None:
     a = run_controls(pairs, folds)
     b = run_controls(pairs, folds)
     assert set(a) == {"procrustes", "logistic_raw", "logistic_position_size"}
-    assert a["logistic_raw"].to_dict() == b["logistic_raw"].to_dict()
+    assert to_mapping(a["logistic_raw"]) == to_mapping(b["logistic_raw"])
     assert len(a["logistic_position_size"].folds) == 5
 
 

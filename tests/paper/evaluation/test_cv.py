@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from ffmatch.core.errors import DataError
+from ffmatch.core.serial import to_mapping
 from ffmatch.core.splits import Fold, holdout_split, make_folds
 from ffmatch.paper.evaluation.cv import (
     cross_validate,
@@ -16,6 +17,7 @@ from ffmatch.paper.evaluation.cv import (
     network_seed,
 )
 from ffmatch.paper.nn.config import MLPConfig
+from ffmatch.paper.pipeline.results import CVRecord
 
 SMALL = MLPConfig(hidden=(4, 2), epochs=4, lr=1e-2, batch_size=4)
 OTHER = MLPConfig(hidden=(6, 3), epochs=6, lr=5e-3, batch_size=4)
@@ -42,7 +44,7 @@ def test_same_seed_same_numbers_other_seed_different(make_sets) -> None:  # type
     a = cross_validate(X, y, groups, mlp=SMALL, n_splits=3, seed=1)
     b = cross_validate(X, y, groups, mlp=SMALL, n_splits=3, seed=1)
     c = cross_validate(X, y, groups, mlp=SMALL, n_splits=3, seed=2)
-    assert a.to_dict() == b.to_dict()
+    assert to_mapping([f.val for f in a.folds]) == to_mapping([f.val for f in b.folds])
     assert _vals(a) != _vals(c)
 
 
@@ -70,7 +72,7 @@ def test_result_holds_folds_summaries_and_baseline(make_sets) -> None:  # type: 
         np.testing.assert_allclose(xt.min(axis=0), 0.0, atol=1e-6)
         np.testing.assert_allclose(xt.max(axis=0), 1.0, atol=1e-6)
     assert res.final_epoch["val_accuracy"].mean == pytest.approx(res.summary["accuracy"].mean)
-    d = json.loads(json.dumps(res.to_dict(history=True)))
+    d = json.loads(json.dumps(to_mapping(CVRecord.of(res))))
     assert d["protocol"] == "grouped"
     assert len(d["folds"]) == 6
     assert len(d["folds"][0]["history"]["val_loss"]) == SMALL.epochs

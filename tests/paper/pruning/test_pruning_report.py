@@ -9,6 +9,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
+from ffmatch.core.serial import to_mapping
 from ffmatch.paper.nn.mlp import MLPWeights
 from ffmatch.paper.pruning import PruningConfig, PruningReport, prune, summarize_folds
 
@@ -24,8 +25,8 @@ def report(build: Build, x_train: np.ndarray) -> PruningReport:
     return prune(net, x_train, config=PruningConfig()).report
 
 
-def test_to_dict_has_the_agreed_keys_and_is_json(report: PruningReport) -> None:
-    d = json.loads(json.dumps(report.to_dict()))
+def test_to_mapping_has_the_agreed_keys_and_is_json(report: PruningReport) -> None:
+    d = json.loads(json.dumps(to_mapping(report)))
     assert d["units_before"] == [6, 4]
     assert d["units_after"] == [2, 4]
     assert d["params_before"] == (3 * 6 + 6) + (6 * 4 + 4) + (4 * 2 + 2)
@@ -62,7 +63,7 @@ def test_markdown_shows_metrics_added_by_the_caller(report: PruningReport) -> No
     assert "| n | 9 |  |" in md
     assert "confusion" not in md
     assert (
-        json.loads(json.dumps(dataclasses.replace(report, metrics=metrics).to_dict()))["metrics"]
+        json.loads(json.dumps(to_mapping(dataclasses.replace(report, metrics=metrics))))["metrics"]
         == metrics
     )
     assert "metric" not in report.to_markdown()
@@ -87,7 +88,7 @@ def test_summarize_folds_means_and_per_fold_counts(
         (1, 0),
         (1, 0),
     )
-    d = json.loads(json.dumps(s.to_dict()))
+    d = json.loads(json.dumps(to_mapping(s)))
     assert d["units_after_mean"] == [4.0, 4.0]
     md = s.to_markdown()
     assert "6.0-4.0 before, 4.0-4.0 after" in md

@@ -22,7 +22,7 @@ def _state(generation: int = 3) -> GAState:
         generation=generation,
         population=("0101", "1100"),
         cache={"0101": 0.1 + 0.2, "1100": 2 / 3},  # floats that must survive exactly
-        history=({"generation": 0, "best": 2 / 3},),
+        history=tuple({"generation": g, "best": 2 / 3} for g in range(generation + 1)),
         best={"chromosome": "1100", "fitness": 2 / 3},
         random_state=rng.getstate(),
     )
@@ -88,3 +88,32 @@ def test_malformed_checkpoint_is_a_data_error(tmp_path: Path, text: str, message
 def test_missing_checkpoint_is_a_data_error(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"missing.json: cannot read the GA checkpoint"):
         load_state(tmp_path / "missing.json")
+
+
+def _tampered(tmp_path: Path, **changes: object) -> Path:
+    data = _state().to_dict()
+    data.update(changes)
+    path = tmp_path / "ga.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"cache": {"0101": 0.3, "1100": 5.0}}, r"chromosome 1100: expected a fitness in \[0, 1\]"),
+        ({"cache": {"0101": 0.3, "1100": float("nan")}}, r"chromosome 1100: expected a fitness"),
+        ({"population": []}, "'population': expected a non-empty population"),
+        ({"population": ["0101", "1111"]}, "chromosome 1111 has no fitness in the cache"),
+        ({"population": ["01x1"]}, r"chromosome '01x1': expected 4 characters of 0/1"),
+        ({"seed": -1}, r"'seed': expected an integer in 0..2\*\*32-1, found -1"),
+        ({"generation": 9}, "'history': expected 10 generation records, found 4"),
+        ({"best": {"chromosome": "0101", "fitness": 0.3}}, "'best': expected the cache's best"),
+        ({"random_state": [3, [2**40] * 625, None]}, "'random_state': expected the state"),
+        ({"history": "abc"}, "'history': expected 4 generation records, found 3"),
+        ({"cache": []}, "GA checkpoint is incomplete or malformed"),
+    ],
+)  # fmt: skip
+def test_tampered_checkpoint_names_the_field(tmp_path: Path, changes: dict, message: str) -> None:
+    with pytest.raises(DataError, match=message):
+        load_state(_tampered(tmp_path, **changes))

@@ -173,6 +173,8 @@ def _parse_fast(text: str) -> _Raw | None:
             engine="c",
         )
         names = frame["name"].str.strip()
+        if any(dtype.kind not in "if" for dtype in frame[columns[2:]].dtypes):
+            return None  # text cells ("1_000", other digits): the strict slow path judges them
         values = frame[columns[2:]].to_numpy(dtype=np.float64)
     except (ValueError, TypeError, pd.errors.ParserError):
         return None

@@ -17,7 +17,6 @@ import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -49,16 +48,6 @@ class ControlResult:
     auc: Summary  # of fold_auc over folds (interval over repeats when there are several)
     pooled_auc: float  # AUC of every out-of-fold score of a repeat together, mean over repeats
     folds: tuple[Metrics, ...] = ()  # thresholded metrics, for controls that predict classes
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (NaN as null)."""
-        return {
-            "name": self.name,
-            "fold_auc": [_json_float(v) for v in self.fold_auc],
-            "auc": self.auc.to_dict(),
-            "pooled_auc": _json_float(self.pooled_auc),
-            "folds": [m.to_dict() for m in self.folds],
-        }
 
 
 def _auc(y: npt.NDArray[np.int64], score: FloatArray) -> float:

@@ -101,26 +101,6 @@ class FoldResult:
             "val_loss": float(h.val_loss[-1]),
         }
 
-    def to_dict(self, *, history: bool = False) -> dict[str, Any]:
-        """JSON-ready form; ``history=True`` adds the per-epoch curves."""
-        out: dict[str, Any] = {
-            **self.fold.to_dict(),
-            "val": self.val.to_dict(),
-            "majority": self.majority.to_dict(),
-            "final_epoch": self.final_epoch(),
-            "val_proba": self.val_proba.tolist(),
-            "train_majority": self.train_majority,
-        }
-        if history:
-            h = self.history
-            out["history"] = {
-                "train_loss": h.train_loss.tolist(),
-                "train_acc": h.train_acc.tolist(),
-                "val_loss": h.val_loss.tolist(),
-                "val_acc": h.val_acc.tolist(),
-            }
-        return out
-
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class CVResult:
@@ -138,22 +118,6 @@ class CVResult:
     def repeats(self) -> int:
         """Number of repetitions of the whole cross-validation."""
         return len({f.fold.repeat for f in self.folds})
-
-    def to_dict(self, *, folds: bool = True, history: bool = False) -> dict[str, Any]:
-        """JSON-ready form: config, protocol, seed, summaries, and optionally every fold."""
-        out: dict[str, Any] = {
-            "config": _config_to_dict(self.config),
-            "protocol": self.protocol,
-            "seed": self.seed,
-            "n_folds": len(self.folds),
-            "repeats": self.repeats,
-            "summary": {k: v.to_dict() for k, v in self.summary.items()},
-            "majority": {k: v.to_dict() for k, v in self.majority.items()},
-            "final_epoch": {k: v.to_dict() for k, v in self.final_epoch.items()},
-        }
-        if folds:
-            out["folds"] = [f.to_dict(history=history) for f in self.folds]
-        return out
 
 
 def cv_result_from_training(

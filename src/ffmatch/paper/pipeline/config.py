@@ -15,7 +15,7 @@ from ffmatch.core.configio import load_toml, write_toml
 from ffmatch.core.errors import ConfigError
 from ffmatch.core.splits import Protocol
 from ffmatch.paper.nn.config import MLPConfig
-from ffmatch.paper.pruning.prune import PruningConfig
+from ffmatch.paper.pruning.config import PruningConfig
 from ffmatch.paper.search.ga import GAConfig
 
 

@@ -13,9 +13,15 @@ from ffmatch.core.table import PairTable
 from ffmatch.paper.evaluation.controls import ControlResult
 from ffmatch.paper.evaluation.cv import CVResult
 from ffmatch.paper.pipeline.config import RunConfig
+from ffmatch.paper.pipeline.results import (
+    ProtocolMetrics,
+    ReproduceMetrics,
+    SelectionRecord,
+    Stages,
+    StageScores,
+)
 from ffmatch.paper.pipeline.stages import (
     Prepared,
-    StageResult,
     controls,
     ga_stage,
     majority_stage,
@@ -26,17 +32,6 @@ from ffmatch.paper.pipeline.stages import (
 from ffmatch.paper.pruning import PruningReport, PruningSummary
 from ffmatch.paper.search.ga import GAResult, GenerationRecord
 
-# What the paper reports (sections 2.1, 3.1, 3.2; Tables 5 and 6), for the report's comparison.
-PAPER = {
-    "selection_weights": {"distances": 21, "proportions": 19, "ffms": 22},
-    "pruned_cv": {"train_accuracy": 0.63939, "val_accuracy": 0.66667, "train_loss": 0.6460,
-                  "val_loss": 0.6591},
-    "pruned_holdout": {"accuracy": 6 / 9, "precision": 0.0, "recall": 0.0, "f1": 0.0,
-                       "confusion": [[6, 0], [3, 0]]},
-    "ga_holdout": {"accuracy": 7 / 9, "precision": 2 / 3, "recall": 2 / 3, "f1": 2 / 3,
-                   "confusion": [[5, 1], [1, 2]]},
-}  # fmt: skip
-
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ProtocolRun:
@@ -44,24 +39,27 @@ class ProtocolRun:
 
     config: RunConfig
     prepared: Prepared
-    stages: dict[str, StageResult]  # mlp, pruned, ga, majority
+    stages: Stages
+    majority: StageScores
     cv: CVResult  # the MLP stage's folds, with per-epoch histories (for the figures)
     pruning: PruningReport  # of the holdout network
     pruning_folds: PruningSummary
     ga: GAResult
     controls: dict[str, ControlResult]
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form: ``stages`` with cv/holdout per stage, the baseline, the controls."""
-        return {
-            **run_metrics(self.prepared, self.stages),
-            "controls": {k: v.to_dict() for k, v in self.controls.items()},
-        }
+    def metrics(self) -> ProtocolMetrics:
+        """Its part of ``metrics.json``: every stage, the baseline and the controls."""
+        return ProtocolMetrics(
+            **run_counts(self.prepared),
+            stages=self.stages,
+            majority_baseline=self.majority,
+            controls=self.controls,
+        )
 
 
-def run_metrics(prep: Prepared, stages: dict[str, StageResult]) -> dict[str, Any]:
-    """The common part of every run's ``metrics.json``: the data, the folds, each stage's
-    cross-validated and holdout scores, and the majority baseline beside them."""
+def run_counts(prep: Prepared) -> dict[str, Any]:
+    """The data and fold counts every run's ``metrics.json`` starts with (the fields of
+    ``ProtocolMetrics`` before the stages)."""
     return {
         "protocol": prep.protocol,
         "representation": prep.representation,
@@ -69,8 +67,6 @@ def run_metrics(prep: Prepared, stages: dict[str, StageResult]) -> dict[str, Any
         "n_holdout": len(prep.test),
         "n_cv_rows": len(prep.dev),
         "n_folds": len(prep.folds),
-        "stages": {k: v.to_dict() for k, v in stages.items() if k != "majority"},
-        "majority_baseline": stages["majority"].to_dict(),
     }
 
 
@@ -93,7 +89,8 @@ def run_protocol(
     return ProtocolRun(
         config=config,
         prepared=prep,
-        stages={"mlp": mlp, "pruned": pruned, "ga": ga, "majority": majority_stage(prep)},
+        stages=Stages(mlp=mlp, pruned=pruned, ga=ga),
+        majority=majority_stage(prep),
         cv=cv,
         pruning=report,
         pruning_folds=summary,
@@ -107,19 +104,15 @@ def with_protocol(config: RunConfig, protocol: Protocol) -> RunConfig:
     return dataclasses.replace(config, eval=dataclasses.replace(config.eval, protocol=protocol))
 
 
-def reproduce_metrics(primary: ProtocolRun, other: ProtocolRun) -> dict[str, Any]:
+def reproduce_metrics(primary: ProtocolRun, other: ProtocolRun) -> ReproduceMetrics:
     """``metrics.json`` of ``ffmatch reproduce``: the primary protocol at the top level."""
-    prep = primary.prepared
-    rule = primary.config.data.selection_rule
-    selection = prep.selections.get(rule)
-    return {
-        "dataset": primary.config.data.data,
-        "seed": primary.config.seed,
-        "selection": {
-            **(selection.to_dict() if selection else {"rule": rule}),
-            "rules": {k: v.to_dict() for k, v in prep.selections.items()},
-        },
-        **primary.to_dict(),
-        "other_protocol": other.to_dict(),
-        "paper": PAPER,
-    }
+    lead = primary.metrics()
+    return ReproduceMetrics(
+        **{f.name: getattr(lead, f.name) for f in dataclasses.fields(lead)},
+        dataset=primary.config.data.data,
+        seed=primary.config.seed,
+        selection=SelectionRecord.of(
+            primary.config.data.selection_rule, primary.prepared.selections
+        ),
+        other_protocol=other.metrics(),
+    )

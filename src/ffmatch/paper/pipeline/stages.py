@@ -13,20 +13,12 @@ import logging
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from ffmatch.core.metrics import (
-    Metrics,
-    Summary,
-    binary_metrics,
-    majority_baseline,
-    pooled_confusion,
-    summarize,
-)
+from ffmatch.core.metrics import Metrics, binary_metrics, majority_baseline
 from ffmatch.core.splits import (
     Fold,
     FoldData,
@@ -43,6 +35,16 @@ from ffmatch.paper.nn.batched import train_many
 from ffmatch.paper.nn.config import MLPConfig
 from ffmatch.paper.nn.mlp import MLPWeights
 from ffmatch.paper.pipeline.config import RunConfig
+from ffmatch.paper.pipeline.results import (
+    BestIndividual,
+    GAStage,
+    GenerationFitness,
+    MLPStage,
+    NetworkSettings,
+    PrunedStage,
+    SearchCost,
+    StageScores,
+)
 from ffmatch.paper.pruning import (
     PruningConfig,
     PruningReport,
@@ -122,43 +124,6 @@ def prepare(config: RunConfig, pairs: PairTable) -> Prepared:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class StageResult:
-    """One stage's cross-validated and holdout scores, and what else it found."""
-
-    name: str
-    folds: tuple[Metrics, ...]  # validation metrics per fold
-    repeat: tuple[int, ...]  # each fold's repeat
-    holdout: Metrics
-    details: Mapping[str, Any] = field(default_factory=dict)  # JSON-ready extras
-
-    @property
-    def cv(self) -> dict[str, Summary]:
-        """Validation metrics summarised over folds."""
-        return summarize(self.folds, repeat=self.repeat)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: ``cv`` (mean, sd, interval per metric), ``holdout``, and the details."""
-        (tn, fp), (fn, tp) = pooled_confusion(self.folds)
-        return {
-            "cv": {k: v.to_dict() for k, v in self.cv.items()},
-            "cv_confusion": [[tn, fp], [fn, tp]],
-            "folds": [m.to_dict() for m in self.folds],
-            "holdout": {**self.holdout.to_dict(), "accuracy_ci95": accuracy_interval(self.holdout)},
-            **self.details,
-        }
-
-
-def accuracy_interval(metrics: Metrics) -> list[float]:
-    """Exact (Clopper-Pearson) 95% interval of an accuracy measured on ``metrics.n`` rows:
-    on 9 holdout rows it spans about 50 points, which is what one such number can say."""
-    from scipy.stats import binomtest
-
-    (tn, _), (_, tp) = metrics.confusion
-    ci = binomtest(int(tn + tp), int(metrics.n)).proportion_ci(confidence_level=0.95)
-    return [float(ci.low), float(ci.high)]
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
 class Trained:
     """A network trained on one split, with the split's scaled data."""
 
@@ -188,7 +153,7 @@ def mlp_stage(
     *,
     mlp: MLPConfig | None = None,
     on_epoch: Callable[[int, int], None] | None = None,
-) -> tuple[StageResult, CVResult, Trained]:
+) -> tuple[MLPStage, CVResult, Trained]:
     """Cross-validate the MLP and train it once on the holdout's training part."""
     mlp = config.mlp if mlp is None else mlp
     x, y, g = _dev(prep)
@@ -205,16 +170,13 @@ def mlp_stage(
     )
     final = _train_holdout(prep, config, mlp)
     hold = final.data
-    stage = StageResult(
-        name="mlp",
-        folds=tuple(f.val for f in cv.folds),
-        repeat=tuple(f.fold.repeat for f in cv.folds),
+    stage = MLPStage.scored(
+        folds=[f.val for f in cv.folds],
+        repeat=[f.fold.repeat for f in cv.folds],
         holdout=_score(final.weights, hold),
-        details={
-            "config": {"hidden": list(mlp.hidden), "epochs": mlp.epochs, "lr": mlp.lr},
-            "sizes": list(final.weights.sizes),
-            "final_epoch": {k: v.to_dict() for k, v in cv.final_epoch.items()},
-        },
+        config=NetworkSettings(hidden=mlp.hidden, epochs=mlp.epochs, lr=mlp.lr),
+        sizes=tuple(final.weights.sizes),
+        final_epoch=cv.final_epoch,
     )
     return stage, cv, final
 
@@ -261,7 +223,7 @@ def _fold_trained(cv: CVResult, parts: Sequence[FoldData]) -> list[Trained]:
 
 def pruned_stage(
     prep: Prepared, config: RunConfig, cv: CVResult, final: Trained
-) -> tuple[StageResult, PruningReport, PruningSummary]:
+) -> tuple[PrunedStage, PruningReport, PruningSummary]:
     """Prune every fold's network on that fold's training rows, and the holdout network."""
     fold_nets = _fold_trained(cv, _fold_parts(prep))
     seeds = [network_seed(config.seed, f.fold.repeat, f.fold.index) for f in cv.folds]
@@ -277,16 +239,13 @@ def pruned_stage(
     fold_metrics = tuple(_score(w, t.data) for (w, _), t in zip(pruned, fold_nets, strict=False))
     final_weights, final_report = pruned[-1]
     summary = summarize_folds([r for _, r in pruned[:-1]])
-    stage = StageResult(
-        name="pruned",
+    stage = PrunedStage.scored(
         folds=fold_metrics,
-        repeat=tuple(f.fold.repeat for f in cv.folds),
+        repeat=[f.fold.repeat for f in cv.folds],
         holdout=_score(final_weights, final.data),
-        details={
-            "pruning": final_report.to_dict(),
-            "pruning_folds": summary.to_dict(),
-            "finetune_epochs": config.finetune_epochs,
-        },
+        pruning=final_report,
+        pruning_folds=summary,
+        finetune_epochs=config.finetune_epochs,
     )
     return stage, final_report, summary
 
@@ -305,7 +264,7 @@ def ga_stage(
     resume: bool = False,
     prune_networks: bool = True,
     on_generation: Callable[[GenerationRecord], None] | None = None,
-) -> tuple[StageResult, GAResult]:
+) -> tuple[GAStage, GAResult]:
     """The GA over hidden size, epochs and learning rate, each individual's fitness its
     cross-validated score (after pruning, as the paper optimised the pruned network); then
     the best configuration trained on the training part, pruned, and checked on the holdout.
@@ -367,44 +326,39 @@ def ga_stage(
     weights = final.weights
     if prune_networks:
         weights = prune(weights, hold.x_train, config=config.pruning).weights
-    stage = StageResult(
-        name="ga",
+    stage = GAStage.scored(
         folds=fold_scores[best],
-        repeat=tuple(f.repeat for f in prep.folds),
+        repeat=[f.repeat for f in prep.folds],
         holdout=_score(weights, hold),
-        details={
-            "best": {
-                "hidden": best.hidden,
-                "hidden_sizes": list(best_mlp.hidden),
-                "epochs": best.epochs,
-                "learning_rate": best.learning_rate,
-                "chromosome": result.best.chromosome,
-                "fitness": result.best.fitness,
-            },
-            "fitness_by_generation": [
-                {"generation": r["generation"], "best": r["best"], "mean": r["mean"]}
-                for r in result.fitness_by_generation
-            ],
-            "pruned": prune_networks,
-            "cost": {
-                "networks_trained": result.n_evaluated * len(prep.folds),
-                "network_epochs": result.epochs_per_fold * len(prep.folds),
-                "distinct_individuals": result.n_evaluated,
-                "seconds": seconds,
-            },
-        },
+        best=BestIndividual(
+            hidden=best.hidden,
+            hidden_sizes=tuple(best_mlp.hidden),
+            epochs=best.epochs,
+            learning_rate=best.learning_rate,
+            chromosome=result.best.chromosome,
+            fitness=result.best.fitness,
+        ),
+        fitness_by_generation=tuple(
+            GenerationFitness(generation=r.generation, best=r.best, mean=r.mean)
+            for r in result.history
+        ),
+        pruned=prune_networks,
+        cost=SearchCost(
+            networks_trained=result.n_evaluated * len(prep.folds),
+            network_epochs=result.epochs_per_fold * len(prep.folds),
+            distinct_individuals=result.n_evaluated,
+            seconds=seconds,
+        ),
     )
     return stage, result
 
 
-def majority_stage(prep: Prepared) -> StageResult:
+def majority_stage(prep: Prepared) -> StageScores:
     """The majority-class predictor on the same folds and holdout: the floor for every number."""
     y_dev = prep.y[prep.dev]
-    folds = tuple(majority_baseline(y_dev[f.train], y_dev[f.val]) for f in prep.folds)
-    return StageResult(
-        name="majority",
-        folds=folds,
-        repeat=tuple(f.repeat for f in prep.folds),
+    return StageScores.scored(
+        folds=[majority_baseline(y_dev[f.train], y_dev[f.val]) for f in prep.folds],
+        repeat=[f.repeat for f in prep.folds],
         holdout=majority_baseline(prep.y[prep.train], prep.y[prep.test]),
     )
 

@@ -4,11 +4,12 @@ Typical use, inside one fold (fit on that fold's training rows only)::
 
     result = prune(weights, x_train, config=PruningConfig())
     result.weights        # the smaller network
-    result.report.to_dict(), result.report.to_markdown()
+    to_mapping(result.report), result.report.to_markdown()  # ffmatch.core.serial
 """
 
+from ffmatch.paper.pruning.config import PruningConfig
 from ffmatch.paper.pruning.distinctiveness import CENTRINGS, Centring, centre, unit_angles
-from ffmatch.paper.pruning.prune import PruningConfig, PruningResult, prune
+from ffmatch.paper.pruning.prune import PruningResult, prune
 from ffmatch.paper.pruning.report import (
     DeadUnit,
     KeptUnit,

@@ -8,13 +8,12 @@ weights and do no pruning.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
-if TYPE_CHECKING:  # prune.py imports this module; the config is only a field type here
-    from ffmatch.paper.pruning.prune import PruningConfig
+from ffmatch.paper.pruning.config import PruningConfig
 
 PairActionKind = Literal["merged", "removed_both", "removed_one"]
 """``merged``: the higher unit folded into the lower (similar pair). ``removed_both``: a
@@ -34,10 +33,6 @@ class PairAction:
     scale: float = 1.0  # merged: W_a += scale * W_b, bias += shift * W_b (see prune.py)
     shift: float = 0.0
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain values for JSON."""
-        return asdict(self)
-
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class DeadUnit:
@@ -48,10 +43,6 @@ class DeadUnit:
     norm: float  # length of its mean-centred activation vector (what was tested)
     mean: float  # its mean activation, folded into the next layer's bias
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain values for JSON."""
-        return asdict(self)
-
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class KeptUnit:
@@ -61,17 +52,13 @@ class KeptUnit:
     unit: int
     reason: str
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain values for JSON."""
-        return asdict(self)
-
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class PruningReport:
     """Units, parameters and every rule that fired when one network was pruned.
 
     ``metrics`` is empty from ``prune``; callers that evaluate the network add e.g.
-    ``{"before": m.to_dict(), "pruned": ..., "finetuned": ...}`` with ``dataclasses.replace``
+    ``{"before": to_mapping(m), "pruned": ..., "finetuned": ...}`` with ``dataclasses.replace``
     (JSON-ready values; the markdown table shows the scalar ones).
     """
 
@@ -84,6 +71,9 @@ class PruningReport:
     dead: tuple[DeadUnit, ...] = ()
     kept_last: tuple[KeptUnit, ...] = ()
     metrics: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    serial_derived: ClassVar[tuple[str, ...]] = ("units_before", "units_after")
+    """Properties ``ffmatch.core.serial.to_mapping`` writes beside the fields."""
 
     @property
     def units_before(self) -> tuple[int, ...]:
@@ -104,22 +94,6 @@ class PruningReport:
     def n_complementary(self) -> int:
         """Number of complementary pairs removed (both units, or one if they were the last)."""
         return sum(p.action != "merged" for p in self.pairs)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain values for ``metrics.json`` (under ``pruning``)."""
-        return {
-            "config": asdict(self.config),
-            "units_before": list(self.units_before),
-            "units_after": list(self.units_after),
-            "sizes_before": list(self.sizes_before),
-            "sizes_after": list(self.sizes_after),
-            "params_before": self.params_before,
-            "params_after": self.params_after,
-            "pairs": [p.to_dict() for p in self.pairs],
-            "dead": [d.to_dict() for d in self.dead],
-            "kept_last": [k.to_dict() for k in self.kept_last],
-            "metrics": {k: dict(v) for k, v in self.metrics.items()},
-        }
 
     def to_markdown(self, *, title: str = "Distinctiveness pruning", level: int = 2) -> str:
         """A readable section for ``report.md``."""
@@ -209,20 +183,6 @@ class PruningSummary:
     merged_per_fold: tuple[int, ...]
     complementary_per_fold: tuple[int, ...]
     dead_per_fold: tuple[int, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain values for ``metrics.json``."""
-        return {
-            "n_folds": self.n_folds,
-            "units_before_mean": list(self.units_before_mean),
-            "units_after_mean": list(self.units_after_mean),
-            "params_before_mean": self.params_before_mean,
-            "params_after_mean": self.params_after_mean,
-            "units_after": [list(u) for u in self.units_after],
-            "merged_per_fold": list(self.merged_per_fold),
-            "complementary_per_fold": list(self.complementary_per_fold),
-            "dead_per_fold": list(self.dead_per_fold),
-        }
 
     def to_markdown(self, *, title: str = "Pruning across folds", level: int = 2) -> str:
         """A readable section for ``report.md``: means, then one row per fold."""

@@ -478,14 +478,20 @@ def _load(checkpoint: Path, config: GAConfig, seed: int) -> _State | None:
         )
     rng = random.Random()
     rng.setstate(saved.random_state)
-    history = [GenerationRecord.from_dict(d) for d in saved.history]
+    try:
+        history = [GenerationRecord.from_dict(d) for d in saved.history]
+        best = Individual.from_dict(saved.best)
+    except (KeyError, TypeError, ValueError) as err:
+        raise DataError(
+            f"{checkpoint}: GA checkpoint history or best is malformed ({err!r})"
+        ) from None
     logger.info("resuming the GA from %s after generation %d", checkpoint, saved.generation)
     return _State(
         rng=rng,
         population=list(saved.population),
         cache=dict(saved.cache),
         history=history,
-        best=Individual.from_dict(saved.best),
+        best=best,
     )
 
 

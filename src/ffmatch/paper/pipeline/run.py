@@ -1,0 +1,240 @@
+"""One run, assembled: load, prepare, stages, figures, report, files.
+
+``run_step`` (``ffmatch cv``, ``prune``, ``evolve``) and ``run_reproduce`` (both protocols,
+the paper end to end) are what the commands call; they make the run folder before any work
+(so a bad ``--out`` fails fast), compute, and only then write ``metrics.json``,
+``config.toml``, ``figures/`` and the reports. The CLI parses arguments and prints what they
+return.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from ffmatch.core.metrics import pooled_confusion
+from ffmatch.core.serial import to_document
+from ffmatch.core.sources import load_pairs
+from ffmatch.core.splits import Protocol
+from ffmatch.paper.evaluation.cv import CVResult
+from ffmatch.paper.pipeline.config import RunConfig
+from ffmatch.paper.pipeline.experiment import (
+    ProtocolRun,
+    reproduce_metrics,
+    run_counts,
+    run_protocol,
+    with_protocol,
+)
+from ffmatch.paper.pipeline.results import (
+    CVRecord,
+    PruningRecord,
+    ReproduceMetrics,
+    Stages,
+    StepMetrics,
+)
+from ffmatch.paper.pipeline.runfolder import RunFolder
+from ffmatch.paper.pipeline.stages import (
+    Prepared,
+    ga_stage,
+    majority_stage,
+    mlp_stage,
+    prepare,
+    pruned_stage,
+)
+from ffmatch.paper.report.builders import build, step_report
+from ffmatch.paper.report.document import Block, Heading, Paragraph, write_reports
+from ffmatch.paper.search.ga import GAResult, GenerationRecord
+
+ProgressFn = Callable[[int, int], None]
+"""``progress(done, total)``: called as epochs or generations complete."""
+
+Step = Literal["cv", "prune", "evolve"]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RunOutput:
+    """What a run wrote, and what the terminal shows of it."""
+
+    folder: Path
+    metrics: StepMetrics | ReproduceMetrics
+    reports: tuple[str, ...]  # report file names written in ``folder``
+    notes: tuple[str, ...] = ()  # one-line findings beside the summary tables
+
+
+def save_cv_figures(folder: RunFolder, cv: CVResult, prefix: str = "") -> dict[str, str]:
+    """The paper's Fig. 1-1 to 1-4, learning curves and the pooled confusion matrix."""
+    from ffmatch.paper.report.cv_figures import (
+        confusion_figure,
+        learning_curves_figure,
+        paper_fold_figures,
+    )
+
+    out = {stem: folder.figure(prefix + stem, fig) for stem, fig in paper_fold_figures(cv).items()}
+    out["learning_curves"] = folder.figure(prefix + "learning_curves", learning_curves_figure(cv))
+    confusion = pooled_confusion([f.val for f in cv.folds])
+    out["confusion"] = folder.figure(
+        prefix + "confusion",
+        confusion_figure(confusion, title="Validation confusion matrix, pooled over folds"),
+    )
+    return out
+
+
+def save_ga_figures(folder: RunFolder, result: GAResult, prefix: str = "") -> dict[str, str]:
+    """Fitness per generation (Fig. 2-1) and the population's genes."""
+    from ffmatch.paper.report.ga_figures import fitness_figure, genes_figure
+
+    return {
+        "ga_fitness": folder.figure(prefix + "ga_fitness", fitness_figure(result)),
+        "ga_genes": folder.figure(prefix + "ga_genes", genes_figure(result)),
+    }
+
+
+def _write(
+    folder: RunFolder,
+    config: RunConfig,
+    metrics: StepMetrics | ReproduceMetrics,
+    blocks: list[Block],
+    *,
+    html: bool,
+) -> tuple[str, ...]:
+    folder.json("metrics.json", to_document(metrics))
+    folder.config(config)
+    write_reports(blocks, folder.path, title="ffmatch", html_too=html)
+    return ("report.md", "report.html") if html else ("report.md",)
+
+
+def _start(out_dir: Path, config: RunConfig) -> tuple[RunFolder, Prepared]:
+    folder = RunFolder.create(out_dir)
+    return folder, prepare(config, load_pairs(config.data.data, seed=config.seed))
+
+
+def _step_metrics(command: Step, config: RunConfig, prep: Prepared, **parts: object) -> dict:  # type: ignore[type-arg]
+    return {
+        **run_counts(prep),
+        "command": command,
+        "dataset": config.data.data,
+        "seed": config.seed,
+        "majority_baseline": majority_stage(prep),
+        **parts,
+    }
+
+
+def run_step(
+    command: Step,
+    config: RunConfig,
+    out_dir: Path,
+    *,
+    command_line: str,
+    progress: ProgressFn | None = None,
+    resume: bool = False,
+    prune_networks: bool = True,
+) -> RunOutput:
+    """One pipeline step under ``config``: ``cv`` trains and cross-validates the MLP,
+    ``prune`` also prunes it, ``evolve`` runs the GA (``resume``: from the folder's
+    checkpoint; ``prune_networks``: score individuals pruned, as the paper did)."""
+    folder, prep = _start(out_dir, config)
+    notes: list[str] = []
+    extra: list[Block] = []
+    if command == "evolve":
+        generations = config.ga.generations + 1
+        stage, result = ga_stage(
+            prep,
+            config,
+            checkpoint=folder.path / "checkpoint.json",
+            resume=resume,
+            prune_networks=prune_networks,
+            on_generation=None
+            if progress is None
+            else lambda rec: progress(rec.generation + 1, generations),
+        )
+        metrics = StepMetrics(
+            **_step_metrics(command, config, prep, stages=Stages(ga=stage), ga=result.to_dict())
+        )
+        figures = save_ga_figures(folder, result)
+        best = stage.best
+        extra = [
+            Heading(text="Best individual"),
+            Paragraph(
+                text=(
+                    f"hidden {list(best.hidden_sizes)}, {best.epochs} epochs, learning rate "
+                    f"{best.learning_rate:.3g}, chromosome {best.chromosome}, fitness "
+                    f"{best.fitness:.3f} ({config.ga.fitness}, mean over folds)."
+                )
+            ),
+        ]
+        notes.append(
+            f"best: hidden {list(best.hidden_sizes)}, {best.epochs} epochs, lr "
+            f"{best.learning_rate:.3g}; {stage.cost.networks_trained} networks in "
+            f"{stage.cost.seconds:.1f} s"
+        )
+    else:
+        mlp, cv, final = mlp_stage(prep, config, on_epoch=progress)
+        figures = save_cv_figures(folder, cv)
+        if command == "cv":
+            metrics = StepMetrics(
+                **_step_metrics(
+                    command, config, prep, stages=Stages(mlp=mlp), cv_folds=CVRecord.of(cv)
+                )
+            )
+        else:
+            pruned, report, summary = pruned_stage(prep, config, cv, final)
+            metrics = StepMetrics(
+                **_step_metrics(
+                    command,
+                    config,
+                    prep,
+                    stages=Stages(mlp=mlp, pruned=pruned),
+                    pruning=PruningRecord.of(report, summary),
+                )
+            )
+            extra = [
+                Paragraph(
+                    text="Each fold's network is pruned on that fold's training rows only; the "
+                    "holdout network on the holdout's training part."
+                ),
+                Heading(text="Pruning of the holdout network"),
+                Paragraph(text=report.to_markdown(title="", level=3).strip()),
+                Paragraph(text=summary.to_markdown(title="Pruning across folds", level=3).strip()),
+            ]
+            notes.append(
+                f"pruned holdout network: units {report.units_before} -> {report.units_after}, "
+                f"parameters {report.params_before} -> {report.params_after}"
+            )
+    blocks = step_report(f"ffmatch {command}", metrics, figures, command_line, extra)
+    reports = _write(folder, config, metrics, blocks, html=False)
+    return RunOutput(folder=folder.path, metrics=metrics, reports=reports, notes=tuple(notes))
+
+
+def other_protocol(name: Protocol) -> Protocol:
+    """The protocol ``reproduce`` runs beside ``name``."""
+    return "paper" if name == "grouped" else "grouped"
+
+
+def run_reproduce(
+    config: RunConfig,
+    out_dir: Path,
+    *,
+    command_line: str,
+    progress: ProgressFn | None = None,
+) -> RunOutput:
+    """The paper end to end under both protocols, ``config.eval.protocol`` leading the report."""
+    folder = RunFolder.create(out_dir)
+    pairs = load_pairs(config.data.data, seed=config.seed)
+    lead_name = config.eval.protocol
+    per_run = config.ga.generations + 1
+    runs: list[ProtocolRun] = []
+    for k, name in enumerate((lead_name, other_protocol(lead_name))):
+
+        def on_generation(record: GenerationRecord, offset: int = k * per_run) -> None:
+            if progress is not None:
+                progress(offset + record.generation + 1, 2 * per_run)
+
+        runs.append(run_protocol(with_protocol(config, name), pairs, on_generation=on_generation))
+    lead, other = runs
+    metrics = reproduce_metrics(lead, other)
+    figures = {**save_cv_figures(folder, lead.cv), **save_ga_figures(folder, lead.ga)}
+    blocks = build(metrics, figures, command_line)
+    reports = _write(folder, config, metrics, blocks, html=True)
+    return RunOutput(folder=folder.path, metrics=metrics, reports=reports)

@@ -1,0 +1,316 @@
+"""What the web page shows, as typed results, computed by the matcher and the archive.
+
+The page is a thin adapter: each route calls one method here, and every method calls the
+library (``ffmatch.matcher`` for Compare, ``ffmatch.archive`` for the rest). Nothing here
+scores faces or writes the database by itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import queue
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from ffmatch.core.errors import ConfigError, DataError
+
+if TYPE_CHECKING:
+    from ffmatch.matcher.photos.extract import FaceMeshExtractor
+    from ffmatch.matcher.photos.match import Matcher
+
+Verdict = Literal["same", "inconclusive", "different"]
+DecisionKind = Literal["same", "different", "unsure"]
+DECISIONS: tuple[str, ...] = ("same", "different", "unsure")
+VERDICT_WORDS = {"same": "same person", "inconclusive": "inconclusive",
+                 "different": "different people"}  # fmt: skip
+
+
+class NotFoundError(DataError, LookupError):
+    """A photo or face id the archive does not hold (the page answers 404)."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Comparison:
+    """Two photos compared: what ``POST /api/compare`` returns and the Compare page shows."""
+
+    probability: float
+    verdict: Verdict
+    reasons: tuple[str, ...]
+    evidence: str  # which evidence decided: geometry, appearance or both
+    measurements: tuple[str, ...]  # the telling measurements, in words
+    face_a: bytes = b""  # JPEG: photo a with its markers (empty when pictures were not asked)
+    face_b: bytes = b""
+    figure: bytes = b""  # PNG: the evidence figure
+
+    @property
+    def words(self) -> str:
+        return VERDICT_WORDS[self.verdict]
+
+
+def data_uri(data: bytes) -> str:
+    """A JPEG or PNG as a ``data:`` URI, so a result page needs no temporary files on the server."""
+    kind = "png" if data.startswith(b"\x89PNG") else "jpeg"
+    return f"data:image/{kind};base64," + base64.b64encode(data).decode("ascii")
+
+
+def jpeg_thumbnail(image: Any, side: int = 640) -> bytes:
+    """A Pillow image shrunk to at most ``side`` pixels, as JPEG bytes (a page, not an archive)."""
+    image.thumbnail((side, side))
+    buf = io.BytesIO()
+    image.convert("RGB").save(buf, format="JPEG", quality=85)
+    return buf.getvalue()
+
+
+class ExtractorPool:
+    """MediaPipe extractors (3 s to open, not thread-safe) kept open and lent one per request.
+
+    At most ``size`` exist; a request finding none free waits, which also bounds the CPU the
+    page takes when many requests arrive at once.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._free: queue.LifoQueue[FaceMeshExtractor] = queue.LifoQueue()
+        self._made = 0
+        self._size = size
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def lend(self) -> Iterator[FaceMeshExtractor]:
+        from ffmatch.matcher.photos.extract import FaceMeshExtractor
+
+        with self._lock:
+            make = self._free.empty() and self._made < self._size
+            if make:
+                self._made += 1
+        ex = FaceMeshExtractor() if make else self._free.get()
+        try:
+            yield ex
+        finally:
+            self._free.put(ex)
+
+    def close(self) -> None:
+        while not self._free.empty():
+            self._free.get().close()
+
+
+class Service:
+    """The archive database at ``db_path`` and the photo matcher, for one running page."""
+
+    def __init__(self, db_path: str | os.PathLike[str], *, workers: int = 2) -> None:
+        self.db_path = Path(db_path)
+        self._pool = ExtractorPool(workers)
+        self._model: Matcher | None = None
+        self._model_lock = threading.Lock()
+
+    def close(self) -> None:
+        self._pool.close()
+
+    def _matcher(self) -> Matcher:
+        with self._model_lock:
+            if self._model is None:
+                from ffmatch.matcher.photos.models import photo_model
+
+                self._model = photo_model()
+            return self._model
+
+    def compare(self, path_a: Path, path_b: Path, *, pictures: bool) -> Comparison:
+        """Compare two photo files; DataError (one line) when a photo has no usable face."""
+        from ffmatch.matcher.photos.match import match_photos
+
+        model = self._matcher()
+        with self._pool.lend() as extractor:
+            result = match_photos(path_a, path_b, model, extractor)
+        p = result.probability
+        verdict: Verdict = "same" if result.match else "different"
+        side = "above" if result.match else "not above"
+        reasons = (f"P(same person) {p:.2f} is {side} the model's threshold "
+                   f"{result.threshold:.2f}",)  # fmt: skip
+        measurements = tuple(
+            f"{e.name}: {e.value_x:.3f} vs {e.value_y:.3f}, {e.score:.1f}x an ordinary "
+            f"gap for one person ({kind})"
+            for kind, items in (("differs", result.differing(3)), ("agrees", result.agreeing(3)))
+            for e in items
+        )
+        face_a = face_b = figure = b""
+        if pictures:
+            from ffmatch.matcher.photos.figure import match_figure
+            from ffmatch.matcher.photos.image import read_photo
+            from ffmatch.matcher.photos.overlay import overlay
+
+            rgb_a, rgb_b = read_photo(path_a), read_photo(path_b)
+            face_a, face_b = (
+                jpeg_thumbnail(overlay(rgb_a, result.x)),
+                jpeg_thumbnail(overlay(rgb_b, result.y)),
+            )
+            buf = io.BytesIO()
+            match_figure(result, rgb_a, rgb_b).savefig(buf, format="png", dpi=80)
+            figure = buf.getvalue()
+        return Comparison(probability=p, verdict=verdict, reasons=reasons, evidence="geometry",
+                          measurements=measurements, face_a=face_a, face_b=face_b,
+                          figure=figure)  # fmt: skip
+
+    # The archive (ffmatch.archive) -------------------------------------------------------
+
+    def search(self, path: Path, *, name: str, top: int) -> SearchResult:
+        """The archive's shortlist for the photo at ``path`` (``name`` is the user's name)."""
+        archive = _archive()
+        shortlist = archive.search(self.db_path, path, top=top)
+        return SearchResult(
+            query_name=name,
+            query_id=shortlist.query_photo,
+            candidates=tuple(
+                CandidateView(
+                    photo=c.photo,
+                    face=c.face,
+                    probability=c.probability,
+                    verdict=c.verdict,
+                    person=c.person or "",
+                    reasons=tuple(c.reasons),
+                )
+                for c in shortlist.candidates
+            ),
+        )
+
+    def search_archived(self, photo_id: str, *, top: int) -> SearchResult:
+        """The shortlist for a photo the archive holds (so decisions can name it)."""
+        return self.search(self.photo_file(photo_id), name=photo_id, top=top)
+
+    def decide(self, a: str, b: str, decision: str, *, note: str | None) -> DecisionView:
+        """Record a decision about photos ``a`` and ``b`` (in one transaction, by the archive)."""
+        archive = _archive()
+        if decision not in DECISIONS:
+            raise DataError(f"decision: expected one of {', '.join(DECISIONS)}, found {decision!r}")
+        for photo in (a, b):
+            self.photo_file(photo)  # NotFoundError unless the archive holds it
+        return _decision_view(archive.record_decision(self.db_path, a, b, decision, note=note,
+                                                      who="web page"))  # fmt: skip
+
+    def decisions(self) -> list[DecisionView]:
+        archive = _archive()
+        return [_decision_view(d) for d in archive.list_decisions(self.db_path)]
+
+    def groups(self) -> list[GroupView]:
+        """Likely-same-person groups, largest first, each with its weakest link."""
+        archive = _archive()
+        grouping = archive.group(self.db_path)
+        out = []
+        for k, g in enumerate(grouping.groups):
+            faces = tuple(GroupFace(photo=f.photo, face=f.face, person=f.person or "")
+                          for f in g.faces)  # fmt: skip
+            weak = None
+            if g.weakest is not None:
+                a, b, p = g.weakest
+                weak = (
+                    GroupFace(photo=a.photo, face=a.face, person=a.person or ""),
+                    GroupFace(photo=b.photo, face=b.face, person=b.person or ""),
+                    float(p),
+                )
+            out.append(GroupView(number=k + 1, faces=faces, weakest=weak))
+        return out
+
+    def summary(self) -> SummaryView:
+        archive = _archive()
+        s = archive.archive_summary(self.db_path)
+        return SummaryView(
+            counts=tuple((name, int(n)) for name, n in s.counts.items()),
+            failed=tuple((f.photo, f.reason) for f in s.failed),
+            indexed_at=str(s.indexed_at or ""),
+        )
+
+    def photo_file(self, photo_id: str) -> Path:
+        """The file of archive photo ``photo_id``; NotFoundError unless the archive holds it."""
+        archive = _archive()
+        try:
+            return Path(archive.photo_path(self.db_path, photo_id))
+        except (KeyError, LookupError, DataError):
+            raise NotFoundError(f"no photo {photo_id!r} in the archive") from None
+
+    def face_jpeg(self, photo_id: str, face: int) -> bytes:
+        """The JPEG crop of face ``face`` of archive photo ``photo_id``; NotFoundError otherwise."""
+        archive = _archive()
+        try:
+            return bytes(archive.face_crop(self.db_path, photo_id, face))
+        except (KeyError, LookupError, DataError):
+            raise NotFoundError(f"no face {face} of photo {photo_id!r} in the archive") from None
+
+
+def _archive() -> Any:
+    """``ffmatch.archive``, or one line saying this installation lacks it."""
+    try:
+        from ffmatch import archive
+    except ImportError:
+        raise ConfigError("this installation of ffmatch has no archive (ffmatch.archive)") from None
+    return archive
+
+
+def _decision_view(d: Any) -> DecisionView:
+    return DecisionView(a=d.a, b=d.b, decision=d.decision, note=d.note or "", who=d.who or "",
+                        when=str(d.when))  # fmt: skip
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CandidateView:
+    """One face of the shortlist: archive photo id, face number, verdict and known name."""
+
+    photo: str
+    face: int
+    probability: float
+    verdict: Verdict
+    person: str
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def words(self) -> str:
+        return VERDICT_WORDS[self.verdict]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SearchResult:
+    """A shortlist for a query photo; ``query_id`` is set when the archive holds that photo."""
+
+    query_name: str
+    query_id: str | None
+    candidates: tuple[CandidateView, ...]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DecisionView:
+    """A person's decision about two archive photos."""
+
+    a: str
+    b: str
+    decision: str
+    note: str
+    who: str
+    when: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class GroupFace:
+    photo: str
+    face: int
+    person: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class GroupView:
+    """One likely-same-person group; ``weakest`` is its least certain link, for review."""
+
+    number: int
+    faces: tuple[GroupFace, ...]
+    weakest: tuple[GroupFace, GroupFace, float] | None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SummaryView:
+    """The Archive page: counts, failed photos with their reasons, when it was indexed."""
+
+    counts: tuple[tuple[str, int], ...]
+    failed: tuple[tuple[str, str], ...]
+    indexed_at: str
