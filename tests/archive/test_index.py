@@ -115,7 +115,7 @@ def test_bad_labels_name_the_row(small_archive: tuple[Path, Path], tmp_path: Pat
         "file under PHOTO_DIR",
     ):
         index_folder(root, db, labels=csv, extract=fake_extract)
-    csv.write_text("file,who\n")
+    csv.write_text("file,who\nann/0.jpg,Ann\n")
     with pytest.raises(DataError, match="expected columns photo, person, found file, who"):
         index_folder(root, db, labels=csv, extract=fake_extract)
     with pytest.raises(ConfigError, match="give --labels FILE or --labels-from-folders, not both"):
