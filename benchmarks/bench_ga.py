@@ -56,7 +56,7 @@ def _paper_data(seed: int) -> tuple[Any, Any, Any, Any]:
     from ffmatch.core.splits import make_folds
     from ffmatch.paper.representations import pair_features
 
-    pairs = read_wide_ffms(str(files("ffmatch") / "datasets" / "files" / "paper_ffms.csv"))
+    pairs = read_wide_ffms(str(files("ffmatch.core.datasets") / "files" / "paper_ffms.csv"))
     x = pair_features(pairs, "ffms")
     y = np.asarray(pairs.label, dtype=np.int64)
     folds = make_folds(y, pairs.group, protocol="paper", n_splits=10, seed=seed)

@@ -63,7 +63,7 @@ def fake_extract(task: PhotoTask) -> PhotoRecord:
                 box=(20 + 100 * k, 30, 80 + 100 * k, 95),
                 markers=markers,
                 descriptor=desc,
-                quality={"eye_distance_px": 40.0},
+                quality={"eye_distance": 40.0},
             )
         )
     return PhotoRecord(

@@ -29,11 +29,9 @@ def _count(db: Path) -> int:
         return 0
 
 
-def test_kill_9_then_rerun_completes_without_duplicates(shared_data: Path, tmp_path: Path) -> None:
+def test_kill_9_then_rerun_completes_without_duplicates(orl_faces: Path, tmp_path: Path) -> None:
     pytest.importorskip("mediapipe")
-    orl = shared_data / "faces-orl"
-    if not orl.is_dir():
-        pytest.skip("ORL faces not in the shared data")
+    orl = orl_faces
     photos = tmp_path / "photos"
     for p in range(1, N_PEOPLE + 1):
         (photos / f"s{p}").mkdir(parents=True)

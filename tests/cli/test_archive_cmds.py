@@ -15,12 +15,10 @@ from ffmatch.core.errors import DataError
 
 
 @pytest.fixture(scope="module")
-def archive(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def archive(orl_faces: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(PHOTO_DIR, archive): 3 people x 2 ORL photos, an empty file and a text file."""
     pytest.importorskip("mediapipe")
-    orl = shared_data / "faces-orl"
-    if not orl.is_dir():
-        pytest.skip("ORL faces not in the shared data")
+    orl = orl_faces
     root = tmp_path_factory.mktemp("arch") / "photos"
     for p in (1, 2, 3):
         (root / f"s{p}").mkdir(parents=True)
@@ -51,13 +49,13 @@ def test_index_reports_and_reruns_incrementally(
 
 def test_search_writes_csv_html_and_json(
     archive: tuple[Path, Path],
-    shared_data: Path,
+    orl_faces: Path,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     root, db = archive
     out, sheet = tmp_path / "shortlist.csv", tmp_path / "sheet.html"
-    query = shared_data / "faces-orl" / "s2" / "5.pgm"
+    query = orl_faces / "s2" / "5.pgm"
     args = [
         "search",
         str(query),

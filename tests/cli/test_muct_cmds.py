@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -16,19 +17,18 @@ from ffmatch.core.table import PhotoTable
 
 
 @pytest.fixture
-def muct_home(shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """MUCT found in the shared data folder, never downloaded."""
-    monkeypatch.setenv("FFMATCH_DATA", str(shared_data))
-    return shared_data
+def muct_home(muct_file: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """MUCT found in the data home, never downloaded."""
+    home = muct_file.parents[1]
+    monkeypatch.setenv("FFMATCH_DATA", str(home))
+    return home
 
 
 @pytest.fixture(scope="module")
-def small_tidy(muct_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def small_tidy(muct_first24: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tidy CSV of MUCT's first 24 people."""
-    photos = read_muct(muct_file)
-    keep = np.isin(photos.person, np.unique(photos.person)[:24])
     path = tmp_path_factory.mktemp("tidy") / "small.csv"
-    write_tidy(photos.subset(np.flatnonzero(keep)), path)
+    write_tidy(read_muct(muct_first24), path)
     return path
 
 
@@ -117,5 +117,29 @@ def test_benchmark_muct_writes_its_report(
     assert summary["results"]["all/plda"]["roc_auc"]["mean"] > 0.7
     assert "ffmatch benchmark muct" in (target / "report.md").read_text()
     assert (target / "figures" / "roc_frontal.png").is_file()
+    saved = tomllib.loads((target / "config.toml").read_text())
+    assert (saved["people"], saved["folds"], saved["models"]) == (12, 3, ["majority", "plda"])
+    # the saved config reruns the same benchmark; options given beside it still apply
+    again = tmp_path / "again"
+    assert run(["benchmark", "muct", "--config", str(target / "config.toml"), "--out",
+                str(again), "--seed", "0", "--json"]) == 0  # fmt: skip
+    assert json.loads(capsys.readouterr().out)["results"] == summary["results"]
     assert run(["benchmark", "muct", "--out", str(target), "--models", "gbm"]) == 2
     assert "unknown model 'gbm'" in capsys.readouterr().err
+
+
+def test_train_writes_its_config_beside_the_model_and_reads_it_back(
+    small_tidy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first, second = tmp_path / "a.ffm", tmp_path / "b.ffm"
+    args = ["train", "--landmarks", str(small_tidy), "--json"]
+    assert run([*args, "--seed", "4", "--val-fraction", "0.25", "--out", str(first)]) == 0
+    one = json.loads(capsys.readouterr().out)
+    saved = tmp_path / "a.config.toml"
+    assert tomllib.loads(saved.read_text())["seed"] == 4
+    assert run([*args, "--config", str(saved), "--out", str(second)]) == 0
+    assert json.loads(capsys.readouterr().out)["threshold"] == one["threshold"]
+    bad = tmp_path / "bad.toml"
+    bad.write_text("val_fractoin = 0.3\n")
+    assert run([*args, "--config", str(bad), "--out", str(second)]) == 2
+    assert "unknown key 'val_fractoin'; did you mean 'val_fraction'?" in capsys.readouterr().err

@@ -7,30 +7,24 @@ photo: an unreadable, empty or non-image file comes back as a failed record with
 
 from __future__ import annotations
 
-import importlib
-import json
-import math
+import dataclasses
+import functools
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
-from types import ModuleType
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from ffmatch.core.errors import DataError
-from ffmatch.core.markers import WIDE_ORDER
-from ffmatch.core.table import FloatArray
-from ffmatch.matcher.photos.extract import _PICK
-from ffmatch.matcher.photos.pose import head_axes
+from ffmatch.core.table import DESCRIPTOR_SIZE, FloatArray
+
+__all__ = ["DESCRIPTOR_SIZE", "FaceRecord", "PhotoRecord", "PhotoTask", "extract_record"]
 
 Status = Literal["ok", "no_face", "failed"]
 MARKERS_VERSION = 1  # bump when the markers taken from the mesh change
-DESCRIPTOR_SIZE = 128
-
-_RTEX, _LTEX = WIDE_ORDER.index("rtex"), WIDE_ORDER.index("ltex")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -77,26 +71,19 @@ Extract = Callable[[PhotoTask], PhotoRecord]
 _local = threading.local()  # one MediaPipe extractor per thread: its graphs are not shareable
 
 
+@functools.cache
 def extractor_version() -> str:
     """What extracts faces, with versions: a change re-extracts every photo on the next index."""
-    try:
-        mp = metadata.version("mediapipe")
-    except metadata.PackageNotFoundError:
-        mp = "missing"
-    return f"mediapipe {mp}; markers {MARKERS_VERSION}; descriptor {_descriptor_version()}"
+    from ffmatch.matcher.photos.appearance import ENCODER_FILE, appearance_available
 
-
-def _descriptor_version() -> str:
-    appearance = _appearance()
-    return "none" if appearance is None else str(getattr(appearance, "VERSION", "dlib"))
-
-
-def _appearance() -> ModuleType | None:
-    """The appearance descriptor module, where this ffmatch has it (the verdicts' dlib model)."""
-    try:
-        return importlib.import_module("ffmatch.matcher.photos.appearance")
-    except ImportError:
-        return None
+    versions = []
+    for package in ("mediapipe", "dlib-bin", "dlib"):
+        try:
+            versions.append(f"{package} {metadata.version(package)}")
+        except metadata.PackageNotFoundError:
+            continue
+    descriptor = ENCODER_FILE if appearance_available() else "none"
+    return f"{'; '.join(versions)}; markers {MARKERS_VERSION}; descriptor {descriptor}"
 
 
 def failed(task: PhotoTask, reason: str, *, status: Status = "failed") -> PhotoRecord:
@@ -127,13 +114,17 @@ def extract_record(task: PhotoTask) -> PhotoRecord:
         photo = read_photo_reduced(task.path, min_side=ex.config.decode_side)
     except DataError as err:
         return failed(task, str(err).removeprefix(f"{task.path}: "))
-    faces = ex.faces(photo.rgb)
-    descriptors = _describe(photo.rgb, [f.box for f in faces])
+    faces = ex.faces(photo.rgb)  # with descriptors where dlib is installed
     if photo.factor != 1:  # decoded smaller: back to the full photo's pixels
         faces = tuple(f.scaled(photo.factor) for f in faces)
     records = tuple(
-        FaceRecord(box=f.box, markers=f.markers, descriptor=d, quality=face_quality(f.mesh))
-        for f, d in zip(faces, descriptors, strict=True)
+        FaceRecord(
+            box=f.box,
+            markers=f.markers,
+            descriptor=f.descriptor,
+            quality=dataclasses.asdict(f.quality),
+        )
+        for f in faces
     )
     return PhotoRecord(
         photo_id=task.photo_id,
@@ -147,33 +138,3 @@ def extract_record(task: PhotoTask) -> PhotoRecord:
         extractor=extractor_version(),
         faces=records,
     )
-
-
-def _describe(
-    rgb: npt.NDArray[np.uint8], boxes: list[tuple[float, float, float, float]]
-) -> list[npt.NDArray[np.float32] | None]:
-    """Appearance descriptors of the faces in ``boxes`` (decoded pixels); None each without
-    the appearance model (the ``photos`` extra without dlib)."""
-    appearance = _appearance()
-    if appearance is None:
-        return [None] * len(boxes)
-    if not boxes:
-        return []
-    d = np.asarray(appearance.describe_faces(rgb, boxes), dtype=np.float32)
-    return [d[k] for k in range(len(boxes))]
-
-
-def face_quality(mesh: npt.ArrayLike) -> dict[str, float | bool]:
-    """Eye distance (outer corners, px) and head yaw/pitch (degrees) from the 3-D mesh."""
-    m = np.asarray(mesh, dtype=np.float64)
-    axes = head_axes(m)[0]  # rows: the head's left-right, down and depth axes
-    markers = _PICK @ m[:, :2]  # (14, 2) the mesh's own markers (not mirror-averaged)
-    return {
-        "eye_distance_px": round(float(np.hypot(*(markers[_LTEX] - markers[_RTEX]))), 2),
-        "yaw_deg": round(math.degrees(math.asin(float(np.clip(axes[0, 2], -1, 1)))), 1),
-        "pitch_deg": round(math.degrees(math.asin(float(np.clip(axes[1, 2], -1, 1)))), 1),
-    }
-
-
-def quality_json(quality: Mapping[str, float | bool]) -> str:
-    return json.dumps(dict(quality), sort_keys=True)
