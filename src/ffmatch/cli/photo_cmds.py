@@ -64,10 +64,11 @@ def _photo_files(items: list[Path]) -> list[Path]:
 
 def _jobs(jobs: int, n_photos: int) -> int:
     """``--jobs``: 0 picks a number for ``n_photos`` (``photos.parallel.default_jobs``)."""
+    from ffmatch.cli.options import MAX_JOBS
     from ffmatch.matcher.photos.parallel import default_jobs
 
-    if jobs < 0:
-        raise ConfigError(f"--jobs: expected 0 (automatic) or more, found {jobs}")
+    if not 0 <= jobs <= MAX_JOBS:
+        raise ConfigError(f"--jobs: expected 0 (automatic) to {MAX_JOBS}, found {jobs}")
     return jobs or default_jobs(n_photos)
 
 
@@ -96,7 +97,9 @@ def extract_cmd(
         help="For training data only: add N rows per photo with the face turned (yaw within "
         "+-30, pitch within +-10 degrees, from the mesh's depth), ids '<photo_id>~turn<k>'.",
     ),
-    seed: int = typer.Option(0, "--seed", help="Seed of the turned copies' random turns."),
+    seed: int = typer.Option(
+        0, "--seed", min=0, max=2**32 - 1, help="Seed of the turned copies' random turns."
+    ),
     jobs: int = _JOBS,
     json_out: bool = _JSON,
 ) -> None:
@@ -113,10 +116,13 @@ def extract_cmd(
 
     if person not in PERSON_RULES:
         raise ConfigError(f"--person: expected one of {', '.join(PERSON_RULES)}, found {person!r}")
-    if turned_copies < 0:
-        raise ConfigError(f"--turned-copies: expected 0 or more, found {turned_copies}")
+    if not 0 <= turned_copies <= 100:
+        raise ConfigError(f"--turned-copies: expected 0 to 100, found {turned_copies}")
+    from ffmatch.core.io.output import check_output_file
+
     choice = _choice(face, largest)
     files = _photo_files(photos)
+    check_output_file(out_file, inputs=files)
     if overlay_dir is not None:
         overlay_dir.mkdir(parents=True, exist_ok=True)
     done: list[Extraction] = []
@@ -198,7 +204,9 @@ def match_cmd(
         "-o",
         help="Batch: CSV to write (adds probability, verdict, differ_most, agree_best, error).",
     ),
-    top: int = typer.Option(5, "--top", help="How many agreeing and differing distances to show."),
+    top: int = typer.Option(
+        5, "--top", min=1, help="How many agreeing and differing distances to show."
+    ),
     jobs: int = _JOBS,
     face: int | None = _FACE,
     largest: bool = _LARGEST,
@@ -219,8 +227,6 @@ def match_cmd(
 
     choice = _choice(face, largest)
     chosen = check_evidence(evidence) if evidence is not None else default_evidence()
-    if top < 1:
-        raise ConfigError(f"--top: expected 1 or more, found {top}")
     if pairs_file is not None:
         if photos:
             raise ConfigError("give two photos, or --pairs with --photos and --out, not both")
@@ -330,6 +336,7 @@ def _match_batch(
     model: FusionModel, evidence: Evidence, choice: FaceChoice, jobs: int, top: int,
     json_out: bool,
 ) -> None:  # fmt: skip
+    from ffmatch.core.io.output import check_output_file
     from ffmatch.matcher.pairs_file import read_pairs
     from ffmatch.matcher.photos.match import (
         BATCH_COLUMNS,
@@ -340,6 +347,7 @@ def _match_batch(
 
     if not photos_dir.is_dir():
         raise ConfigError(f"--photos {photos_dir}: expected a folder of photos")
+    check_output_file(out_file, inputs=[pairs_file])
     pairs = read_pairs(pairs_file, added=BATCH_COLUMNS)
     n_photos = len(pairs.distinct_photos())
     with progress_bar("extracting", n_photos, quiet=is_quiet()) as update:
