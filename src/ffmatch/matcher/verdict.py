@@ -185,6 +185,19 @@ class FaceEvidenceArray:
             smiling=col["smiling"] == 1.0,
         )
 
+    def row(self, i: int) -> FaceEvidence:
+        """Face ``i`` alone."""
+        d = self.descriptors[i]
+        return FaceEvidence(
+            markers=self.markers[i],
+            descriptor=None if np.isnan(d).any() else d,
+            eye_distance=float(self.eye_distance[i]),
+            yaw=float(self.yaw[i]),
+            pitch=float(self.pitch[i]),
+            mouth_open=bool(self.mouth_open[i]),
+            smiling=bool(self.smiling[i]),
+        )
+
     def take(self, rows: npt.ArrayLike | slice) -> FaceEvidenceArray:
         idx = rows if isinstance(rows, slice) else np.asarray(rows)
         return FaceEvidenceArray(
