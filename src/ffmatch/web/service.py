@@ -161,21 +161,17 @@ class Service:
         """The archive's shortlist for the photo at ``path`` (``name`` is the user's name)."""
         archive = _archive()
         shortlist = archive.search(self.db_path, path, top=top)
+        if shortlist.error:
+            raise DataError(f"{name}: {shortlist.error}")
         return SearchResult(
             query_name=name,
-            query_id=shortlist.query_photo,
+            query_id=shortlist.in_archive[0] if shortlist.in_archive else None,
             candidates=tuple(
-                CandidateView(
-                    photo=c.photo,
-                    face=c.face,
-                    probability=c.probability,
-                    verdict=c.verdict,
-                    person=c.person or "",
-                    reasons=tuple(c.reasons),
-                )
+                CandidateView(photo=c.photo, face=c.face, probability=c.probability,
+                              verdict=c.verdict, person=c.person, reasons=tuple(c.reasons))
                 for c in shortlist.candidates
             ),
-        )
+        )  # fmt: skip
 
     def search_archived(self, photo_id: str, *, top: int) -> SearchResult:
         """The shortlist for a photo the archive holds (so decisions can name it)."""
@@ -188,8 +184,8 @@ class Service:
             raise DataError(f"decision: expected one of {', '.join(DECISIONS)}, found {decision!r}")
         for photo in (a, b):
             self.photo_file(photo)  # NotFoundError unless the archive holds it
-        return _decision_view(archive.record_decision(self.db_path, a, b, decision, note=note,
-                                                      who="web page"))  # fmt: skip
+        d = archive.record_decision(self.db_path, a, b, decision, note=note, who="web page")
+        return _decision_view(d)
 
     def decisions(self) -> list[DecisionView]:
         archive = _archive()
@@ -198,29 +194,32 @@ class Service:
     def groups(self) -> list[GroupView]:
         """Likely-same-person groups, largest first, each with its weakest link."""
         archive = _archive()
-        grouping = archive.group(self.db_path)
         out = []
-        for k, g in enumerate(grouping.groups):
-            faces = tuple(GroupFace(photo=f.photo, face=f.face, person=f.person or "")
-                          for f in g.faces)  # fmt: skip
+        for g in archive.group(self.db_path).groups:
+            faces = tuple(GroupFace(photo=m.photo, face=m.face, person=m.person)
+                          for m in g.members)  # fmt: skip
             weak = None
             if g.weakest is not None:
-                a, b, p = g.weakest
-                weak = (
-                    GroupFace(photo=a.photo, face=a.face, person=a.person or ""),
-                    GroupFace(photo=b.photo, face=b.face, person=b.person or ""),
-                    float(p),
-                )
-            out.append(GroupView(number=k + 1, faces=faces, weakest=weak))
+                # The member least tied to the rest, against the one most tied: a "different"
+                # between them splits the weakest off at the next grouping.
+                core = max(range(len(g.members)), key=lambda i: g.members[i].link)
+                weak = (faces[g.weakest], faces[core], float(g.members[g.weakest].link))
+            out.append(GroupView(number=g.number, faces=faces, weakest=weak))
         return out
 
     def summary(self) -> SummaryView:
         archive = _archive()
         s = archive.archive_summary(self.db_path)
+        counts = (("photos", s.photos), ("photos with a face", s.photos_with_faces),
+                  ("faces", s.faces), ("faces with an appearance descriptor",
+                                       s.faces_with_descriptor),
+                  ("known people", s.people), ("labelled photos", s.labelled_photos),
+                  ("decisions", s.decisions))  # fmt: skip
         return SummaryView(
-            counts=tuple((name, int(n)) for name, n in s.counts.items()),
-            failed=tuple((f.photo, f.reason) for f in s.failed),
-            indexed_at=str(s.indexed_at or ""),
+            counts=tuple((name, int(n)) for name, n in counts),
+            failed=tuple((photo, f"{status}: {reason}") for photo, status, reason in s.failed),
+            indexed_at=s.indexed_at,
+            photo_dir=s.photo_dir,
         )
 
     def photo_file(self, photo_id: str) -> Path:
@@ -228,15 +227,15 @@ class Service:
         archive = _archive()
         try:
             return Path(archive.photo_path(self.db_path, photo_id))
-        except (KeyError, LookupError, DataError):
+        except DataError:
             raise NotFoundError(f"no photo {photo_id!r} in the archive") from None
 
     def face_jpeg(self, photo_id: str, face: int) -> bytes:
-        """The JPEG crop of face ``face`` of archive photo ``photo_id``; NotFoundError otherwise."""
+        """The JPEG crop of face ``face`` (1 = leftmost) of archive photo ``photo_id``."""
         archive = _archive()
         try:
             return bytes(archive.face_crop(self.db_path, photo_id, face))
-        except (KeyError, LookupError, DataError):
+        except DataError:
             raise NotFoundError(f"no face {face} of photo {photo_id!r} in the archive") from None
 
 
@@ -250,8 +249,8 @@ def _archive() -> Any:
 
 
 def _decision_view(d: Any) -> DecisionView:
-    return DecisionView(a=d.a, b=d.b, decision=d.decision, note=d.note or "", who=d.who or "",
-                        when=str(d.when))  # fmt: skip
+    return DecisionView(a=d.a, b=d.b, decision=d.decision, note=d.note, who=d.who,
+                        when=d.decided_at)  # fmt: skip
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -300,7 +299,8 @@ class GroupFace:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class GroupView:
-    """One likely-same-person group; ``weakest`` is its least certain link, for review."""
+    """One likely-same-person group; ``weakest``: the member least tied to the rest, the
+    member most tied to it, and the weakest one's mean P(same) with the others."""
 
     number: int
     faces: tuple[GroupFace, ...]
@@ -312,5 +312,6 @@ class SummaryView:
     """The Archive page: counts, failed photos with their reasons, when it was indexed."""
 
     counts: tuple[tuple[str, int], ...]
-    failed: tuple[tuple[str, str], ...]
+    failed: tuple[tuple[str, str], ...]  # (photo id, why)
     indexed_at: str
+    photo_dir: str
