@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
+from ffmatch.benchmark.config import BenchmarkConfig
 from ffmatch.benchmark.paper import _persons, run_paper_benchmark
-from ffmatch.benchmark.protocol import BenchmarkConfig
 from ffmatch.core.datasets import load_paper
 from ffmatch.core.errors import ConfigError
 

@@ -9,9 +9,9 @@ import pytest
 
 from ffmatch.benchmark import models as bench_models
 from ffmatch.benchmark import protocol
+from ffmatch.benchmark.config import BenchmarkConfig
 from ffmatch.benchmark.models import procrustes_distance, select_models
 from ffmatch.benchmark.protocol import (
-    BenchmarkConfig,
     FoldSplit,
     check_disjoint,
     identification_ranks,

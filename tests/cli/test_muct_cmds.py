@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -117,5 +118,29 @@ def test_benchmark_muct_writes_its_report(
     assert summary["results"]["all/plda"]["roc_auc"]["mean"] > 0.7
     assert "ffmatch benchmark muct" in (target / "report.md").read_text()
     assert (target / "figures" / "roc_frontal.png").is_file()
+    saved = tomllib.loads((target / "config.toml").read_text())
+    assert (saved["people"], saved["folds"], saved["models"]) == (12, 3, ["majority", "plda"])
+    # the saved config reruns the same benchmark; options given beside it still apply
+    again = tmp_path / "again"
+    assert run(["benchmark", "muct", "--config", str(target / "config.toml"), "--out",
+                str(again), "--seed", "0", "--json"]) == 0  # fmt: skip
+    assert json.loads(capsys.readouterr().out)["results"] == summary["results"]
     assert run(["benchmark", "muct", "--out", str(target), "--models", "gbm"]) == 2
     assert "unknown model 'gbm'" in capsys.readouterr().err
+
+
+def test_train_writes_its_config_beside_the_model_and_reads_it_back(
+    small_tidy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first, second = tmp_path / "a.ffm", tmp_path / "b.ffm"
+    args = ["train", "--landmarks", str(small_tidy), "--json"]
+    assert run([*args, "--seed", "4", "--val-fraction", "0.25", "--out", str(first)]) == 0
+    one = json.loads(capsys.readouterr().out)
+    saved = tmp_path / "a.config.toml"
+    assert tomllib.loads(saved.read_text())["seed"] == 4
+    assert run([*args, "--config", str(saved), "--out", str(second)]) == 0
+    assert json.loads(capsys.readouterr().out)["threshold"] == one["threshold"]
+    bad = tmp_path / "bad.toml"
+    bad.write_text("val_fractoin = 0.3\n")
+    assert run([*args, "--config", str(bad), "--out", str(second)]) == 2
+    assert "unknown key 'val_fractoin'; did you mean 'val_fraction'?" in capsys.readouterr().err

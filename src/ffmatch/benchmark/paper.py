@@ -9,11 +9,13 @@ validation rows per fold make every number coarse: read the intervals.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
+from ffmatch.benchmark.config import BenchmarkConfig
 from ffmatch.benchmark.models import FEATURES, ModelSpec, Scorer, fit_preprocess, select_models
 from ffmatch.benchmark.protocol import (
-    BenchmarkConfig,
     BenchmarkResult,
     FoldScore,
     FoldSplit,
@@ -108,10 +110,7 @@ def run_paper_benchmark(pairs: PairTable, config: BenchmarkConfig) -> BenchmarkR
                     metrics=fold_metrics(val_pairs.label, s, threshold, np.empty(0, np.int64)),
                 )
             )
-    cfg = BenchmarkConfig(
-        folds=config.folds, repeats=config.repeats, models=tuple(names), variants=("paper",),
-        mlp_epochs=config.mlp_epochs, seed=config.seed,
-    )  # fmt: skip
+    cfg = dataclasses.replace(config, models=tuple(names), variants=("paper",))
     n_people = len(np.unique(relabeled.photos.person))
     return BenchmarkResult(
         config=cfg, scores=scores, people={"paper": n_people}, photos={"paper": len(pairs.photos)}

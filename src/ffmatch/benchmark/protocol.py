@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ffmatch.benchmark.config import VARIANTS, BenchmarkConfig
 from ffmatch.benchmark.ga_mlp import GASettings, fit_ga_mlp
 from ffmatch.benchmark.models import (
     FEATURES,
@@ -40,7 +41,7 @@ from ffmatch.benchmark.models import (
     select_models,
     untrained_scorer,
 )
-from ffmatch.core.errors import ConfigError, DataError
+from ffmatch.core.errors import DataError
 from ffmatch.core.io.muct import muct_camera
 from ffmatch.core.metrics import binary_metrics
 from ffmatch.core.pairs import person_pairs
@@ -51,51 +52,7 @@ from ffmatch.paper.nn.config import MLPConfig
 
 logger = logging.getLogger(__name__)
 
-VARIANTS = ("frontal", "all")
 _CHUNK = 40_000  # pairs scored at once in identification (memory: chunk x features floats)
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class BenchmarkConfig:
-    """Settings of ``run_benchmark``; defaults are the documented full run."""
-
-    folds: int = 5  # subject-disjoint folds per repeat
-    repeats: int = 3  # repeats of the folds, each with its own deal of people
-    models: tuple[str, ...] | None = (
-        None  # from benchmark.models.MODEL_NAMES; None = DEFAULT_MODELS
-    )
-    variants: tuple[str, ...] = VARIANTS
-    mlp_epochs: int = 80  # the paper's MLP: 56-20-10-2, Adam 1e-4, batch 12 (MLPConfig)
-    max_genuine_per_person: int = 10  # classifiers' training pairs per person (cost)
-    impostor_ratio: float = 2.0  # impostor pairs per genuine pair (the paper's 1:2)
-    people: int | None = None  # use the first N people only (quick runs)
-    cmc_ranks: int = 20  # length of the CMC curve
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if self.folds < 2:
-            raise ConfigError(f"folds: expected at least 2, found {self.folds}")
-        if self.repeats < 1:
-            raise ConfigError(f"repeats: expected at least 1, found {self.repeats}")
-        bad = [v for v in self.variants if v not in (*VARIANTS, "paper")]
-        if bad:
-            raise ConfigError(f"variants: expected frontal and/or all, found {bad[0]!r}")
-        select_models(self.models)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            "folds": self.folds,
-            "repeats": self.repeats,
-            "models": list(self.models) if self.models else None,
-            "variants": list(self.variants),
-            "mlp_epochs": self.mlp_epochs,
-            "max_genuine_per_person": self.max_genuine_per_person,
-            "impostor_ratio": self.impostor_ratio,
-            "people": self.people,
-            "cmc_ranks": self.cmc_ranks,
-            "seed": self.seed,
-        }
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from ffmatch.benchmark.config import BenchmarkConfig
 from ffmatch.benchmark.models import MODELS
 from ffmatch.benchmark.protocol import BenchmarkResult, FoldScore
 from ffmatch.core.io.atomic import atomic_write
@@ -215,5 +217,30 @@ def write_benchmark_report(
     ]
     write_reports(blocks, folder, title="ffmatch MUCT benchmark", html_too=False)
     with atomic_write(folder / "results.json") as fh:
-        json.dump({"config": cfg.to_dict(), "command": command, "results": summary}, fh, indent=1)
+        json.dump({"config": to_mapping(cfg), "command": command, "results": summary}, fh, indent=1)
+    return summary
+
+
+def run_benchmark_folder(
+    config: BenchmarkConfig,
+    out_dir: Path,
+    *,
+    command: str,
+    on_step: Callable[[int, int], None] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """One benchmark run, assembled: load ``config.data``, run the models (the paper's rows
+    when ``config.variants`` is ``("paper",)``, else photos with person ids), then write the
+    report, ``results.json`` and ``config.toml`` into ``out_dir``; returns the summary."""
+    from ffmatch.benchmark.paper import run_paper_benchmark
+    from ffmatch.benchmark.protocol import run_benchmark
+    from ffmatch.core.configio import write_toml
+    from ffmatch.core.sources import load_pairs, load_photos
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if config.variants == ("paper",):
+        result = run_paper_benchmark(load_pairs(config.data), config)
+    else:
+        result = run_benchmark(load_photos(config.data), config, on_step=on_step)
+    summary = write_benchmark_report(result, out_dir, command=command)
+    write_toml(config, out_dir / "config.toml")
     return summary

@@ -112,15 +112,18 @@ def prune_cmd(
         None,
         "--centring",
         help="none, mean or half: how ReLU activations are centred before "
-        "angles are measured. [default: mean]",
+        f"angles are measured. {opt.shown(opt.RUN, 'pruning.centring')}",
     ),
     layers: str | None = typer.Option(
-        None, "--layers", help="first (the paper) or all hidden layers. [default: first]"
+        None,
+        "--layers",
+        help=f"first (the paper) or all hidden layers. {opt.shown(opt.RUN, 'pruning.layers')}",
     ),
     finetune_epochs: int | None = typer.Option(
         None,
         "--finetune-epochs",
-        help="Fine-tune the pruned networks for this many epochs. [default: 0]",
+        help="Fine-tune the pruned networks for this many epochs. "
+        f"{opt.shown(opt.RUN, 'finetune_epochs')}",
     ),
     seed: int | None = opt.SEED,
     device: str | None = opt.DEVICE,
@@ -139,12 +142,23 @@ def prune_cmd(
     _finish(_step("prune", config, out_dir, config.mlp.epochs), json_out=json_out)
 
 
-GA_POPULATION = typer.Option(None, "--population", help="GA population size. [default: 10]")
-GA_GENERATIONS = typer.Option(None, "--generations", help="GA generations. [default: 10]")
-GA_FITNESS = typer.Option(
-    None, "--fitness", help="accuracy (the paper), f1, balanced_accuracy or roc_auc."
+GA_POPULATION = typer.Option(
+    None, "--population", help=f"GA population size. {opt.shown(opt.RUN, 'ga.population')}"
 )
-GA_ELITISM = typer.Option(None, "--elitism", help="Best individuals kept each generation. [0]")
+GA_GENERATIONS = typer.Option(
+    None, "--generations", help=f"GA generations. {opt.shown(opt.RUN, 'ga.generations')}"
+)
+GA_FITNESS = typer.Option(
+    None,
+    "--fitness",
+    help="accuracy (the paper), f1, balanced_accuracy or roc_auc. "
+    f"{opt.shown(opt.RUN, 'ga.fitness')}",
+)
+GA_ELITISM = typer.Option(
+    None,
+    "--elitism",
+    help=f"Best individuals kept each generation. {opt.shown(opt.RUN, 'ga.elitism')}",
+)
 
 
 @app.command("evolve")

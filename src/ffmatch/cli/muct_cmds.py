@@ -11,9 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from ffmatch.benchmark.config import PAPER_BENCHMARK, BenchmarkConfig
 from ffmatch.cli.app import app, command_line, is_quiet
 from ffmatch.cli.common import out, print_json
+from ffmatch.cli.options import shown
 from ffmatch.core.errors import DataError
+from ffmatch.matcher.train import TrainConfig
+from ffmatch.paper.pipeline.config import override
 
 if TYPE_CHECKING:
     from ffmatch.core.table import PhotoTable, StrArray
@@ -37,8 +41,10 @@ _LANDMARKS = typer.Option(
     None, "--landmarks", "-l", help="A tidy landmark CSV (photo_id, person, markers)."
 )
 _DATA = typer.Option(None, "--data", "-d", help="A dataset name (muct) instead of --landmarks.")
-_SEED = typer.Option(0, "--seed", help="The one seed behind every random choice.")
 _JSON = typer.Option(False, "--json", help="Print the result as JSON.")
+_CONFIG = typer.Option(
+    None, "--config", "-c", help="A config.toml (as written beside every result) to start from."
+)
 
 
 def _photos(landmarks: Path | None, data: str | None) -> PhotoTable:
@@ -79,35 +85,50 @@ def train_cmd(
     out_file: Path = typer.Option(..., "--out", "-o", help="The model file to write (.ffm)."),
     landmarks: Path | None = _LANDMARKS,
     data: str | None = _DATA,
-    val_fraction: float = typer.Option(
-        0.2, "--val-fraction", help="Share of people kept out of the fit for the threshold."
+    val_fraction: float | None = typer.Option(
+        None,
+        "--val-fraction",
+        help="Share of people kept out of the fit for the threshold. "
+        f"{shown(TrainConfig(), 'val_fraction')}",
     ),
     name: str | None = typer.Option(
         None, "--name", help="What the training data is, recorded in the model file."
     ),
-    seed: int = _SEED,
+    seed: int | None = typer.Option(
+        None,
+        "--seed",
+        help=f"The one seed behind every random choice. {shown(TrainConfig(), 'seed')}",
+    ),
+    config_path: Path | None = _CONFIG,
     json_out: bool = _JSON,
 ) -> None:
     """Fit the matching model (PLDA on aligned shapes) and save it with its threshold and metrics.
 
     MUCT photo ids give each photo's camera: the model is then a pose mixture.
 
+    Its settings are written beside the model as ``<model>.config.toml`` (``--config`` reads
+    such a file back).
+
     Example: ffmatch train --data muct --out model.ffm
     """
+    from ffmatch.core.configio import load_toml, write_toml
     from ffmatch.matcher.model import save_model
-    from ffmatch.matcher.train import TrainConfig, train_match_model
+    from ffmatch.matcher.train import train_match_model
 
+    config = TrainConfig() if config_path is None else load_toml(TrainConfig, config_path)
+    config = override(config, val_fraction=val_fraction, seed=seed)
     photos = _photos(landmarks, data)
     n_people = len(set(photos.person.tolist()))
     described = name or f"{landmarks or data}: {len(photos)} photos of {n_people} people"
     model = train_match_model(
         photos,
-        config=TrainConfig(val_fraction=val_fraction, seed=seed),
+        config=config,
         training_data=described,
         poses=_muct_cameras(photos),
     )
     model = _with_command(model)
     save_model(model, out_file)
+    write_toml(config, out_file.with_suffix(".config.toml"))
     if json_out:
         print_json({"out": str(out_file), "threshold": model.threshold, "metrics": model.metrics})
         return
@@ -163,90 +184,110 @@ def predict_cmd(
         out.print(f"wrote {out_file} ({n} pairs)")
 
 
+_FOLDS = typer.Option(
+    None, "--folds", help=f"Subject-disjoint folds. {shown(BenchmarkConfig(), 'folds')}"
+)
+_REPEATS = typer.Option(
+    None,
+    "--repeats",
+    help=f"Repeats of the folds with new seeds. {shown(BenchmarkConfig(), 'repeats')}",
+)
+_MODELS = typer.Option(None, "--models", help="Comma-separated models to run. [default: all]")
+_EPOCHS = typer.Option(
+    None, "--epochs", help=f"Epochs of the paper's MLP. {shown(BenchmarkConfig(), 'mlp_epochs')}"
+)
+_BENCH_SEED = typer.Option(
+    None,
+    "--seed",
+    help=f"The one seed behind every random choice. {shown(BenchmarkConfig(), 'seed')}",
+)
+
+
+def _benchmark_config(path: Path | None, preset: BenchmarkConfig, **given: Any) -> BenchmarkConfig:
+    """``path`` (or ``preset``) with the options given on the command line applied."""
+    from ffmatch.core.configio import load_toml
+
+    config = preset if path is None else load_toml(BenchmarkConfig, path)
+    if given.get("models") is not None:
+        given["models"] = tuple(given["models"].split(","))
+    changed: BenchmarkConfig = override(config, **given)
+    return changed
+
+
+def _run_benchmark(config: BenchmarkConfig, out_dir: Path, *, json_out: bool) -> None:
+    """Run a benchmark with a progress bar and print its summary (or the paths as JSON)."""
+    from ffmatch.benchmark.report import run_benchmark_folder
+    from ffmatch.cli.common import progress_bar
+
+    total = config.folds * config.repeats * len(config.variants)
+    with progress_bar("folds", total, quiet=is_quiet()) as update:
+        summary = run_benchmark_folder(config, out_dir, command=command_line(), on_step=update)
+    if json_out:
+        print_json({"out": str(out_dir), "results": summary})
+    else:
+        _print_summary(summary)
+        out.print(f"wrote {out_dir}/ (report.md, results.json, config.toml, figures/)")
+
+
 @benchmark_app.command("muct")
 def benchmark_muct(
     out_dir: Path = typer.Option(..., "--out", "-o", help="Folder for the report and figures."),
-    folds: int = typer.Option(5, "--folds", help="Subject-disjoint folds."),
-    repeats: int = typer.Option(3, "--repeats", help="Repeats of the folds with new seeds."),
-    models: str | None = typer.Option(
-        None, "--models", help="Comma-separated models to run. [default: all]"
-    ),
-    epochs: int = typer.Option(80, "--epochs", help="Epochs of the paper's MLP."),
+    folds: int | None = _FOLDS,
+    repeats: int | None = _REPEATS,
+    models: str | None = _MODELS,
+    epochs: int | None = _EPOCHS,
     people: int | None = typer.Option(
-        None, "--people", help="Use only this many people (quick runs). [default: all 276]"
+        None, "--people", help="Use only this many people (quick runs). [default: all]"
     ),
-    seed: int = _SEED,
+    seed: int | None = _BENCH_SEED,
+    config_path: Path | None = _CONFIG,
     json_out: bool = _JSON,
 ) -> None:
     """Subject-disjoint MUCT benchmark: models side by side, frontal and all cameras.
 
     Example: ffmatch benchmark muct --out runs/muct
     """
-    from ffmatch.benchmark.protocol import BenchmarkConfig, run_benchmark
-    from ffmatch.cli.common import progress_bar
-    from ffmatch.core.datasets import load_muct
-
-    config = BenchmarkConfig(
-        folds=folds,
-        repeats=repeats,
-        models=tuple(models.split(",")) if models else None,
-        mlp_epochs=epochs,
-        people=people,
-        seed=seed,
-    )
-    photos = load_muct()
-    total = folds * repeats * 2
-    with progress_bar("folds", total, quiet=is_quiet()) as update:
-        result = run_benchmark(photos, config, on_step=update)
-    _write_report(result, out_dir, json_out=json_out)
-
-
-def _write_report(result: Any, out_dir: Path, *, json_out: bool) -> None:
-    """Write a benchmark's report folder and print its summary (or the paths as JSON)."""
-    from ffmatch.benchmark.report import write_benchmark_report
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    summary = write_benchmark_report(result, out_dir, command=command_line())
-    if json_out:
-        print_json({"out": str(out_dir), "results": summary})
-    else:
-        _print_summary(summary)
-        out.print(f"wrote {out_dir}/ (report.md, results.json, figures/)")
+    config = _benchmark_config(
+        config_path, BenchmarkConfig(), folds=folds, repeats=repeats, models=models,
+        mlp_epochs=epochs, people=people, seed=seed,
+    )  # fmt: skip
+    _run_benchmark(config, out_dir, json_out=json_out)
 
 
 @benchmark_app.command("paper")
 def benchmark_paper(
     out_dir: Path = typer.Option(..., "--out", "-o", help="Folder for the report and figures."),
-    data: str = typer.Option(
-        "paper", "--data", "-d", help="paper, paper-computed, or a paper-style table."
+    data: str | None = typer.Option(
+        None,
+        "--data",
+        "-d",
+        help=f"paper, paper-computed, or a paper-style table. {shown(PAPER_BENCHMARK, 'data')}",
     ),
-    folds: int = typer.Option(4, "--folds", help="Folds of whole sets of three."),
-    repeats: int = typer.Option(10, "--repeats", help="Repeats of the folds with new seeds."),
+    folds: int | None = typer.Option(
+        None, "--folds", help=f"Folds of whole sets of three. {shown(PAPER_BENCHMARK, 'folds')}"
+    ),
+    repeats: int | None = typer.Option(
+        None,
+        "--repeats",
+        help=f"Repeats of the folds with new seeds. {shown(PAPER_BENCHMARK, 'repeats')}",
+    ),
     models: str | None = typer.Option(
         None, "--models", help="Comma-separated models to run. [default: all that fit 12 sets]"
     ),
-    epochs: int = typer.Option(80, "--epochs", help="Epochs of the paper's MLP."),
-    seed: int = _SEED,
+    epochs: int | None = _EPOCHS,
+    seed: int | None = _BENCH_SEED,
+    config_path: Path | None = _CONFIG,
     json_out: bool = _JSON,
 ) -> None:
     """The benchmark's models on the paper's 36 rows, grouped by set, with intervals.
 
     Example: ffmatch benchmark paper --out runs/paper-models
     """
-    from ffmatch.benchmark.paper import run_paper_benchmark
-    from ffmatch.benchmark.protocol import BenchmarkConfig
-    from ffmatch.core.sources import load_pairs
-
-    config = BenchmarkConfig(
-        folds=folds,
-        repeats=repeats,
-        models=tuple(models.split(",")) if models else None,
-        variants=("paper",),
-        mlp_epochs=epochs,
-        seed=seed,
-    )
-    result = run_paper_benchmark(load_pairs(data), config)
-    _write_report(result, out_dir, json_out=json_out)
+    config = _benchmark_config(
+        config_path, PAPER_BENCHMARK, data=data, folds=folds, repeats=repeats, models=models,
+        mlp_epochs=epochs, seed=seed,
+    )  # fmt: skip
+    _run_benchmark(config, out_dir, json_out=json_out)
 
 
 def _print_summary(summary: dict[str, Any]) -> None:

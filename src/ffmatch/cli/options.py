@@ -7,45 +7,68 @@ on the command line, so a saved ``config.toml`` reruns a run exactly.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from pathlib import Path
 from typing import Any
 
 import typer
 
 from ffmatch.core.errors import ConfigError
+from ffmatch.paper.pipeline.config import RunConfig
+
+
+def shown(config: object, dotted: str) -> str:
+    """``[default: X]`` for ``--help``, read from a config dataclass's field ``dotted``
+    (e.g. ``"mlp.epochs"``): defaults live in the config classes only."""
+    value = functools.reduce(getattr, dotted.split("."), config)
+    if isinstance(value, tuple):
+        value = ",".join(str(v) for v in value)
+    return f"[default: {value}]"
+
+
+RUN = RunConfig()
 
 DATA = typer.Option(
     None,
     "--data",
     "-d",
-    help="Dataset (paper, paper-computed, paper-workbook, muct) or landmark file. [default: paper]",
+    help="Dataset (paper, paper-computed, paper-workbook, muct) or landmark file. "
+    f"{shown(RUN, 'data.data')}",
 )
 REPRESENTATION = typer.Option(
     None,
     "--representation",
     "-r",
     help="ffms, distances, proportions (the paper), aligned-diff, aligned-pair (pose-invariant),"
-    " or 'selected' (by the selection rule). [default: ffms]",
+    f" or 'selected' (by the selection rule). {shown(RUN, 'data.representation')}",
 )
 PROTOCOL = typer.Option(
     None,
     "--protocol",
     "-p",
     help="grouped (honest: sets kept together, scaler fitted inside) or paper (as the paper "
-    "did). [default: grouped]",
+    f"did). {shown(RUN, 'eval.protocol')}",
 )
-SEED = typer.Option(None, "--seed", help="The one seed behind every random choice. [default: 0]")
-DEVICE = typer.Option(None, "--device", help="cpu or cuda. [default: cpu]")
+SEED = typer.Option(
+    None, "--seed", help=f"The one seed behind every random choice. {shown(RUN, 'seed')}"
+)
+DEVICE = typer.Option(None, "--device", help=f"cpu or cuda. {shown(RUN, 'device')}")
 REPEATS = typer.Option(
-    None, "--repeats", help="Repeat the cross-validation with new seeds. [default: 1]"
+    None,
+    "--repeats",
+    help=f"Repeat the cross-validation with new seeds. {shown(RUN, 'eval.repeats')}",
 )
 CONFIG = typer.Option(
     None, "--config", "-c", help="A config.toml (as written beside every result) to start from."
 )
 OUT = typer.Option(..., "--out", "-o", help="Run folder to write the results into.")
-EPOCHS = typer.Option(None, "--epochs", help="Training epochs of the MLP. [default: 80]")
+EPOCHS = typer.Option(
+    None, "--epochs", help=f"Training epochs of the MLP. {shown(RUN, 'mlp.epochs')}"
+)
 HIDDEN = typer.Option(
-    None, "--hidden", help="Hidden layer sizes, comma-separated, e.g. 20,10. [default: 20,10]"
+    None,
+    "--hidden",
+    help=f"Hidden layer sizes, comma-separated, e.g. 20,10. {shown(RUN, 'mlp.hidden')}",
 )
 
 

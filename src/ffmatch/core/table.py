@@ -22,6 +22,16 @@ StrArray = npt.NDArray[np.str_]
 
 ROLES = ("A", "B", "C")
 
+DESCRIPTOR_SIZE = 128
+"""Numbers in one face's appearance descriptor (dlib's ResNet; ``matcher.photos.appearance``)."""
+QUALITY_COLUMNS: tuple[str, ...] = (
+    "face_left", "face_top", "face_right", "face_bottom", "eye_distance", "yaw", "pitch",
+    "mouth_gap", "mouth_lift", "mouth_open", "smiling",
+)  # fmt: skip
+"""Per-face values of photos read by ``landmarks extract`` (``matcher.photos.quality``): face
+box and eye distance in pixels, yaw and pitch in degrees, mouth gap and lift in eye
+distances, the two expression flags as 1/0."""
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class PhotoTable:
@@ -35,6 +45,9 @@ class PhotoTable:
     coords : (n, 14, 2) float64, markers in ``WIDE_ORDER``; NaN where missing.
     derived : (n, 14) bool, True where a marker was derived from others (MUCT proxies).
     source : where the rows came from, for error messages and provenance.
+    descriptors : (n, 128) float32 appearance descriptors, NaN rows where none; or None
+        (tables of hand-placed markers have none).
+    quality : (n, len(QUALITY_COLUMNS)) float64 per-face values, NaN where none; or None.
     """
 
     photo_id: StrArray
@@ -43,6 +56,8 @@ class PhotoTable:
     coords: FloatArray
     derived: BoolArray
     source: str = "<memory>"
+    descriptors: npt.NDArray[np.float32] | None = None
+    quality: FloatArray | None = None
 
     def __post_init__(self) -> None:
         n = len(self.photo_id)
@@ -67,6 +82,12 @@ class PhotoTable:
         finite_or_nan = np.isfinite(self.coords) | np.isnan(self.coords)
         if not finite_or_nan.all():
             raise DataError(f"{self.source}: coordinates must be finite numbers or missing")
+        for name, width in (("descriptors", DESCRIPTOR_SIZE), ("quality", len(QUALITY_COLUMNS))):
+            block = getattr(self, name)
+            if block is not None and block.shape != (n, width):
+                raise DataError(
+                    f"{self.source}: expected {name} of shape ({n}, {width}), found {block.shape}"
+                )
 
     def __len__(self) -> int:
         return len(self.photo_id)
@@ -86,6 +107,8 @@ class PhotoTable:
             coords=self.coords[idx],
             derived=self.derived[idx],
             source=self.source,
+            descriptors=None if self.descriptors is None else self.descriptors[idx],
+            quality=None if self.quality is None else self.quality[idx],
         )
 
     def index_of(self, photo_ids: npt.ArrayLike) -> IntArray:

@@ -20,6 +20,7 @@ import numpy.typing as npt
 from ffmatch.core.errors import ConfigError, DataError
 from ffmatch.core.metrics import binary_metrics
 from ffmatch.core.pairs import person_pairs
+from ffmatch.core.serial import to_mapping
 from ffmatch.core.table import BoolArray, FloatArray, PhotoTable
 from ffmatch.matcher.aligned import PHOTO_VECTORS, photo_ratios
 from ffmatch.matcher.model import SCORERS, MatchModel
@@ -42,16 +43,6 @@ class TrainConfig:
     impostor_ratio: float = 2.0  # validation pairs: impostors per genuine pair (the paper's 1:2)
     n_iter: int = 50  # EM iterations of the two-covariance fit
     seed: int = 0  # the people split and the validation pairs
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            "representation": self.representation,
-            "val_fraction": self.val_fraction,
-            "impostor_ratio": self.impostor_ratio,
-            "n_iter": self.n_iter,
-            "seed": self.seed,
-        }
 
 
 def split_people(
@@ -190,5 +181,5 @@ def train_match_model(
         metrics=metrics,
         params=params,
         calibration=calibration,
-        config=cfg.to_dict(),
+        config=to_mapping(cfg),
     )

@@ -9,7 +9,7 @@ import pytest
 
 from ffmatch.core.errors import DataError
 from ffmatch.core.io.tidy import MARKER_COLUMNS, read_tidy, write_tidy
-from ffmatch.core.table import PhotoTable
+from ffmatch.core.table import DESCRIPTOR_SIZE, QUALITY_COLUMNS, PhotoTable
 
 
 def _with(
@@ -157,3 +157,59 @@ def test_derived_cell_must_name_markers(tmp_path: Path, tiny_photos: PhotoTable)
 def test_marker_columns() -> None:
     assert MARKER_COLUMNS[:4] == ("rtex_x", "rtex_y", "rten_x", "rten_y")
     assert len(MARKER_COLUMNS) == 28
+
+
+def _with_face_values(photos: PhotoTable) -> PhotoTable:
+    """``photos`` plus quality values and descriptors; the last photo has no face (NaN)."""
+    rng = np.random.default_rng(3)
+    n = len(photos)
+    quality = rng.uniform(0, 100, size=(n, len(QUALITY_COLUMNS))).round(2)
+    descriptors = rng.normal(0, 0.1, size=(n, DESCRIPTOR_SIZE)).astype(np.float32)
+    quality[-1] = np.nan
+    descriptors[-1] = np.nan
+    return PhotoTable(photo_id=photos.photo_id, person=photos.person, role=photos.role,
+                      coords=photos.coords, derived=photos.derived, quality=quality,
+                      descriptors=descriptors)  # fmt: skip
+
+
+def test_round_trip_with_face_values_and_descriptors(
+    tmp_path: Path, tiny_photos: PhotoTable
+) -> None:
+    photos = _with_face_values(tiny_photos)
+    path = tmp_path / "photos.csv"
+    write_tidy(photos, path)
+    header = path.read_text().splitlines()[0].split(",")
+    assert header[-DESCRIPTOR_SIZE - len(QUALITY_COLUMNS)] == "face_left"
+    assert header[-1] == "desc_127"
+    back = read_tidy(path)
+    _assert_same(back, photos)
+    assert back.quality is not None
+    assert back.descriptors is not None
+    np.testing.assert_array_equal(back.quality, photos.quality)
+    assert back.descriptors.dtype == np.float32
+    np.testing.assert_array_equal(back.descriptors, photos.descriptors)  # float32 exactly
+    assert back.subset([0]).descriptors.shape == (1, DESCRIPTOR_SIZE)  # type: ignore[union-attr]
+
+
+def test_tables_without_face_values_have_none(tidy_csv: Path) -> None:
+    back = read_tidy(tidy_csv)
+    assert back.quality is None
+    assert back.descriptors is None
+
+
+def test_face_value_blocks_come_whole(tmp_path: Path, tiny_photos: PhotoTable) -> None:
+    path = tmp_path / "photos.csv"
+    write_tidy(_with_face_values(tiny_photos), path)
+    lines = [line.split(",") for line in path.read_text().splitlines()]
+    cut = [row[:-1] for row in lines]  # drop desc_127
+    path.write_text("\n".join(",".join(r) for r in cut) + "\n")
+    with pytest.raises(DataError, match=r"descriptor columns come all together.*desc_127"):
+        read_tidy(path)
+
+
+def test_descriptor_block_shape_checked(tiny_photos: PhotoTable) -> None:
+    with pytest.raises(DataError, match=r"expected descriptors of shape \(6, 128\)"):
+        PhotoTable(photo_id=tiny_photos.photo_id, person=tiny_photos.person,
+                   role=tiny_photos.role, coords=tiny_photos.coords,
+                   derived=tiny_photos.derived,
+                   descriptors=np.zeros((6, 5), dtype=np.float32))  # fmt: skip

@@ -5,6 +5,10 @@ empty), ``{abbr}_x, {abbr}_y`` for each of the 14 markers (``rtex_x``, ..., ``me
 pixels, origin top-left), and optionally ``derived`` (the abbreviations of markers that
 were derived rather than marked, separated by spaces). An empty marker pair is a missing
 marker. Written files put the columns in that order, markers in ``WIDE_ORDER``.
+
+Tables extracted from photos add two optional blocks, each all-or-nothing: the per-face
+values ``QUALITY_COLUMNS`` (face box, eye distance, yaw, pitch, mouth) and the appearance
+descriptor ``desc_000`` ... ``desc_127``; empty cells where a photo has no face.
 """
 
 from __future__ import annotations
@@ -23,13 +27,21 @@ from ffmatch.core.io._cells import (
     write_csv,
 )
 from ffmatch.core.markers import N_MARKERS, WIDE_ORDER
-from ffmatch.core.table import ROLES, FloatArray, PhotoTable
+from ffmatch.core.table import (
+    DESCRIPTOR_SIZE,
+    QUALITY_COLUMNS,
+    ROLES,
+    FloatArray,
+    PhotoTable,
+)
 
 ID_COLUMNS = ("photo_id", "person")
 ROLE_COLUMN = "role"
 DERIVED_COLUMN = "derived"
 MARKER_COLUMNS: tuple[str, ...] = tuple(f"{a}_{axis}" for a in WIDE_ORDER for axis in "xy")
 """The 28 coordinate columns, in ``WIDE_ORDER``."""
+DESCRIPTOR_COLUMNS: tuple[str, ...] = tuple(f"desc_{k:03d}" for k in range(DESCRIPTOR_SIZE))
+"""The 128 appearance-descriptor columns (optional; photos read by ``landmarks extract``)."""
 
 
 def read_tidy(path: str | os.PathLike[str], *, allow_missing: bool = True) -> PhotoTable:
@@ -57,6 +69,14 @@ def read_tidy(path: str | os.PathLike[str], *, allow_missing: bool = True) -> Ph
          for text, n in zip(cells(DERIVED_COLUMN), numbers, strict=True)],
         dtype=bool,
     ).reshape(len(rows), N_MARKERS)  # fmt: skip
+
+    def block(names: tuple[str, ...]) -> FloatArray | None:
+        if names[0] not in column:
+            return None
+        return parse_block([[row[column[c]] for c in names] for row in rows], columns=names,
+                           row_numbers=numbers, source=source, allow_empty=True)  # fmt: skip
+
+    descriptors = block(DESCRIPTOR_COLUMNS)
     return PhotoTable(
         photo_id=np.array(photo_id, dtype=str),
         person=np.array(person, dtype=str),
@@ -64,6 +84,8 @@ def read_tidy(path: str | os.PathLike[str], *, allow_missing: bool = True) -> Ph
         coords=coords,
         derived=derived,
         source=source,
+        descriptors=None if descriptors is None else descriptors.astype(np.float32),
+        quality=block(QUALITY_COLUMNS),
     )
 
 
@@ -73,19 +95,29 @@ def write_tidy(table: PhotoTable, path: str | os.PathLike[str]) -> None:
     with_derived = bool(table.derived.any())
     if with_derived:
         header.append(DERIVED_COLUMN)
+    if table.quality is not None:
+        header += QUALITY_COLUMNS
+    if table.descriptors is not None:
+        header += DESCRIPTOR_COLUMNS
     rows = []
     for k in range(len(table)):
         row = [str(table.photo_id[k]), str(table.person[k]), str(table.role[k])]
         row += [format_number(v) for v in table.coords[k].ravel()]
         if with_derived:
             row.append(" ".join(a for a, d in zip(WIDE_ORDER, table.derived[k], strict=True) if d))
+        if table.quality is not None:
+            row += [format_number(v) for v in table.quality[k]]
+        if table.descriptors is not None:  # shortest text that reads back to the same float32
+            row += ["" if np.isnan(v) else np.format_float_positional(v, trim="-")
+                    for v in table.descriptors[k]]  # fmt: skip
         rows.append(row)
     write_csv(path, header, rows)
 
 
 def _columns(header: list[str], source: str) -> dict[str, int]:
     """Column name -> index; DataError for unknown, duplicate or missing columns."""
-    known = (*ID_COLUMNS, ROLE_COLUMN, *MARKER_COLUMNS, DERIVED_COLUMN)
+    known = (*ID_COLUMNS, ROLE_COLUMN, *MARKER_COLUMNS, DERIVED_COLUMN, *QUALITY_COLUMNS,
+             *DESCRIPTOR_COLUMNS)  # fmt: skip
     column: dict[str, int] = {}
     for k, name in enumerate(header):
         if name not in known:
@@ -101,6 +133,14 @@ def _columns(header: list[str], source: str) -> dict[str, int]:
     missing = [name for name in (*ID_COLUMNS, *MARKER_COLUMNS) if name not in column]
     if missing:
         raise DataError(f"{source}: expected columns {', '.join(missing)}, found none of them")
+    for names, what in ((QUALITY_COLUMNS, "face values"), (DESCRIPTOR_COLUMNS, "descriptor")):
+        present = [c for c in names if c in column]
+        if present and len(present) < len(names):
+            lacking = [c for c in names if c not in column]
+            raise DataError(
+                f"{source}: the {what} columns come all together or not at all; found "
+                f"{present[0]} but not {lacking[0]}"
+            )
     return column
 
 

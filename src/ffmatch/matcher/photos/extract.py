@@ -33,28 +33,23 @@ import numpy as np
 
 from ffmatch.core.errors import ConfigError, DataError
 from ffmatch.core.markers import MIRROR, N_MARKERS, WIDE_ORDER
-from ffmatch.core.table import BoolArray, FloatArray, PhotoTable
+from ffmatch.core.table import DESCRIPTOR_SIZE, QUALITY_COLUMNS, BoolArray, FloatArray, PhotoTable
+from ffmatch.matcher.photos.appearance import (
+    APPEARANCE_HINT,
+    Float32Array,
+    appearance_available,
+    describe_faces,
+)
 from ffmatch.matcher.photos.image import (
     INSTALL_HINT,
     MissingExtraError,
     RGBArray,
     read_photo_reduced,
 )
+from ffmatch.matcher.photos.mesh import MESH_INDICES, PICK
+from ffmatch.matcher.photos.quality import FaceQuality, face_quality
 
-MESH_INDICES: dict[str, tuple[int, ...]] = {
-    "rtex": (33,), "rten": (133,), "lten": (362,), "ltex": (263,), "nas": (168,),
-    "sn": (2,), "rtal": (98,), "ltal": (327,), "ls": (0,), "sto": (13, 14),
-    "li": (17,), "sm": (18,), "pg": (199,), "me": (152,),
-}  # fmt: skip
-"""Face-mesh point(s) of each FFM (mean where several), keyed in ``WIDE_ORDER``."""
-
-N_MESH = 478  # face-mesh points with refine_landmarks=True (468 + 10 iris points)
 _GREY = 128  # padding for crops that leave the frame
-
-# (14, 478) averaging matrix: markers = _PICK @ mesh; built once from MESH_INDICES.
-_PICK = np.zeros((N_MARKERS, N_MESH))
-for _k, _abbr in enumerate(WIDE_ORDER):
-    _PICK[_k, list(MESH_INDICES[_abbr])] = 1.0 / len(MESH_INDICES[_abbr])
 
 # Marker k of a mirrored face is marker _MIRRORED[k] of the face itself (rtex <-> ltex, ...).
 _PARTNER = {**MIRROR, **{b: a for a, b in MIRROR.items()}}
@@ -75,6 +70,7 @@ class ExtractConfig:
     min_confidence: float = 0.5  # face detector score below which a box is ignored
     max_faces: int = 8  # faces looked for per photo
     mirror: bool = True  # also mesh the mirrored crop and average: cancels part of the error
+    appearance: bool | None = None  # dlib descriptor per face; None: when dlib is installed
 
     def __post_init__(self) -> None:
         if min(self.decode_side, self.detect_side, self.mesh_side) < 64:
@@ -102,6 +98,12 @@ class Face:
 
     mesh: FloatArray  # (478, 3); z in pixels at the scale of x (MediaPipe's convention)
     mirrored: FloatArray | None = None  # (14, 2) or None when not measured
+    descriptor: Float32Array | None = None  # (128,) dlib appearance descriptor, if computed
+
+    @property
+    def quality(self) -> FaceQuality:
+        """Eye distance (px), yaw and pitch, mouth open / smiling, from the mesh."""
+        return face_quality(self.mesh)
 
     @property
     def box(self) -> tuple[float, float, float, float]:
@@ -117,18 +119,18 @@ class Face:
     @property
     def markers(self) -> FloatArray:
         """(14, 2) FFMs in ``WIDE_ORDER``, pixels (mean with the mirrored face's, if any)."""
-        direct = np.asarray(_PICK @ self.mesh[:, :2])
+        direct = np.asarray(PICK @ self.mesh[:, :2])
         return direct if self.mirrored is None else (direct + self.mirrored) / 2
 
     @property
     def markers3d(self) -> FloatArray:
         """(14, 3) FFMs of the mesh itself, with its depth, for pose normalisation."""
-        return np.asarray(_PICK @ self.mesh)
+        return np.asarray(PICK @ self.mesh)
 
     def scaled(self, factor: float) -> Face:
         """The same face on a photo ``factor`` times larger."""
         m = None if self.mirrored is None else self.mirrored * factor
-        return Face(mesh=self.mesh * factor, mirrored=m)
+        return Face(mesh=self.mesh * factor, mirrored=m, descriptor=self.descriptor)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -150,6 +152,12 @@ class Extraction:
     @property
     def face(self) -> Face | None:
         return None if self.chosen is None else self.faces[self.chosen]
+
+    @property
+    def descriptor(self) -> Float32Array | None:
+        """(128,) appearance descriptor of the chosen face; None if failed or not computed."""
+        face = self.face
+        return None if face is None else face.descriptor
 
     @property
     def markers(self) -> FloatArray:
@@ -213,11 +221,16 @@ class FaceMeshExtractor:
     """MediaPipe's face detector and face mesh, opened once and reused for many photos.
 
     Use as a context manager (``with FaceMeshExtractor() as ex: ex.faces(rgb)``) so the
-    MediaPipe graphs are closed. Not thread-safe: one per thread.
+    MediaPipe graphs are closed. Not thread-safe: one per thread. With dlib installed (or
+    ``ExtractConfig(appearance=True)``), every face also gets its appearance descriptor.
     """
 
     def __init__(self, config: ExtractConfig | None = None) -> None:
         self.config = config or ExtractConfig()
+        wanted = self.config.appearance
+        if wanted and not appearance_available():
+            raise MissingExtraError(APPEARANCE_HINT)
+        self.describes = appearance_available() if wanted is None else wanted
         try:
             from mediapipe.python.solutions import face_detection, face_mesh
         except ImportError:
@@ -261,7 +274,13 @@ class FaceMeshExtractor:
             ]
         # Largest first, so a spurious small mesh inside a face is the one dropped.
         distinct = _distinct(sorted(found, key=lambda f: -f.area))
-        return tuple(sorted(distinct, key=lambda f: f.box[0] + f.box[2]))
+        ordered = sorted(distinct, key=lambda f: f.box[0] + f.box[2])
+        if not self.describes or not ordered:
+            return tuple(ordered)
+        # dlib aligns its chip inside the mesh's box: MediaPipe found the face, dlib reads it.
+        described = describe_faces(rgb, [f.box for f in ordered])  # (n, 128)
+        return tuple(Face(mesh=f.mesh, mirrored=f.mirrored, descriptor=d)
+                     for f, d in zip(ordered, described, strict=True))  # fmt: skip
 
     def _detect(self, small: RGBArray) -> list[tuple[float, float, float, float]]:
         """Face boxes (left, top, right, bottom) in ``small``'s pixels, best first."""
@@ -482,13 +501,22 @@ def to_table(extractions: Sequence[Extraction], *, person: str = "photo") -> Pho
     """The tidy ``PhotoTable``: failed photos keep a row with missing markers.
 
     Markers the mesh placed outside the frame are flagged ``derived`` (extrapolated, not seen).
+    Each chosen face's quality values and (when computed) descriptor go beside its markers,
+    so a photo is read once.
     """
     n = len(extractions)
     coords = np.full((n, N_MARKERS, 2), np.nan)
     derived = np.zeros((n, N_MARKERS), dtype=bool)
+    quality = np.full((n, len(QUALITY_COLUMNS)), np.nan)
+    descriptors = np.full((n, DESCRIPTOR_SIZE), np.nan, dtype=np.float32)
     for k, ex in enumerate(extractions):
         coords[k] = ex.markers
         derived[k] = ex.outside
+        if ex.face is not None:
+            quality[k] = quality_row(ex.face)
+            if ex.face.descriptor is not None:
+                descriptors[k] = ex.face.descriptor
+    described = any(e.descriptor is not None for e in extractions)
     return PhotoTable(
         photo_id=np.array([e.photo_id for e in extractions], dtype=str),
         person=np.array([person_of(e.source, person, e.photo_id) for e in extractions], dtype=str),
@@ -496,7 +524,16 @@ def to_table(extractions: Sequence[Extraction], *, person: str = "photo") -> Pho
         coords=coords,
         derived=derived,
         source="ffmatch landmarks extract",
+        descriptors=descriptors if described else None,
+        quality=quality,
     )
+
+
+def quality_row(face: Face) -> FloatArray:
+    """The face's values in ``QUALITY_COLUMNS`` order (box, eye distance, pose, mouth)."""
+    q = face.quality
+    return np.array([*face.box, q.eye_distance, q.yaw, q.pitch, q.mouth_gap, q.mouth_lift,
+                     float(q.mouth_open), float(q.smiling)])  # fmt: skip
 
 
 __all__ = [
@@ -511,5 +548,6 @@ __all__ = [
     "extract_photos",
     "person_of",
     "photo_ids",
+    "quality_row",
     "to_table",
 ]

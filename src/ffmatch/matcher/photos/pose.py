@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ffmatch.core.table import FloatArray
-from ffmatch.matcher.photos.extract import _PICK
+from ffmatch.matcher.photos.mesh import PICK
 
 # Points on the face mesh's midline (x = 0 in MediaPipe's canonical face model): forehead,
 # nose bridge and tip, lips, chin.
@@ -61,4 +61,4 @@ def frontalise(mesh: npt.ArrayLike) -> FloatArray:
 def frontal_markers(mesh: npt.ArrayLike) -> FloatArray:
     """(n, 14, 2) markers in ``WIDE_ORDER`` of the frontalised meshes (orthographic view)."""
     front = frontalise(mesh)
-    return np.asarray(np.einsum("mp,npc->nmc", _PICK, front[..., :2]))
+    return np.asarray(np.einsum("mp,npc->nmc", PICK, front[..., :2]))
