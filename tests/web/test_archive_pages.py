@@ -136,6 +136,11 @@ def test_groups_page_lists_groups_largest_first_with_the_weakest_marked(
     assert html.count('class="weak"') == sum(1 for n in sizes if n > 1)
     if len(sizes) > 1:
         assert "Join two groups" in html
+    # Each split names two different photos: the weakest member and the one most tied.
+    splits = re.findall(r'name="a" value="([^"]+)">\s*<input type="hidden" name="b" '
+                        r'value="([^"]+)">', html)  # fmt: skip
+    assert len(splits) == sum(1 for n in sizes if n > 1)
+    assert all(a != b for a, b in splits)
 
 
 def test_archive_page_shows_counts_failures_and_when(client: TestClient) -> None:

@@ -202,7 +202,8 @@ class Service:
             if g.weakest is not None:
                 # The member least tied to the rest, against the one most tied: a "different"
                 # between them splits the weakest off at the next grouping.
-                core = max(range(len(g.members)), key=lambda i: g.members[i].link)
+                others = [i for i in range(len(g.members)) if i != g.weakest]
+                core = max(others, key=lambda i: g.members[i].link)
                 weak = (faces[g.weakest], faces[core], float(g.members[g.weakest].link))
             out.append(GroupView(number=g.number, faces=faces, weakest=weak))
         return out
