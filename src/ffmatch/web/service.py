@@ -10,10 +10,8 @@ from __future__ import annotations
 import base64
 import io
 import os
-import queue
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -67,36 +65,17 @@ def jpeg_thumbnail(image: Any, side: int = 640) -> bytes:
     return buf.getvalue()
 
 
-class ExtractorPool:
-    """MediaPipe extractors (3 s to open, not thread-safe) kept open and lent one per request.
+_local = threading.local()  # one MediaPipe extractor per photo worker thread
 
-    At most ``size`` exist; a request finding none free waits, which also bounds the CPU the
-    page takes when many requests arrive at once.
-    """
 
-    def __init__(self, size: int) -> None:
-        self._free: queue.LifoQueue[FaceMeshExtractor] = queue.LifoQueue()
-        self._made = 0
-        self._size = size
-        self._lock = threading.Lock()
+def _extractor() -> FaceMeshExtractor:
+    """This thread's extractor (3 s to open and not thread-safe, so one per worker thread)."""
+    from ffmatch.matcher.photos.extract import FaceMeshExtractor
 
-    @contextmanager
-    def lend(self) -> Iterator[FaceMeshExtractor]:
-        from ffmatch.matcher.photos.extract import FaceMeshExtractor
-
-        with self._lock:
-            make = self._free.empty() and self._made < self._size
-            if make:
-                self._made += 1
-        ex = FaceMeshExtractor() if make else self._free.get()
-        try:
-            yield ex
-        finally:
-            self._free.put(ex)
-
-    def close(self) -> None:
-        while not self._free.empty():
-            self._free.get().close()
+    ex: FaceMeshExtractor | None = getattr(_local, "extractor", None)
+    if ex is None:
+        ex = _local.extractor = FaceMeshExtractor()
+    return ex
 
 
 class Service:
@@ -104,12 +83,15 @@ class Service:
 
     def __init__(self, db_path: str | os.PathLike[str], *, workers: int = 2) -> None:
         self.db_path = Path(db_path)
-        self._pool = ExtractorPool(workers)
+        # Photos are measured (MediaPipe, dlib) only on these threads: however many requests
+        # arrive, at most ``workers`` photos are measured at once, and each of these threads
+        # keeps its extractor open (the archive's search keeps its own per thread as well).
+        self.photo_workers = ThreadPoolExecutor(workers, thread_name_prefix="ffmatch-photos")
         self._model: Matcher | None = None
         self._model_lock = threading.Lock()
 
     def close(self) -> None:
-        self._pool.close()
+        self.photo_workers.shutdown(wait=False, cancel_futures=True)
 
     def _matcher(self) -> Matcher:
         with self._model_lock:
@@ -124,8 +106,7 @@ class Service:
         from ffmatch.matcher.photos.match import match_photos
 
         model = self._matcher()
-        with self._pool.lend() as extractor:
-            result = match_photos(path_a, path_b, model, extractor)
+        result = match_photos(path_a, path_b, model, _extractor())
         p = result.probability
         verdict: Verdict = "same" if result.match else "different"
         side = "above" if result.match else "not above"
