@@ -1,4 +1,4 @@
-"""Shared fixtures: the shared data folder (never skipped) and tiny photo tables."""
+"""Shared fixtures: the full data sets (skipped where absent, never in CI), tiny data, tables."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import pytest
 
 from ffmatch.core.markers import N_MARKERS
 from ffmatch.core.table import PhotoTable
+
+pytest_plugins = ["pytester"]  # tests/test_data_home.py runs pytest on a tiny test
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -25,32 +27,77 @@ def _one_torch_thread() -> Iterator[None]:
     torch.set_num_threads(before)
 
 
-@pytest.fixture(scope="session")
-def shared_data() -> Path:
-    """The data home: FFMATCH_DATA, else ../shared/data beside the checkout (never skipped)."""
+TEST_DATA = Path(__file__).parent / "data"
+"""Tiny data sets that ship with the tests (tests/data/README.md says where each came from)."""
+
+
+def data_home() -> Path:
+    """The full data sets: ``$FFMATCH_DATA``, else ``../shared/data`` beside the checkout."""
     default = Path(__file__).parents[1] / ".." / "shared" / "data"
-    root = Path(os.environ.get("FFMATCH_DATA", default))
-    if not (root / "paper").is_dir():
-        pytest.fail(f"test data not found at {root}: set FFMATCH_DATA to the shared data folder")
-    return root
+    return Path(os.environ.get("FFMATCH_DATA", default))
+
+
+def need_data(*parts: str) -> Path:
+    """A file or folder of the full data sets, or skip the test where the data home lacks it.
+
+    CI sets ``FFMATCH_REQUIRE_DATA=1``: there a missing file fails the test instead, so no test
+    of the full data sets is skipped unnoticed.
+    """
+    path = data_home().joinpath(*parts)
+    if path.exists():
+        return path
+    why = f"{path} not found: this test needs the full data sets (set FFMATCH_DATA)"
+    if os.environ.get("FFMATCH_REQUIRE_DATA") == "1":
+        pytest.fail(f"{why}; FFMATCH_REQUIRE_DATA=1 forbids skipping it")
+    pytest.skip(why)
 
 
 @pytest.fixture(scope="session")
-def paper_workbook(shared_data: Path) -> Path:
-    """The paper's workbook; a missing file fails the tests that use it."""
-    path = shared_data / "paper" / "facial-features.xlsx"
-    if not path.is_file():
-        pytest.fail(f"{path} is missing: the shared data folder is incomplete")
-    return path
+def paper_workbook() -> Path:
+    """The paper's workbook (1.3 MB), from the data home."""
+    return need_data("paper", "facial-features.xlsx")
 
 
 @pytest.fixture(scope="session")
-def muct_file(shared_data: Path) -> Path:
-    """MUCT's 68-point landmarks; a missing file fails the tests that use it."""
-    path = shared_data / "muct" / "muct68-opencv.csv.gz"
-    if not path.is_file():
-        pytest.fail(f"{path} is missing: the shared data folder is incomplete")
-    return path
+def muct_file() -> Path:
+    """MUCT's 68-point landmarks, all 276 people, from the data home."""
+    return need_data("muct", "muct68-opencv.csv.gz")
+
+
+@pytest.fixture(scope="session")
+def shared_photos() -> Path:
+    """The folder of face photos (tests/data/photos holds a few small ones), from the data home."""
+    return need_data("photos")
+
+
+@pytest.fixture(scope="session")
+def orl_faces() -> Path:
+    """The ORL / AT&T faces (not redistributable, so never copied here), from the data home."""
+    return need_data("faces-orl")
+
+
+@pytest.fixture(scope="session")
+def muct_first24() -> Path:
+    """MUCT's first 24 people (000-023, no mirrors), cut from the full file; ships here."""
+    return TEST_DATA / "muct" / "muct68-first24.csv.gz"
+
+
+@pytest.fixture(scope="session")
+def small_photos() -> Path:
+    """Three small photos (obama-1, obama-5-240p, multi-two-people); ship with the tests."""
+    return TEST_DATA / "photos"
+
+
+@pytest.fixture(scope="session")
+def table1_csv() -> Path:
+    """The paper's Table 1 (the 14 markers); ships with the tests."""
+    return TEST_DATA / "paper" / "table1_ffm_markers.csv"
+
+
+@pytest.fixture(scope="session")
+def table2_csv() -> Path:
+    """The paper's Table 2 (cosine values as printed); ships with the tests."""
+    return TEST_DATA / "paper" / "table2_cosine_similarity.csv"
 
 
 def _make_photos(

@@ -26,5 +26,11 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert test_command in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
 
 
+def test_ci_forbids_skipping_the_tests_of_the_full_data_sets() -> None:
+    lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    test_line = lines.index(_readme_commands()[1])
+    assert "export FFMATCH_REQUIRE_DATA=1" in lines[:test_line]
+
+
 def test_constraints_pin_the_local_torch_wheel() -> None:
     assert "torch==2.13.0" in (ROOT / "constraints.txt").read_text(encoding="utf-8").split()

@@ -25,8 +25,8 @@ from ffmatch.core.table import PhotoTable
 
 
 @pytest.fixture(scope="module")
-def muct12(muct_file: Path) -> PhotoTable:
-    photos = read_muct(muct_file)
+def muct12(muct_first24: Path) -> PhotoTable:
+    photos = read_muct(muct_first24)
     keep = np.unique(photos.person)[:12]
     return photos.subset(np.flatnonzero(np.isin(photos.person, keep)))
 
@@ -122,6 +122,7 @@ def test_procrustes_distance_is_zero_for_similar_shapes() -> None:
     assert (procrustes_distance(x, x[::-1]) > 0.01).all()
 
 
+@pytest.mark.slow
 def test_tiny_benchmark_runs_reproducibly_and_writes_its_report(
     muct12: PhotoTable, tmp_path: Path
 ) -> None:

@@ -56,6 +56,7 @@ def test_cv_writes_the_run_folder(tmp_path: Path, tiny_config: Path, protocol: s
     assert saved["mlp"]["epochs"] == 6
 
 
+@pytest.mark.slow
 def test_saved_config_reruns_to_the_same_numbers(tmp_path: Path, tiny_config: Path) -> None:
     first, second = tmp_path / "a", tmp_path / "b"
     assert run(["-q", "cv", "--config", str(tiny_config), "--out", str(first)]) == 0
@@ -63,6 +64,7 @@ def test_saved_config_reruns_to_the_same_numbers(tmp_path: Path, tiny_config: Pa
     assert _metrics(first)["stages"] == _metrics(second)["stages"]
 
 
+@pytest.mark.slow
 def test_another_seed_gives_other_numbers(tmp_path: Path, tiny_config: Path) -> None:
     a, b = tmp_path / "a", tmp_path / "b"
     assert run(["-q", "cv", "--config", str(tiny_config), "--out", str(a)]) == 0
@@ -81,6 +83,7 @@ def test_prune_reports_units_and_pairs(tmp_path: Path, tiny_config: Path) -> Non
     assert "Pruning" in (out / "report.md").read_text()
 
 
+@pytest.mark.slow
 def test_evolve_records_generations_and_resumes(tmp_path: Path, tiny_config: Path) -> None:
     out = tmp_path / "ga"
     assert run(["-q", "evolve", "--config", str(tiny_config), "--out", str(out)]) == 0
@@ -101,6 +104,7 @@ def test_evolve_records_generations_and_resumes(tmp_path: Path, tiny_config: Pat
     assert _metrics(again)["stages"]["ga"]["best"] == best
 
 
+@pytest.mark.slow
 def test_reproduce_writes_every_file(tmp_path: Path, tiny_config: Path) -> None:
     out = tmp_path / "paper"
     assert run(["-q", "reproduce", "--config", str(tiny_config), "--out", str(out)]) == 0
@@ -130,6 +134,7 @@ def _without_timing(m: dict) -> dict:  # type: ignore[type-arg]
     return m
 
 
+@pytest.mark.slow
 def test_reproduce_same_seed_same_metrics(tmp_path: Path, tiny_config: Path) -> None:
     a, b = tmp_path / "a", tmp_path / "b"
     assert run(["-q", "reproduce", "--config", str(tiny_config), "--out", str(a)]) == 0

@@ -17,19 +17,18 @@ from ffmatch.core.table import PhotoTable
 
 
 @pytest.fixture
-def muct_home(shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """MUCT found in the shared data folder, never downloaded."""
-    monkeypatch.setenv("FFMATCH_DATA", str(shared_data))
-    return shared_data
+def muct_home(muct_file: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """MUCT found in the data home, never downloaded."""
+    home = muct_file.parents[1]
+    monkeypatch.setenv("FFMATCH_DATA", str(home))
+    return home
 
 
 @pytest.fixture(scope="module")
-def small_tidy(muct_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def small_tidy(muct_first24: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tidy CSV of MUCT's first 24 people."""
-    photos = read_muct(muct_file)
-    keep = np.isin(photos.person, np.unique(photos.person)[:24])
     path = tmp_path_factory.mktemp("tidy") / "small.csv"
-    write_tidy(photos.subset(np.flatnonzero(keep)), path)
+    write_tidy(read_muct(muct_first24), path)
     return path
 
 

@@ -1,4 +1,4 @@
-"""``ffmatch landmarks extract`` and ``ffmatch match`` end to end, on the shared photos."""
+"""``ffmatch landmarks extract`` and ``ffmatch match`` end to end, on tests/data/photos."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from ffmatch.core.io.tidy import read_tidy
 
 
 @pytest.fixture
-def photos(shared_data: Path, tmp_path: Path) -> Path:
+def photos(small_photos: Path, tmp_path: Path) -> Path:
     """A folder with two photos of one person, one of two people and a file that is no photo."""
-    src = shared_data / "photos"
+    src = small_photos
     folder = tmp_path / "in"
     folder.mkdir()
     for name in ("obama-1.jpg", "obama-5-240p.jpg", "multi-two-people.jpg"):

@@ -10,8 +10,8 @@ import pytest
 from ffmatch.cli.app import run
 
 
-def test_table2_paper_rule_json(shared_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    table2 = shared_data / "paper" / "table2_cosine_similarity.csv"
+def test_table2_paper_rule_json(table2_csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    table2 = table2_csv
     assert run(["select", "--similarities", str(table2), "--rule", "paper", "--json"]) == 0
     got = json.loads(capsys.readouterr().out)
     assert got["rule"] == "paper"
@@ -30,8 +30,8 @@ def test_missing_file_is_one_line_exit_2(
     assert "Traceback" not in captured.err
 
 
-def test_unknown_rule_exit_2(shared_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    table2 = shared_data / "paper" / "table2_cosine_similarity.csv"
+def test_unknown_rule_exit_2(table2_csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    table2 = table2_csv
     assert run(["select", "--similarities", str(table2), "--rule", "best"]) == 2
     assert "unknown selection rule 'best'" in capsys.readouterr().err
 

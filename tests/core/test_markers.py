@@ -8,8 +8,8 @@ from pathlib import Path
 from ffmatch.core.markers import MARKER_PAIRS, MARKERS, N_DISTANCES, WIDE_ORDER, coordinate_columns
 
 
-def test_markers_are_table1_in_order(shared_data: Path) -> None:
-    with (shared_data / "paper" / "table1_ffm_markers.csv").open() as fh:
+def test_markers_are_table1_in_order(table1_csv: Path) -> None:
+    with table1_csv.open() as fh:
         rows = list(csv.DictReader(fh))
     assert [(m.name, m.abbreviation, m.kind) for m in MARKERS] == [
         (r["marker"], r["abbreviation"], r["kind"]) for r in rows

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from ffmatch.core.io.muct import read_muct
@@ -14,11 +13,9 @@ from ffmatch.matcher.train import TrainConfig, train_match_model
 
 
 @pytest.fixture(scope="session")
-def muct_small(muct_file: Path) -> PhotoTable:
+def muct_small(muct_first24: Path) -> PhotoTable:
     """The photos of MUCT's first 24 people (all cameras; some side views lack a marker)."""
-    photos = read_muct(muct_file)
-    people = np.unique(photos.person)[:24]
-    return photos.subset(np.flatnonzero(np.isin(photos.person, people)))
+    return read_muct(muct_first24)
 
 
 @pytest.fixture(scope="session")

@@ -18,8 +18,8 @@ from ffmatch.paper.selection import (
 
 
 @pytest.fixture
-def table2(shared_data: Path) -> CosineTable:
-    return read_cosine_csv(shared_data / "paper" / "table2_cosine_similarity.csv")
+def table2(table2_csv: Path) -> CosineTable:
+    return read_cosine_csv(table2_csv)
 
 
 def test_table2_paper_rule_gives_the_papers_ffm_and_proportion_weights(
@@ -56,8 +56,8 @@ def test_unknown_rule() -> None:
         ab_weights(np.zeros((1, 3)), "best")
 
 
-def test_bad_cell_names_row_and_column(tmp_path: Path, shared_data: Path) -> None:
-    text = (shared_data / "paper" / "table2_cosine_similarity.csv").read_text().splitlines()
+def test_bad_cell_names_row_and_column(tmp_path: Path, table2_csv: Path) -> None:
+    text = table2_csv.read_text().splitlines()
     text[3] = text[3].replace("0.001", "n/a", 1)
     bad = tmp_path / "t2.csv"
     bad.write_text("\n".join(text))

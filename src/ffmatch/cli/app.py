@@ -25,6 +25,15 @@ app = typer.Typer(
 _state: dict[str, Any] = {"debug": False}
 
 
+def _print_version(value: bool) -> None:
+    """``--version``: print the version and stop, before any command runs."""
+    if value:
+        from ffmatch import __version__
+
+        typer.echo(f"ffmatch {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
     verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="More log output."),
@@ -36,6 +45,13 @@ def _root(
         min=1,
         help="PyTorch threads. One is fastest for the paper's tiny networks: more threads "
         "gain little on such small matrices and stall badly when the CPU is shared.",
+    ),
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_print_version,
+        is_eager=True,
+        help="Print the ffmatch version and exit.",
     ),
 ) -> None:
     """Decide whether two photos show the same person from 14 facial feature markers.

@@ -170,12 +170,15 @@ def test_paper_workbook_download_end_to_end(
     assert path.read_bytes() == paper_workbook.read_bytes()
 
 
-def test_finds_files_in_the_data_home_without_network(shared_data: Path) -> None:
-    assert fetch_paper_workbook(data_home=shared_data, download_if_missing=False) == (
-        shared_data / "paper" / "facial-features.xlsx"
+def test_finds_files_in_the_data_home_without_network(
+    paper_workbook: Path, muct_file: Path
+) -> None:
+    home = paper_workbook.parents[1]
+    assert fetch_paper_workbook(data_home=home, download_if_missing=False) == (
+        home / "paper" / "facial-features.xlsx"
     )
-    assert fetch_muct(data_home=shared_data, download_if_missing=False) == (
-        shared_data / "muct" / "muct68-opencv.csv.gz"
+    assert fetch_muct(data_home=home, download_if_missing=False) == (
+        home / "muct" / "muct68-opencv.csv.gz"
     )
 
 

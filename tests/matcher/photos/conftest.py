@@ -25,8 +25,8 @@ def _require_mediapipe() -> None:
 
 
 @pytest.fixture(scope="session")
-def photos_dir(shared_data: Path) -> Path:
-    return shared_data / "photos"
+def photos_dir(shared_photos: Path) -> Path:
+    return shared_photos
 
 
 @pytest.fixture(scope="session")

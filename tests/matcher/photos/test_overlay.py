@@ -30,9 +30,9 @@ def test_overlay_draws_each_marker(photos_dir: Path, extracted: dict[str, Extrac
     assert np.abs(np.asarray(im).astype(int) - before).sum() > 0
 
 
-def test_small_photos_are_enlarged(shared_data: Path, extractor: FaceMeshExtractor,
+def test_small_photos_are_enlarged(orl_faces: Path, extractor: FaceMeshExtractor,
                                    tmp_path: Path) -> None:  # fmt: skip
-    path = shared_data / "faces-orl" / "s1" / "1.pgm"
+    path = orl_faces / "s1" / "1.pgm"
     ex = extract_photo(path, extractor)
     out = save_overlay(read_photo(path), ex, tmp_path / "orl.png")
     im = Image.open(out)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from ffmatch.matcher.photos.extract import Extraction
 from ffmatch.matcher.photos.parallel import default_jobs, extract_many
 
 
+@pytest.mark.slow
 def test_two_processes_match_one(photos_dir: Path, extracted: dict[str, Extraction],
                                  tmp_path: Path) -> None:  # fmt: skip
     (tmp_path / "notes.jpg").write_text("not a photo")
