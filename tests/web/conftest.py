@@ -1,12 +1,11 @@
 """Fixtures for the web page: sample photos, a test client, and a real server on loopback.
 
-Photos of real faces come from the shared data folder (the tests that need them skip
-without it); broken and oversized uploads are made here.
+Photos of real faces come from the data home (``shared_photos``: the tests that need them
+skip without it, and fail in CI); broken and oversized uploads are made here.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import threading
@@ -19,16 +18,6 @@ from typing import Any
 import pytest
 
 pytest.importorskip("fastapi", reason="the web extra is not installed: pip install -e '.[web]'")
-
-
-@pytest.fixture(scope="session")
-def sample_photos() -> Path:
-    """The shared sample photos (real faces); skips where the data folder is absent."""
-    default = Path(__file__).parents[2] / ".." / "shared" / "data"
-    folder = Path(os.environ.get("FFMATCH_DATA", default)) / "photos"
-    if not (folder / "obama-1.jpg").is_file():
-        pytest.skip(f"sample photos not found in {folder} (set FFMATCH_DATA)")
-    return folder
 
 
 @dataclass
@@ -87,7 +76,7 @@ ARCHIVE_PHOTOS = ("obama-1.jpg", "obama-2.jpg", "obama-3.jpg", "biden-1.jpg", "b
 
 
 @pytest.fixture(scope="session")
-def indexed_archive(sample_photos: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def indexed_archive(shared_photos: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An archive indexed once per session by ``ffmatch.archive.index_folder``."""
     from ffmatch.archive import index_folder
 
@@ -96,7 +85,7 @@ def indexed_archive(sample_photos: Path, tmp_path_factory: pytest.TempPathFactor
     for name in ARCHIVE_PHOTOS:
         person = photos / name.rsplit("-", 1)[0]
         person.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(sample_photos / name, person / name)
+        shutil.copyfile(shared_photos / name, person / name)
     (photos / "notes.jpg").write_bytes(b"\xff\xd8\xff\xe0 not a photo")
     db = root / "archive.db"
     index_folder(photos, db, labels_from_folder=True)

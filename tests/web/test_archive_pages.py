@@ -98,9 +98,9 @@ def test_search_form_with_an_archive_photo_moves_to_an_address_that_reloads(
 
 
 def test_search_with_a_photo_not_in_the_archive_shows_it_and_offers_no_marks(
-    client: TestClient, sample_photos: Path
+    client: TestClient, shared_photos: Path
 ) -> None:
-    r = client.post("/search", files={"photo": ("new.jpg", (sample_photos / "obama-4.jpg")
+    r = client.post("/search", files={"photo": ("new.jpg", (shared_photos / "obama-4.jpg")
                                                 .read_bytes())})  # fmt: skip
     assert r.status_code == 200
     assert "This photo is not in the archive" in r.text
@@ -147,7 +147,7 @@ def test_archive_page_shows_counts_failures_and_when(client: TestClient) -> None
     html = client.get("/archive").text
     assert '<th scope="row">photos</th><td>9</td>' in html
     assert '<th scope="row">known people</th><td>4</td>' in html
-    assert "<td>notes.jpg</td><td>" in html
+    assert "<td>notes.jpg</td><td>unreadable image" in html
     assert "last indexed 20" in html  # an ISO date
 
 

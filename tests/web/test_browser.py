@@ -87,12 +87,12 @@ def _unlabelled(page: Any) -> list[str]:
 
 
 def test_compare_two_dropped_photos_and_read_the_verdict(
-    page: Any, serve: Any, tmp_path: Path, sample_photos: Path, screens: Path
+    page: Any, serve: Any, tmp_path: Path, shared_photos: Path, screens: Path
 ) -> None:
     server = serve(create_app(tmp_path / "a.db"))
     page.goto(server.url + "/")
-    page.set_input_files("#a", str(sample_photos / "obama-1.jpg"))
-    page.set_input_files("#b", str(sample_photos / "obama-2.jpg"))
+    page.set_input_files("#a", str(shared_photos / "obama-1.jpg"))
+    page.set_input_files("#b", str(shared_photos / "obama-2.jpg"))
     assert page.locator("[data-drop] .preview").first.is_visible()  # the chosen photo shows
     page.get_by_role("button", name="Compare").click()
     verdict = page.locator("#result-title .verdict")
@@ -120,7 +120,7 @@ def test_a_broken_photo_is_said_in_one_line_on_the_page(
 
 
 def test_compare_by_keyboard_alone(
-    page: Any, serve: Any, tmp_path: Path, sample_photos: Path, screens: Path
+    page: Any, serve: Any, tmp_path: Path, shared_photos: Path, screens: Path
 ) -> None:
     server = serve(create_app(tmp_path / "a.db"))
     page.goto(server.url + "/")
@@ -136,7 +136,7 @@ def test_compare_by_keyboard_alone(
         tab_to(field)
         with page.expect_file_chooser() as chooser:
             page.keyboard.press("Space")
-        chooser.value.set_files(str(sample_photos / photo))
+        chooser.value.set_files(str(shared_photos / photo))
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Compare"
     page.keyboard.press("Enter")

@@ -18,10 +18,10 @@ PHOTOS = ("kit-harington-1.jpg", "kit-harington-2.jpg", "obama-4.jpg", "rose-les
 
 
 def test_compare_and_search_under_load_answer_without_errors(
-    archive_db: Path, sample_photos: Path, serve: Any
+    archive_db: Path, shared_photos: Path, serve: Any
 ) -> None:
     server = serve(create_app(archive_db))
-    data = {name: (sample_photos / name).read_bytes() for name in PHOTOS}
+    data = {name: (shared_photos / name).read_bytes() for name in PHOTOS}
 
     def one(k: int) -> tuple[int, dict[str, Any]]:
         a, b = PHOTOS[k % 4], PHOTOS[(k + 1) % 4]

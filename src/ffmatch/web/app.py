@@ -27,10 +27,10 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from ffmatch.archive.decisions import DECISIONS
 from ffmatch.core.errors import DataError, FFMatchError
 from ffmatch.web.guard import BodyLimit, TokenGuard, too_large_message
 from ffmatch.web.service import (
-    DECISIONS,
     VERDICT_WORDS,
     Comparison,
     NotFoundError,

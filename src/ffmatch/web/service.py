@@ -14,17 +14,17 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from ffmatch.core.errors import ConfigError, DataError
+from ffmatch import archive
+from ffmatch.archive.decisions import DECISIONS
+from ffmatch.archive.scoring import Verdict
+from ffmatch.core.errors import DataError
 
 if TYPE_CHECKING:
     from ffmatch.matcher.photos.extract import FaceMeshExtractor
     from ffmatch.matcher.photos.match import Matcher
 
-Verdict = Literal["same", "inconclusive", "different"]
-DecisionKind = Literal["same", "different", "unsure"]
-DECISIONS: tuple[str, ...] = ("same", "different", "unsure")
 VERDICT_WORDS = {"same": "same person", "inconclusive": "inconclusive",
                  "different": "different people"}  # fmt: skip
 
@@ -140,7 +140,6 @@ class Service:
 
     def search(self, path: Path, *, name: str, top: int) -> SearchResult:
         """The archive's shortlist for the photo at ``path`` (``name`` is the user's name)."""
-        archive = _archive()
         shortlist = archive.search(self.db_path, path, top=top)
         if shortlist.error:
             raise DataError(f"{name}: {shortlist.error}")
@@ -160,7 +159,6 @@ class Service:
 
     def decide(self, a: str, b: str, decision: str, *, note: str | None) -> DecisionView:
         """Record a decision about photos ``a`` and ``b`` (in one transaction, by the archive)."""
-        archive = _archive()
         if decision not in DECISIONS:
             raise DataError(f"decision: expected one of {', '.join(DECISIONS)}, found {decision!r}")
         for photo in (a, b):
@@ -169,44 +167,31 @@ class Service:
         return _decision_view(d)
 
     def decisions(self) -> list[DecisionView]:
-        archive = _archive()
         return [_decision_view(d) for d in archive.list_decisions(self.db_path)]
 
     def groups(self) -> list[GroupView]:
         """Likely-same-person groups, largest first, each with its weakest link."""
-        archive = _archive()
         out = []
         for g in archive.group(self.db_path).groups:
-            faces = tuple(GroupFace(photo=m.photo, face=m.face, person=m.person)
-                          for m in g.members)  # fmt: skip
+            faces = tuple(_face(m) for m in g.members)
             weak = None
-            if g.weakest is not None:
-                # The member least tied to the rest, against the one most tied: a "different"
-                # between them splits the weakest off at the next grouping.
-                others = [i for i in range(len(g.members)) if i != g.weakest]
-                core = max(others, key=lambda i: g.members[i].link)
-                weak = (faces[g.weakest], faces[core], float(g.members[g.weakest].link))
+            if g.weakest is not None:  # the member least tied to the rest, its closest one
+                a, b, p = g.weakest
+                weak = (_face(a), _face(b), float(p))
             out.append(GroupView(number=g.number, faces=faces, weakest=weak))
         return out
 
     def summary(self) -> SummaryView:
-        archive = _archive()
         s = archive.archive_summary(self.db_path)
-        counts = (("photos", s.photos), ("photos with a face", s.photos_with_faces),
-                  ("faces", s.faces), ("faces with an appearance descriptor",
-                                       s.faces_with_descriptor),
-                  ("known people", s.people), ("labelled photos", s.labelled_photos),
-                  ("decisions", s.decisions))  # fmt: skip
         return SummaryView(
-            counts=tuple((name, int(n)) for name, n in counts),
-            failed=tuple((photo, f"{status}: {reason}") for photo, status, reason in s.failed),
+            counts=tuple(s.counts.items()),
+            failed=tuple((f.photo, f.reason) for f in s.failed),
             indexed_at=s.indexed_at,
             photo_dir=s.photo_dir,
         )
 
     def photo_file(self, photo_id: str) -> Path:
         """The file of archive photo ``photo_id``; NotFoundError unless the archive holds it."""
-        archive = _archive()
         try:
             return Path(archive.photo_path(self.db_path, photo_id))
         except DataError:
@@ -214,20 +199,14 @@ class Service:
 
     def face_jpeg(self, photo_id: str, face: int) -> bytes:
         """The JPEG crop of face ``face`` (1 = leftmost) of archive photo ``photo_id``."""
-        archive = _archive()
         try:
             return bytes(archive.face_crop(self.db_path, photo_id, face))
         except DataError:
             raise NotFoundError(f"no face {face} of photo {photo_id!r} in the archive") from None
 
 
-def _archive() -> Any:
-    """``ffmatch.archive``, or one line saying this installation lacks it."""
-    try:
-        from ffmatch import archive
-    except ImportError:
-        raise ConfigError("this installation of ffmatch has no archive (ffmatch.archive)") from None
-    return archive
+def _face(m: Any) -> GroupFace:
+    return GroupFace(photo=m.photo, face=m.face, person=m.person)
 
 
 def _decision_view(d: Any) -> DecisionView:
@@ -282,7 +261,7 @@ class GroupFace:
 @dataclass(frozen=True, kw_only=True, slots=True)
 class GroupView:
     """One likely-same-person group; ``weakest``: the member least tied to the rest, the
-    member most tied to it, and the weakest one's mean P(same) with the others."""
+    member it is most alike, and that pair's P(same)."""
 
     number: int
     faces: tuple[GroupFace, ...]
