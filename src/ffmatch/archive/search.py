@@ -151,25 +151,28 @@ def rank(
         part = np.argpartition(-p, m - 1)[:m] if m < len(p) else np.arange(len(p))
         best = np.flatnonzero(p >= p[part].min())
         best = best[np.lexsort((bank.face[best], bank.photo[best], -p[best]))][:m]
-    cands = tuple(
-        Candidate(
-            rank=r + 1,
-            photo=str(bank.photo[i]),
-            face=int(bank.face[i]),
-            probability=float(p[i]),
-            verdict=scorer.verdict(float(p[i])),
-            person=str(bank.person[i]),
-            reasons=scorer.reasons(one, bank.take([i])),
-            evidence=scorer.name,
+    cands = []
+    for r, i in enumerate(best):
+        prob = float(p[i])
+        verdict, reasons = scorer.explain(one, bank.take([i]), prob)
+        cands.append(
+            Candidate(
+                rank=r + 1,
+                photo=str(bank.photo[i]),
+                face=int(bank.face[i]),
+                probability=prob,
+                verdict=verdict,
+                person=str(bank.person[i]),
+                reasons=reasons,
+                evidence=scorer.name,
+            )
         )
-        for r, i in enumerate(best)
-    )
     return Shortlist(
         query=query.source,
         query_face=k + 1,
         query_faces=n,
         in_archive=query.in_archive,
-        candidates=cands,
+        candidates=tuple(cands),
         evidence=scorer.name,
         query_box=tuple(float(v) for v in one.box[0]),
         query_markers=tuple((float(x), float(y)) for x, y in one.markers[0]),
@@ -223,7 +226,7 @@ def search_many(
     s = scorer or default_scorer(evidence)
     files = expand_queries(queries)
     with opened(db_path) as conn:
-        bank = store.load_bank(conn)
+        bank = store.cached_bank(conn, db_path)
         out = []
         for f in files:
             q = query_faces(conn, f, extract=extract)
