@@ -21,6 +21,7 @@ from ffmatch.archive.scoring import Scorer, Verdict, default_scorer
 from ffmatch.archive.store import FaceBank
 from ffmatch.archive.walk import sha256_of
 from ffmatch.core.errors import ConfigError, DataError
+from ffmatch.core.table import FloatArray
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".pgm", ".ppm", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 
@@ -137,7 +138,7 @@ def rank(
     else:
         k = face - 1
     one = query.faces.take([k])
-    p = scorer.against(one, bank)  # (N,) one matrix computation over all stored faces
+    p = score_all(scorer, one, bank, top=top)
     keep = bank.sha256 != query.sha256
     if excluded_photos:
         keep &= ~np.isin(bank.photo, list(excluded_photos))
@@ -177,6 +178,35 @@ def rank(
         query_box=tuple(float(v) for v in one.box[0]),
         query_markers=tuple((float(x), float(y)) for x, y in one.markers[0]),
     )
+
+
+PREFILTER_FROM = 100_000  # faces: from here on "both" scores only the nearest by appearance
+PREFILTER_KEEP = 2_000  # faces scored in full after the appearance prefilter (at least 20 x top)
+
+
+def score_all(scorer: Scorer, one: FaceBank, bank: FaceBank, *, top: int) -> FloatArray:
+    """(N,) P(same) of the query face against every stored face (-inf: not scored).
+
+    Up to ``PREFILTER_FROM`` faces, and for any evidence but "both", every face is scored in
+    one vectorised call. Past it, "both" (whose geometry part, a PLDA score per pair, costs
+    about 50 us a pair) first ranks all faces by descriptor distance (one (N, 128) matrix
+    product) and scores in full only the ``PREFILTER_KEEP`` nearest and the faces without a
+    descriptor: a face far in appearance cannot reach the top of the fused probability,
+    whose appearance weight dominates (docs/archive.md).
+    """
+    n = len(bank)
+    has = bank.has_descriptor
+    if scorer.name != "both" or n <= PREFILTER_FROM or np.isnan(one.descriptor[0, 0]):
+        return scorer.against(one, bank)
+    q = one.descriptor[0]
+    d2 = (bank.descriptor * bank.descriptor).sum(axis=1) - 2.0 * (bank.descriptor @ q)  # (N,)
+    d2 = np.where(has, d2, np.inf)
+    keep = min(max(PREFILTER_KEEP, 20 * top), n)
+    near = np.argpartition(d2, keep - 1)[:keep]
+    rows = np.union1d(near, np.flatnonzero(~has))
+    p = np.full(n, -np.inf)
+    p[rows] = scorer.against(one, bank.take(rows))
+    return p
 
 
 def different_from(conn: sqlite3.Connection, photo_ids: tuple[str, ...]) -> frozenset[str]:
