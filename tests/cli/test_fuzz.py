@@ -222,12 +222,13 @@ def test_generated_option_values_are_answered_in_one_line(
     config = tmp_path / "tiny.toml"
     config.write_text(TINY)
     out = Path(tempfile.mkdtemp(dir=tmp_path)) / "run"
+    cv = ["-q", "cv", "--config", str(config), option, value, "--out", str(out)]
     argv = {
         "--top": ["match", "a.jpg", "b.jpg", "--top", value],
         "--threads": ["--threads", value, "select", "--json"],
         "--folds": ["benchmark", "paper", "--folds", value, "--repeats", "0", "--out", str(out)],
-        "--finetune-epochs": ["prune", "--finetune-epochs", value, "--config", str(config),
-                              "--hidden", "0", "--out", str(out)],
+        "--finetune-epochs": ["-q", "prune", "--finetune-epochs", value, "--config", str(config),
+                              "--out", str(out)],
         "--rule": ["select", "--rule", value, "--json"],
-    }.get(option, ["-q", "cv", "--config", str(config), option, value, "--out", str(out)])  # fmt: skip
+    }.get(option, cv)  # fmt: skip
     _run(argv, [config], capsys)
