@@ -95,4 +95,8 @@ def archive_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     spec.loader.exec_module(fake)
     mod = fake.make(tmp_path / "photos")
     monkeypatch.setitem(sys.modules, "ffmatch.archive", mod)
+    # ``from ffmatch import archive`` reads the package attribute once the real one is imported.
+    import ffmatch
+
+    monkeypatch.setattr(ffmatch, "archive", mod, raising=False)
     return tmp_path / "archive.db"
