@@ -39,10 +39,10 @@ class Scorer(Protocol):
         """(len(gallery),) probabilities of the ONE face in ``query`` against each face."""
         ...
 
-    def verdict(self, probability: float) -> Verdict: ...
-
-    def reasons(self, query: FaceBank, candidate: FaceBank) -> tuple[str, ...]:
-        """The top evidence in words for one pair (one face each)."""
+    def explain(
+        self, query: FaceBank, candidate: FaceBank, probability: float
+    ) -> tuple[Verdict, tuple[str, ...]]:
+        """The verdict on one shortlisted pair (one face each) and the top evidence in words."""
         ...
 
 
@@ -76,7 +76,13 @@ class GeometryScorer:
             return "same"
         return "different" if probability < t - self.margin else "inconclusive"
 
+    def explain(
+        self, query: FaceBank, candidate: FaceBank, probability: float
+    ) -> tuple[Verdict, tuple[str, ...]]:
+        return self.verdict(probability), self.reasons(query, candidate)
+
     def reasons(self, query: FaceBank, candidate: FaceBank) -> tuple[str, ...]:
+        """The two best agreeing and two most differing distances, in words."""
         ev = self.model.evidence(query.markers[0], candidate.markers[0])
         if not ev:
             return ()
