@@ -161,7 +161,11 @@ class VerdictScorer:
 
         return decide(self.model, probability, (), evidence=self._evidence_kind)
 
-    def reasons(self, query: FaceBank, candidate: FaceBank) -> tuple[str, ...]:
+    def explain(
+        self, query: FaceBank, candidate: FaceBank, probability: float
+    ) -> tuple[Verdict, tuple[str, ...]]:
+        """The pair's verdict with its doubts (``compare_faces``), the doubts and notes, then
+        the two best agreeing and two most differing distances in words."""
         from ffmatch.matcher.verdict import compare_faces
 
         r = compare_faces(self.model, _evidence(query).row(0), _evidence(candidate).row(0),
@@ -170,7 +174,7 @@ class VerdictScorer:
                 for m in r.agreeing(2)]  # fmt: skip
         told += [f"{m.words} [{m.code}] differs ({m.score:.1f}x the typical gap)"
                  for m in r.differing(2)]  # fmt: skip
-        return (*r.reasons, *r.notes, *told)
+        return r.verdict, (*r.reasons, *r.notes, *told)
 
     @property
     def _evidence_kind(self) -> Evidence:
@@ -180,18 +184,15 @@ class VerdictScorer:
 
 
 def _evidence(bank: FaceBank) -> FaceEvidenceArray:
-    """The archive's faces as the verdict's evidence (quality values NaN/False if absent)."""
+    """The archive's faces as the verdict's evidence."""
     from ffmatch.matcher.verdict import FaceEvidenceArray
-
-    def column(key: str) -> FloatArray:
-        return np.array([float(q.get(key, np.nan)) for q in bank.quality], dtype=np.float64)
 
     return FaceEvidenceArray(
         markers=bank.markers,
         descriptors=bank.descriptor.astype(np.float32),
-        eye_distance=column("eye_distance"),
-        yaw=np.nan_to_num(column("yaw")),
-        pitch=np.nan_to_num(column("pitch")),
-        mouth_open=column("mouth_open") == 1.0,
-        smiling=column("smiling") == 1.0,
+        eye_distance=bank.eye_distance,
+        yaw=np.nan_to_num(bank.yaw),
+        pitch=np.nan_to_num(bank.pitch),
+        mouth_open=bank.mouth_open,
+        smiling=bank.smiling,
     )
