@@ -31,3 +31,10 @@ def test_missing_values_stay_missing_or_take_the_training_mean() -> None:
     np.testing.assert_allclose(filled.fill, [2.0, 6.0, 0.0])  # a column with no value: 0
     np.testing.assert_allclose(filled(x), [[0.0, 0.5, 0.0], [0.5, 0.0, 0.0], [1.0, 1.0, 0.0]])
     np.testing.assert_allclose(filled(np.array([[np.nan, np.nan, 3.0]])), [[0.5, 0.5, 3.0]])
+
+
+def test_transform_gives_the_same_rows_as_float32_for_the_trainer() -> None:
+    x = np.random.default_rng(1).normal(size=(6, 3))
+    scaling = fit_min_max(x)
+    assert scaling.transform(x).dtype == np.float32
+    np.testing.assert_array_equal(scaling.transform(x), scaling(x).astype(np.float32))

@@ -1,9 +1,9 @@
 """Min-Max scaling (the paper's Formula 1), fitted on training rows and applied to any rows.
 
-One home for the scaler that the networks' folds, the estimator, the controls and the
-benchmark's classifiers use. Fitting is scikit-learn's ``MinMaxScaler`` (a constant column
-keeps scale 1, so nothing divides by zero); the fitted numbers live in a frozen dataclass
-that can be stored, compared and applied without scikit-learn.
+One home for the scaler that the estimator, the controls and the benchmark's classifiers use
+(``core.splits.Scaling`` computes the same numbers for the folds). Fitting is scikit-learn's
+``MinMaxScaler`` (a constant column keeps scale 1, so nothing divides by zero); the fitted
+numbers live in a frozen dataclass that can be stored, compared and applied without it.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import numpy.typing as npt
 from sklearn.preprocessing import MinMaxScaler
 
 F64Array = npt.NDArray[np.float64]
+F32Array = npt.NDArray[np.float32]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -35,6 +36,10 @@ class MinMax:
         if self.fill is not None:
             arr = np.where(np.isnan(arr), self.fill, arr)
         return np.asarray(arr * self.scale + self.min)
+
+    def transform(self, x: npt.ArrayLike) -> F32Array:
+        """Scale rows ``x`` (n, d) as ``__call__`` does, as float32 for the network trainer."""
+        return np.asarray(self(x), np.float32)
 
 
 def fit_min_max(x: npt.ArrayLike, *, fill_missing: bool = False) -> MinMax:
