@@ -56,7 +56,7 @@ def _paper_data(seed: int) -> tuple[Any, Any, Any, Any]:
     from ffmatch.core.splits import make_folds
     from ffmatch.paper.representations import pair_features
 
-    pairs = read_wide_ffms(str(files("ffmatch") / "datasets" / "files" / "paper_ffms.csv"))
+    pairs = read_wide_ffms(str(files("ffmatch.core.datasets") / "files" / "paper_ffms.csv"))
     x = pair_features(pairs, "ffms")
     y = np.asarray(pairs.label, dtype=np.int64)
     folds = make_folds(y, pairs.group, protocol="paper", n_splits=10, seed=seed)
@@ -73,7 +73,7 @@ def _run_ffmatch(seed: int, mode: str, generations: int, device: str = "cpu") ->
     """
     import numpy as np
 
-    from ffmatch.core.splits import fold_data
+    from ffmatch.core.splits import PaperSplitter, fold_data
     from ffmatch.paper.evaluation.cv import evaluate_configs, fold_job, network_seed
     from ffmatch.paper.nn.batched import train_many
     from ffmatch.paper.nn.config import MLPConfig
@@ -83,7 +83,7 @@ def _run_ffmatch(seed: int, mode: str, generations: int, device: str = "cpu") ->
     x, y, groups, folds = _paper_data(seed)
     config = GAConfig(generations=generations)
     layout = config.layout
-    parts = [fold_data(x, y, f, protocol="paper") for f in folds]
+    parts = [fold_data(x, y, f, splitter=PaperSplitter()) for f in folds]
     seeds = [network_seed(seed, f.repeat, f.index) for f in folds]
     k = len(folds)
 
@@ -97,7 +97,7 @@ def _run_ffmatch(seed: int, mode: str, generations: int, device: str = "cpu") ->
             y,
             groups,
             configs,
-            protocol="paper",
+            splitter=PaperSplitter(),
             folds=folds,
             seed=seed,
             device=device,

@@ -41,3 +41,22 @@ def test_unknown_format_and_dataset(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "unknown dataset 'imagenet'" in capsys.readouterr().err
     assert run(["data", "show", str(tmp_path / "none.csv")]) == 2
     assert "none.csv: no such file" in capsys.readouterr().err
+
+
+def test_convert_never_writes_over_its_input_and_checks_the_output_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ffmatch.cli.app import run
+
+    table = tmp_path / "t.csv"
+    assert run(["data", "convert", "paper", "--to", "tidy", "--out", str(table)]) == 0
+    before = table.read_bytes()
+    capsys.readouterr()
+    assert run(["data", "convert", str(table), "--to", "tidy", "--out", str(table)]) == 2
+    assert "t.csv: is also this command's input" in capsys.readouterr().err
+    assert table.read_bytes() == before
+    assert run(["data", "convert", "paper", "--to", "tidy", "--out", str(tmp_path)]) == 2
+    assert "is a folder; expected a file name" in capsys.readouterr().err
+    deep = tmp_path / "new" / "deeper" / "t.csv"
+    assert run(["data", "convert", "paper", "--to", "wide", "--out", str(deep)]) == 0
+    assert deep.is_file()

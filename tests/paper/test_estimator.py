@@ -195,14 +195,17 @@ def test_multiclass_and_single_class_targets_are_refused() -> None:
         ({"hidden": (4, 2.5)}, "hidden: expected an int or a tuple of ints, found (4, 2.5)"),
         ({"hidden": 1.5}, "hidden: expected an int or a tuple of ints, found 1.5"),
         ({"epochs": 0}, "epochs: expected an integer >= 1, found 0"),
-        ({"lr": -1.0}, "lr: expected a number > 0, found -1.0"),
+        ({"lr": -1.0}, "lr: expected a number in (0, 10.0], found -1.0"),
         ({"batch_size": 0}, "batch_size: expected an integer >= 1, found 0"),
         ({"device": "warp-drive"}, "device: expected a torch device .* found 'warp-drive'"),
     ],
 )
 def test_bad_settings_raise_on_fit_with_the_value(params: dict[str, Any], message: str) -> None:
     clf = FFMatchClassifier(**params)  # __init__ only stores: the check happens in fit
-    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    escaped = (
+        message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[").replace("]", r"\]")
+    )
+    with pytest.raises(ValueError, match=escaped):
         clf.fit(np.arange(8.0).reshape(4, 2), [0, 1, 0, 1])
 
 

@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 import typer
+from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
 from ffmatch.core.errors import FFMatchError
 
@@ -43,6 +44,7 @@ def _root(
         1,
         "--threads",
         min=1,
+        max=256,  # options.MAX_THREADS: far more crashes PyTorch's thread pool
         help="PyTorch threads. One is fastest for the paper's tiny networks: more threads "
         "gain little on such small matrices and stall badly when the CPU is shared.",
     ),
@@ -95,15 +97,36 @@ def run(argv: list[str] | None = None) -> int:
     _state["debug"] = False
     _state["argv"] = list(sys.argv[1:] if argv is None else argv)
     try:
-        app(args=argv, prog_name="ffmatch")
+        code = app(args=argv, prog_name="ffmatch", standalone_mode=False)
     except FFMatchError as err:
         if _state["debug"]:
             raise
         sys.stderr.write(f"ffmatch: error: {err}\n")
         return 2
-    except SystemExit as ex:  # the standalone command line ends this way, also on success
+    except NoArgsIsHelpError as err:  # a bare command group: its help, as Typer shows it
+        err.show()
+        return err.exit_code
+    except UsageError as err:  # a bad option or value: one line, as for bad data
+        # Typer vendors click from 0.29 on and exports no public name for these exceptions.
+        where = err.ctx.command_path if err.ctx else "ffmatch"
+        message = " ".join(err.format_message().split())
+        sys.stderr.write(f"ffmatch: error: {where}: {message} (see --help)\n")
+        return 2
+    except ClickException as err:
+        sys.stderr.write(f"ffmatch: error: {' '.join(err.format_message().split())}\n")
+        return err.exit_code
+    except typer.Abort:
+        sys.stderr.write("ffmatch: interrupted\n")
+        return 130
+    except OSError as err:  # the file system said no (permission, full disk): name the path
+        if _state["debug"]:
+            raise
+        where = f"{err.filename}: " if err.filename else ""
+        sys.stderr.write(f"ffmatch: error: {where}{err.strerror or err}\n")
+        return 2
+    except SystemExit as ex:  # a command may still end this way (typer.Exit is caught above)
         return ex.code if isinstance(ex.code, int) else (0 if ex.code is None else 1)
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 def main() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -34,8 +33,10 @@ err = _Console(stderr=True)
 
 
 def print_json(data: Any) -> None:
-    """Machine-readable output on stdout: one JSON document, nothing else."""
-    sys.stdout.write(json.dumps(data, indent=2, allow_nan=True) + "\n")
+    """Machine-readable output on stdout: one strict JSON document (NaN as null), nothing else."""
+    from ffmatch.core.io.output import json_text
+
+    sys.stdout.write(json_text(data) + "\n")
 
 
 @contextmanager

@@ -92,12 +92,14 @@ def convert_cmd(
 
     Example: ffmatch data convert paper --to distances --out paper_distances.csv
     """
+    from ffmatch.core.io.output import check_output_file
     from ffmatch.core.io.tidy import write_tidy
     from ffmatch.core.io.wide import distance_table, write_wide_distances, write_wide_ffms
     from ffmatch.core.sources import load_pairs, load_photos
 
     if to not in FORMATS:
         raise ConfigError(f"--to: expected one of {', '.join(FORMATS)}, found {to!r}")
+    check_output_file(out_file, inputs=[data])
     if to == "tidy":
         write_tidy(load_photos(data), out_file)
     elif to == "wide":

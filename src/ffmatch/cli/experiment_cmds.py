@@ -62,10 +62,13 @@ def _finish(result: RunOutput, *, json_out: bool) -> None:
     )
 
 
-def _step(command: Step, config: RunConfig, out_dir: Path, total: int, **kw: Any) -> RunOutput:
+def _step(
+    command: Step, config: RunConfig, out_dir: Path, total: int, *, overwrite: bool, **kw: Any
+) -> RunOutput:
     """Run one step with a progress bar over ``total`` epochs or generations."""
     from ffmatch.paper.pipeline.run import run_step
 
+    opt.check_out_folder(out_dir, config, overwrite=overwrite, resume=kw.get("resume", False))
     unit = "generations" if command == "evolve" else "training"
     with progress_bar(unit, total, quiet=is_quiet()) as update:
         use_threads()
@@ -86,6 +89,7 @@ def cv_cmd(
     seed: int | None = opt.SEED,
     device: str | None = opt.DEVICE,
     config_path: Path | None = opt.CONFIG,
+    overwrite: bool = opt.OVERWRITE,
     json_out: bool = JSON_OUT,
 ) -> None:
     """10-fold cross-validation of the MLP (56-20-10-2 by default), and a holdout check.
@@ -96,7 +100,7 @@ def cv_cmd(
         config_path, data=data, representation=representation, protocol=protocol, seed=seed,
         device=device, repeats=repeats, epochs=epochs, hidden=hidden,
     )  # fmt: skip
-    _finish(_step("cv", config, out_dir, config.mlp.epochs), json_out=json_out)
+    _finish(_step("cv", config, out_dir, config.mlp.epochs, overwrite=overwrite), json_out=json_out)
 
 
 @app.command("prune")
@@ -128,6 +132,7 @@ def prune_cmd(
     seed: int | None = opt.SEED,
     device: str | None = opt.DEVICE,
     config_path: Path | None = opt.CONFIG,
+    overwrite: bool = opt.OVERWRITE,
     json_out: bool = JSON_OUT,
 ) -> None:
     """Train the MLP and prune it by distinctiveness (Gedeon), fold by fold.
@@ -139,7 +144,9 @@ def prune_cmd(
         device=device, repeats=repeats, epochs=epochs, hidden=hidden,
         pruning={"centring": centring, "layers": layers}, finetune_epochs=finetune_epochs,
     )  # fmt: skip
-    _finish(_step("prune", config, out_dir, config.mlp.epochs), json_out=json_out)
+    _finish(
+        _step("prune", config, out_dir, config.mlp.epochs, overwrite=overwrite), json_out=json_out
+    )
 
 
 GA_POPULATION = typer.Option(
@@ -180,6 +187,7 @@ def evolve_cmd(
     seed: int | None = opt.SEED,
     device: str | None = opt.DEVICE,
     config_path: Path | None = opt.CONFIG,
+    overwrite: bool = opt.OVERWRITE,
     json_out: bool = JSON_OUT,
 ) -> None:
     """The genetic algorithm over hidden size, epochs and learning rate (section 2.4).
@@ -197,6 +205,7 @@ def evolve_cmd(
         config,
         out_dir,
         config.ga.generations + 1,
+        overwrite=overwrite,
         resume=resume,
         prune_networks=not no_prune,
     )
@@ -211,6 +220,7 @@ def reproduce_cmd(
     seed: int | None = opt.SEED,
     device: str | None = opt.DEVICE,
     config_path: Path | None = opt.CONFIG,
+    overwrite: bool = opt.OVERWRITE,
     json_out: bool = JSON_OUT,
 ) -> None:
     """The whole paper on its own data: selection, MLP, pruning, GA, holdout, controls.
@@ -223,6 +233,7 @@ def reproduce_cmd(
     from ffmatch.paper.pipeline.run import run_reproduce
 
     config = opt.resolve(config_path, data=data, protocol=protocol, seed=seed, device=device)
+    opt.check_out_folder(out_dir, config, overwrite=overwrite)
     with progress_bar("GA generations", 2 * (config.ga.generations + 1), quiet=is_quiet()) as bar:
         use_threads()
         result = run_reproduce(config, out_dir, command_line=command_line(), progress=bar)

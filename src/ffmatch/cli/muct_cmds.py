@@ -66,11 +66,13 @@ def landmarks_export(
 
     Example: ffmatch landmarks export muct --out muct.csv
     """
+    from ffmatch.core.io.output import check_output_file
     from ffmatch.core.io.tidy import write_tidy
     from ffmatch.core.sources import load_photos
 
     if dataset != "muct":
         raise DataError(f"landmarks export: expected a dataset name (muct), found {dataset!r}")
+    check_output_file(out_file)
     photos = load_photos(dataset)
     write_tidy(photos, out_file)
     n_people = len(set(photos.person.tolist()))
@@ -111,12 +113,18 @@ def train_cmd(
 
     Example: ffmatch train --data muct --out model.ffm
     """
+    from ffmatch.cli.options import MAX_SEED, check_range
     from ffmatch.core.configio import load_toml, write_toml
+    from ffmatch.core.io.output import check_output_file
     from ffmatch.matcher.model import save_model
     from ffmatch.matcher.train import train_match_model
 
     config = TrainConfig() if config_path is None else load_toml(TrainConfig, config_path)
     config = override(config, val_fraction=val_fraction, seed=seed)
+    check_range("seed", config.seed, 0, MAX_SEED)
+    inputs = [p for p in (landmarks, data, config_path) if p is not None]
+    check_output_file(out_file, inputs=inputs)
+    check_output_file(out_file.with_suffix(".config.toml"), inputs=inputs)
     photos = _photos(landmarks, data)
     n_people = len(set(photos.person.tolist()))
     described = name or f"{landmarks or data}: {len(photos)} photos of {n_people} people"
@@ -172,10 +180,13 @@ def predict_cmd(
 
     Example: ffmatch predict --landmarks photos.csv --pairs pairs.csv --out scores.csv
     """
+    from ffmatch.core.io.output import check_output_file
     from ffmatch.core.io.tidy import read_tidy
     from ffmatch.matcher.model import default_model, load_model
     from ffmatch.matcher.predict import predict_pairs
 
+    inputs = [p for p in (model_file, landmarks, pairs_file) if p is not None]
+    check_output_file(out_file, inputs=inputs)
     model = default_model() if model_file is None else load_model(model_file)
     n = predict_pairs(model, read_tidy(landmarks), pairs_file, out_file)
     if json_out:
@@ -214,11 +225,26 @@ def _benchmark_config(path: Path | None, preset: BenchmarkConfig, **given: Any) 
     return changed
 
 
-def _run_benchmark(config: BenchmarkConfig, out_dir: Path, *, json_out: bool) -> None:
+_OVERWRITE = typer.Option(
+    False, "--overwrite", help="Replace the results of an earlier run in the --out folder."
+)
+
+
+def _run_benchmark(
+    config: BenchmarkConfig, out_dir: Path, *, json_out: bool, overwrite: bool
+) -> None:
     """Run a benchmark with a progress bar and print its summary (or the paths as JSON)."""
     from ffmatch.benchmark.report import run_benchmark_folder
     from ffmatch.cli.common import progress_bar
+    from ffmatch.cli.options import MAX_EPOCHS, MAX_REPEATS, MAX_SEED, check_range
+    from ffmatch.core.io.output import check_output_folder
 
+    check_range("--folds", config.folds, 2, 100)
+    check_range("--repeats", config.repeats, 1, MAX_REPEATS)
+    check_range("--epochs", config.mlp_epochs, 1, MAX_EPOCHS)
+    check_range("--seed", config.seed, 0, MAX_SEED)
+    check_range("--people", config.people, 2, 100_000)
+    check_output_folder(out_dir, overwrite=overwrite)
     total = config.folds * config.repeats * len(config.variants)
     with progress_bar("folds", total, quiet=is_quiet()) as update:
         summary = run_benchmark_folder(config, out_dir, command=command_line(), on_step=update)
@@ -241,6 +267,7 @@ def benchmark_muct(
     ),
     seed: int | None = _BENCH_SEED,
     config_path: Path | None = _CONFIG,
+    overwrite: bool = _OVERWRITE,
     json_out: bool = _JSON,
 ) -> None:
     """Subject-disjoint MUCT benchmark: models side by side, frontal and all cameras.
@@ -251,7 +278,7 @@ def benchmark_muct(
         config_path, BenchmarkConfig(), folds=folds, repeats=repeats, models=models,
         mlp_epochs=epochs, people=people, seed=seed,
     )  # fmt: skip
-    _run_benchmark(config, out_dir, json_out=json_out)
+    _run_benchmark(config, out_dir, json_out=json_out, overwrite=overwrite)
 
 
 @benchmark_app.command("paper")
@@ -277,6 +304,7 @@ def benchmark_paper(
     epochs: int | None = _EPOCHS,
     seed: int | None = _BENCH_SEED,
     config_path: Path | None = _CONFIG,
+    overwrite: bool = _OVERWRITE,
     json_out: bool = _JSON,
 ) -> None:
     """The benchmark's models on the paper's 36 rows, grouped by set, with intervals.
@@ -287,7 +315,7 @@ def benchmark_paper(
         config_path, PAPER_BENCHMARK, data=data, folds=folds, repeats=repeats, models=models,
         mlp_epochs=epochs, seed=seed,
     )  # fmt: skip
-    _run_benchmark(config, out_dir, json_out=json_out)
+    _run_benchmark(config, out_dir, json_out=json_out, overwrite=overwrite)
 
 
 def _print_summary(summary: dict[str, Any]) -> None:

@@ -72,17 +72,89 @@ HIDDEN = typer.Option(
 )
 
 
+MAX_SEED = 2**32 - 1  # numpy.random.SeedSequence takes any int; torch and random take 64 bits
+MAX_JOBS = 64  # worker processes: each holds a MediaPipe graph (~200 MB)
+MAX_THREADS = 256  # PyTorch threads; 100000 crashes its thread pool
+MAX_HIDDEN = 4096  # units per hidden layer: the paper's largest is 100
+MAX_LAYERS = 8
+MAX_REPEATS = 1000
+MAX_EPOCHS = 100_000
+MAX_GA_SIZE = 10_000  # population, generations
+
+
+OVERWRITE = typer.Option(
+    False, "--overwrite", help="Replace the results of an earlier run in the --out folder."
+)
+
+
+def check_out_folder(out_dir: Path, config: Any, *, overwrite: bool, resume: bool = False) -> None:
+    """The run folder checked before the run: not holding another run, not an input."""
+    from ffmatch.core.io.output import check_output_folder
+
+    inputs = [config.data.data] if Path(config.data.data).exists() else []
+    check_output_folder(out_dir, overwrite=overwrite, resume=resume, inputs=inputs)
+
+
+def check_range(option: str, value: int | None, low: int, high: int) -> None:
+    """ConfigError unless ``value`` (when given) is an integer in ``low..high``."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(f"{option}: expected an integer in {low}..{high}, found {value!r}")
+
+
+def check_device(device: str) -> None:
+    """ConfigError unless ``device`` is cpu, or a CUDA device this machine has."""
+    if device != "cpu" and device != "cuda" and not device.startswith("cuda:"):
+        raise ConfigError(f"--device: expected cpu or cuda, found {device!r}")
+    if device == "cpu":
+        return
+    import torch
+
+    if not torch.cuda.is_available():
+        raise ConfigError(
+            f"--device {device}: CUDA is not available on this machine (PyTorch finds no GPU); "
+            "use --device cpu"
+        )
+    index = device.partition(":")[2]
+    if index and not (index.isdigit() and int(index) < torch.cuda.device_count()):
+        raise ConfigError(
+            f"--device {device}: expected cuda:0..cuda:{torch.cuda.device_count() - 1}"
+        )
+
+
 def parse_hidden(text: str | None) -> tuple[int, ...] | None:
     """``"20,10"`` to ``(20, 10)``; a clear error for anything else."""
     if text is None:
         return None
-    try:
-        sizes = tuple(int(part) for part in text.split(","))
-    except ValueError:
+    parts = text.split(",")
+    if not all(p.strip().isascii() and p.strip().isdigit() for p in parts):
         raise ConfigError(
             f"--hidden: expected sizes separated by commas, e.g. 20,10; found {text!r}"
-        ) from None
+        )
+    sizes = tuple(int(part) for part in parts)
+    if len(sizes) > MAX_LAYERS or not all(1 <= h <= MAX_HIDDEN for h in sizes):
+        raise ConfigError(
+            f"--hidden: expected 1 to {MAX_LAYERS} sizes in 1..{MAX_HIDDEN}, found {text!r}"
+        )
     return sizes
+
+
+def check_run_config(config: Any) -> None:
+    """ConfigError for settings out of range, from the command line or a config file."""
+    check_range("seed", config.seed, 0, MAX_SEED)
+    check_range("finetune_epochs", config.finetune_epochs, 0, MAX_EPOCHS)
+    check_range("eval.repeats", config.eval.repeats, 1, MAX_REPEATS)
+    check_range("mlp.epochs", config.mlp.epochs, 1, MAX_EPOCHS)
+    check_range("mlp.batch_size", config.mlp.batch_size, 1, 1_000_000)
+    check_range("ga.population", config.ga.population, 2, MAX_GA_SIZE)
+    check_range("ga.generations", config.ga.generations, 0, MAX_GA_SIZE)
+    hidden = config.mlp.hidden
+    if len(hidden) > MAX_LAYERS or not all(1 <= int(h) <= MAX_HIDDEN for h in hidden):
+        raise ConfigError(
+            f"mlp.hidden: expected 1 to {MAX_LAYERS} sizes in 1..{MAX_HIDDEN}, found {hidden}"
+        )
+    check_device(config.device)
 
 
 def _replace(obj: Any, **changes: Any) -> Any:
@@ -115,9 +187,13 @@ def resolve(
         check_representation(representation)
     if protocol is not None:
         check_protocol(protocol)
-    if device is not None and device not in ("cpu", "cuda") and not device.startswith("cuda:"):
-        raise ConfigError(f"--device: expected cpu or cuda, found {device!r}")
-    return _replace(
+    check_range("--seed", seed, 0, MAX_SEED)
+    check_range("--repeats", repeats, 1, MAX_REPEATS)
+    check_range("--epochs", epochs, 1, MAX_EPOCHS)
+    check_range("--finetune-epochs", finetune_epochs, 0, MAX_EPOCHS)
+    if device is not None:
+        check_device(device)
+    resolved = _replace(
         config,
         seed=seed,
         device=device,
@@ -128,3 +204,5 @@ def resolve(
         mlp=_replace(config.mlp, epochs=epochs, hidden=parse_hidden(hidden)),
         ga=_replace(config.ga, **(ga or {})),
     )
+    check_run_config(resolved)
+    return resolved

@@ -64,10 +64,11 @@ def _photo_files(items: list[Path]) -> list[Path]:
 
 def _jobs(jobs: int, n_photos: int) -> int:
     """``--jobs``: 0 picks a number for ``n_photos`` (``photos.parallel.default_jobs``)."""
+    from ffmatch.cli.options import MAX_JOBS
     from ffmatch.matcher.photos.parallel import default_jobs
 
-    if jobs < 0:
-        raise ConfigError(f"--jobs: expected 0 (automatic) or more, found {jobs}")
+    if not 0 <= jobs <= MAX_JOBS:
+        raise ConfigError(f"--jobs: expected 0 (automatic) to {MAX_JOBS}, found {jobs}")
     return jobs or default_jobs(n_photos)
 
 
@@ -96,7 +97,9 @@ def extract_cmd(
         help="For training data only: add N rows per photo with the face turned (yaw within "
         "+-30, pitch within +-10 degrees, from the mesh's depth), ids '<photo_id>~turn<k>'.",
     ),
-    seed: int = typer.Option(0, "--seed", help="Seed of the turned copies' random turns."),
+    seed: int = typer.Option(
+        0, "--seed", min=0, max=2**32 - 1, help="Seed of the turned copies' random turns."
+    ),
     jobs: int = _JOBS,
     json_out: bool = _JSON,
 ) -> None:
@@ -113,10 +116,13 @@ def extract_cmd(
 
     if person not in PERSON_RULES:
         raise ConfigError(f"--person: expected one of {', '.join(PERSON_RULES)}, found {person!r}")
-    if turned_copies < 0:
-        raise ConfigError(f"--turned-copies: expected 0 or more, found {turned_copies}")
+    if not 0 <= turned_copies <= 100:
+        raise ConfigError(f"--turned-copies: expected 0 to 100, found {turned_copies}")
+    from ffmatch.core.io.output import check_output_file
+
     choice = _choice(face, largest)
     files = _photo_files(photos)
+    check_output_file(out_file, inputs=files)
     if overlay_dir is not None:
         overlay_dir.mkdir(parents=True, exist_ok=True)
     done: list[Extraction] = []
@@ -185,7 +191,9 @@ def match_cmd(
     out_file: Path | None = typer.Option(
         None, "--out", "-o", help="Batch: CSV to write (adds probability, match, error)."
     ),
-    top: int = typer.Option(5, "--top", help="How many agreeing and differing features to show."),
+    top: int = typer.Option(
+        5, "--top", min=1, help="How many agreeing and differing features to show."
+    ),
     jobs: int = _JOBS,
     face: int | None = _FACE,
     largest: bool = _LARGEST,
@@ -271,6 +279,7 @@ def _match_batch(
     pairs_file: Path, photos_dir: Path, out_file: Path, model: Matcher, choice: FaceChoice,
     jobs: int, json_out: bool,
 ) -> None:  # fmt: skip
+    from ffmatch.core.io.output import check_output_file
     from ffmatch.matcher.photos.match import (
         extract_pair_photos,
         read_pairs,
@@ -280,6 +289,7 @@ def _match_batch(
 
     if not photos_dir.is_dir():
         raise ConfigError(f"--photos {photos_dir}: expected a folder of photos")
+    check_output_file(out_file, inputs=[pairs_file])
     pairs = read_pairs(pairs_file)
     n_photos = len(pairs.distinct_files())
     with progress_bar("extracting", n_photos, quiet=is_quiet()) as update:

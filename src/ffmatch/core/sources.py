@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ffmatch.core.errors import DataError
-from ffmatch.core.table import PairTable, PhotoTable
+from ffmatch.core.table import PairTable, PhotoTable, check_faces
 
 DATASETS = ("paper", "paper-computed", "paper-workbook", "muct")
 
@@ -55,7 +55,7 @@ def load_photos(spec: str) -> PhotoTable:
     path = _existing(spec)
     kind = file_kind(path)
     if kind == "muct":
-        return read_muct(path)
+        return check_faces(read_muct(path))
     if kind == "tidy":
         return read_tidy(path)
     return _file_pairs(path, kind).photos
@@ -90,7 +90,9 @@ def _file_pairs(path: Path, kind: str) -> PairTable:
     from ffmatch.core.io.wide import read_wide_ffms
     from ffmatch.core.io.workbook import read_workbook
 
-    return read_workbook(path) if kind == "workbook" else read_wide_ffms(path)
+    pairs = read_workbook(path) if kind == "workbook" else read_wide_ffms(path)
+    check_faces(pairs.photos)
+    return pairs
 
 
 def _existing(spec: str) -> Path:

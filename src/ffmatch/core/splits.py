@@ -1,6 +1,7 @@
 """Cross-validation folds, holdout splits and per-fold Min-Max scaling, by protocol.
 
-Two protocols, by name:
+A protocol is a splitter object (scikit-learn's style: ``split(X, y, groups)``), chosen once
+with ``make_splitter`` and passed down; config files name it. Two protocols:
 
 - ``"paper"``: the paper's own procedure, kept for reproduction. Folds are a shuffled
   ``KFold`` over rows and Min-Max is fitted on all rows. Both leak: the workbook lists each
@@ -14,9 +15,9 @@ Two protocols, by name:
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, cast, get_args
+from typing import Any, ClassVar, Literal, cast, get_args
 
 import numpy as np
 import numpy.typing as npt
@@ -117,6 +118,207 @@ def _grouped_splitter(
     return [v for _, v in plain.split(np.zeros(len(y)), y, groups)]
 
 
+def _as_folds(vals: Sequence[npt.NDArray[np.intp]], n: int, repeat: int) -> list[Fold]:
+    folds = []
+    for k, v in enumerate(vals):
+        mask = np.zeros(n, dtype=bool)
+        mask[v] = True
+        folds.append(
+            Fold(
+                repeat=repeat,
+                index=k,
+                train=np.flatnonzero(~mask).astype(np.int64),
+                val=np.flatnonzero(mask).astype(np.int64),
+            )
+        )
+    return folds
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Splitter:
+    """What both protocols share: ``repeats`` x ``n_splits``-fold cross-validation, each
+    repeat's shuffle drawn from ``SeedSequence(seed).spawn(repeats)``, and a holdout."""
+
+    n_splits: int = 10  # folds per repeat (grouped: at most one per group)
+    repeats: int = 1
+    seed: int = 0
+
+    name: ClassVar[str]
+    keeps_groups: ClassVar[bool]  # no group on both sides of a fold or the holdout
+    scaler_sees_all_rows: ClassVar[bool]  # Min-Max fitted on every row (the paper's leak)
+
+    def __post_init__(self) -> None:
+        if self.n_splits < 2:
+            raise ConfigError(f"n_splits: expected at least 2 folds, found {self.n_splits}")
+        if self.repeats < 1:
+            raise ConfigError(f"repeats: expected at least 1, found {self.repeats}")
+
+    def folds_per_repeat(self, groups: npt.ArrayLike) -> int:
+        """Folds each repeat actually makes of rows with these ``groups``."""
+        return self.n_splits
+
+    def get_n_splits(
+        self, X: object = None, y: object = None, groups: npt.ArrayLike | None = None
+    ) -> int:
+        """Folds over all repeats (scikit-learn's splitter interface)."""
+        n = self.n_splits if groups is None else self.folds_per_repeat(groups)
+        return n * self.repeats
+
+    def split(
+        self, X: npt.ArrayLike, y: npt.ArrayLike, groups: npt.ArrayLike | None = None
+    ) -> Iterator[tuple[IntArray, IntArray]]:
+        """``(train, val)`` row indices of every fold (scikit-learn's splitter interface)."""
+        n = len(np.asarray(y))
+        for fold in self.folds(y, np.arange(n) if groups is None else groups):
+            yield fold.train, fold.val
+
+    def folds(self, y: npt.ArrayLike, groups: npt.ArrayLike) -> list[Fold]:
+        """Every fold of every repeat, in order."""
+        labels, group_arr = _check_labels(y, groups)
+        n_splits = self._check_size(labels, group_arr)
+        folds: list[Fold] = []
+        for r, state in enumerate(_repeat_states(self.seed, self.repeats)):
+            folds += _as_folds(
+                self._val_indices(labels, group_arr, n_splits, state), len(labels), r
+            )
+        return folds
+
+    def holdout(
+        self, y: npt.ArrayLike, groups: npt.ArrayLike, *, test_size: float = 0.25
+    ) -> tuple[IntArray, IntArray]:
+        """Sorted (train, test) row indices for a final check on data kept out of training."""
+        if not 0.0 < test_size < 1.0:
+            raise ConfigError(f"test_size: expected a fraction between 0 and 1, found {test_size}")
+        labels, group_arr = _check_labels(y, groups)
+        train, test = self._holdout(labels, group_arr, test_size)
+        return np.sort(train).astype(np.int64), np.sort(test).astype(np.int64)
+
+    def cv_rows(self, n: int, train: IntArray) -> IntArray:
+        """The rows cross-validation runs on, given the holdout's training rows."""
+        return np.sort(train)
+
+    def scaler_rows(self, n: int, train: IntArray) -> IntArray:
+        """The rows the Min-Max scaler of a split with training rows ``train`` is fitted on."""
+        return np.arange(n) if self.scaler_sees_all_rows else np.asarray(train)
+
+    def _check_size(self, labels: IntArray, groups: Any) -> int:
+        raise NotImplementedError
+
+    def _val_indices(
+        self, labels: IntArray, groups: Any, n_splits: int, state: int
+    ) -> list[npt.NDArray[np.intp]]:
+        raise NotImplementedError
+
+    def _holdout(
+        self, labels: IntArray, groups: Any, test_size: float
+    ) -> tuple[npt.ArrayLike, npt.ArrayLike]:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PaperSplitter(_Splitter):
+    """The paper's own procedure, kept for reproduction: shuffled ``KFold`` over all rows,
+    a holdout stratified over rows, the scaler fitted on every row (see the module doc)."""
+
+    name: ClassVar[str] = "paper"
+    keeps_groups: ClassVar[bool] = False
+    scaler_sees_all_rows: ClassVar[bool] = True
+
+    def cv_rows(self, n: int, train: IntArray) -> IntArray:
+        """All rows: the paper cross-validated over every row, holdout included."""
+        return np.arange(n)
+
+    def _check_size(self, labels: IntArray, groups: Any) -> int:
+        if len(labels) < self.n_splits:
+            raise DataError(
+                f"labels: {len(labels)} rows are fewer than the {self.n_splits} folds asked for"
+            )
+        return self.n_splits
+
+    def _val_indices(
+        self, labels: IntArray, groups: Any, n_splits: int, state: int
+    ) -> list[npt.NDArray[np.intp]]:
+        kf = KFold(n_splits=n_splits, shuffle=True, random_state=state)
+        return [v for _, v in kf.split(np.zeros(len(labels)))]
+
+    def _holdout(
+        self, labels: IntArray, groups: Any, test_size: float
+    ) -> tuple[npt.ArrayLike, npt.ArrayLike]:
+        n = len(labels)
+        n_test = int(np.ceil(test_size * n))
+        if n_test < 2 or n - n_test < 2:
+            raise DataError(f"labels: {n} rows are too few for a {test_size:.0%} holdout")
+        counts = np.bincount(labels, minlength=2)
+        if counts.min() < 2:
+            rare = int(counts.argmin())
+            raise DataError(
+                f"labels: a stratified holdout needs at least 2 rows of each label, found "
+                f"{counts.min()} of label {rare}"
+            )
+        train, test = train_test_split(
+            np.arange(n), test_size=test_size, stratify=labels, random_state=self.seed
+        )
+        return train, test
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class GroupedSplitter(_Splitter):
+    """Whole groups on one side: ``StratifiedGroupKFold`` with ``min(n_splits, n_groups)``
+    folds (plain shuffled ``GroupKFold`` where stratifying is impossible), a holdout of whole
+    groups, the scaler fitted on each training part only."""
+
+    name: ClassVar[str] = "grouped"
+    keeps_groups: ClassVar[bool] = True
+    scaler_sees_all_rows: ClassVar[bool] = False
+
+    def folds_per_repeat(self, groups: npt.ArrayLike) -> int:
+        """``n_splits``, or the number of groups when there are fewer."""
+        return min(self.n_splits, len(np.unique(np.asarray(groups))))
+
+    def _check_size(self, labels: IntArray, groups: Any) -> int:
+        n_groups = len(np.unique(groups))
+        if n_groups < 2:
+            raise DataError(
+                f"groups: only {n_groups} group found; grouped cross-validation needs at "
+                "least 2 groups"
+            )
+        if n_groups < self.n_splits:
+            logger.info(
+                "%d groups: using %d folds instead of %d", n_groups, n_groups, self.n_splits
+            )
+        return min(self.n_splits, n_groups)
+
+    def _val_indices(
+        self, labels: IntArray, groups: Any, n_splits: int, state: int
+    ) -> list[npt.NDArray[np.intp]]:
+        return _grouped_splitter(labels, groups, n_splits, state)
+
+    def _holdout(
+        self, labels: IntArray, groups: Any, test_size: float
+    ) -> tuple[npt.ArrayLike, npt.ArrayLike]:
+        n_groups = len(np.unique(groups))
+        if n_groups < 2:
+            raise DataError(
+                f"groups: only {n_groups} group found; a grouped holdout needs at least 2"
+            )
+        gss = GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=self.seed)
+        train, test = next(gss.split(np.arange(len(labels)), labels, groups))
+        return train, test
+
+
+Splitter = PaperSplitter | GroupedSplitter
+"""A protocol, chosen once (``make_splitter``) and passed down as an object."""
+
+
+def make_splitter(
+    protocol: str, *, n_splits: int = 10, repeats: int = 1, seed: int = 0
+) -> Splitter:
+    """The splitter of protocol ``protocol`` ("paper" or "grouped"); ConfigError otherwise."""
+    if check_protocol(protocol) == "paper":
+        return PaperSplitter(n_splits=n_splits, repeats=repeats, seed=seed)
+    return GroupedSplitter(n_splits=n_splits, repeats=repeats, seed=seed)
+
+
 def make_folds(
     y: npt.ArrayLike,
     groups: npt.ArrayLike,
@@ -126,51 +328,11 @@ def make_folds(
     repeats: int = 1,
     seed: int,
 ) -> list[Fold]:
-    """Folds for ``repeats`` repetitions of ``n_splits``-fold cross-validation.
-
-    ``paper``: shuffled ``KFold`` over rows (groups ignored; leaks, see the module doc).
-    ``grouped``: ``StratifiedGroupKFold`` with ``min(n_splits, n_groups)`` folds, so no group
-    is on both sides. Each repeat draws its shuffle from ``SeedSequence(seed).spawn(repeats)``.
-    """
-    check_protocol(protocol)
-    if n_splits < 2:
-        raise ConfigError(f"n_splits: expected at least 2 folds, found {n_splits}")
-    if repeats < 1:
-        raise ConfigError(f"repeats: expected at least 1, found {repeats}")
-    labels, group_arr = _check_labels(y, groups)
-    n = len(labels)
-    if protocol == "paper":
-        if n < n_splits:
-            raise DataError(f"labels: {n} rows are fewer than the {n_splits} folds asked for")
-    else:
-        n_groups = len(np.unique(group_arr))
-        if n_groups < 2:
-            raise DataError(
-                f"groups: only {n_groups} group found; grouped cross-validation needs at "
-                "least 2 groups"
-            )
-        if n_groups < n_splits:
-            logger.info("%d groups: using %d folds instead of %d", n_groups, n_groups, n_splits)
-        n_splits = min(n_splits, n_groups)
-    folds: list[Fold] = []
-    for r, state in enumerate(_repeat_states(seed, repeats)):
-        if protocol == "paper":
-            kf = KFold(n_splits=n_splits, shuffle=True, random_state=state)
-            vals = [v for _, v in kf.split(np.zeros(n))]
-        else:
-            vals = _grouped_splitter(labels, group_arr, n_splits, state)
-        for k, v in enumerate(vals):
-            mask = np.zeros(n, dtype=bool)
-            mask[v] = True
-            folds.append(
-                Fold(
-                    repeat=r,
-                    index=k,
-                    train=np.flatnonzero(~mask).astype(np.int64),
-                    val=np.flatnonzero(mask).astype(np.int64),
-                )
-            )
-    return folds
+    """Folds for ``repeats`` repetitions of ``n_splits``-fold cross-validation under
+    ``protocol`` (``make_splitter(...).folds``): ``paper`` splits rows and leaks (see the
+    module doc); ``grouped`` keeps every group on one side."""
+    splitter = make_splitter(protocol, n_splits=n_splits, repeats=repeats, seed=seed)
+    return splitter.folds(y, groups)
 
 
 def leave_one_group_out_folds(y: npt.ArrayLike, groups: npt.ArrayLike) -> list[Fold]:
@@ -206,35 +368,7 @@ def holdout_split(
     non-matches and 3 matches, like the paper's Tables 5 and 6). ``grouped``: whole groups
     (``GroupShuffleSplit``; on the workbook 3 of 12 sets, 9 rows).
     """
-    check_protocol(protocol)
-    if not 0.0 < test_size < 1.0:
-        raise ConfigError(f"test_size: expected a fraction between 0 and 1, found {test_size}")
-    labels, group_arr = _check_labels(y, groups)
-    n = len(labels)
-    rows = np.arange(n)
-    if protocol == "paper":
-        n_test = int(np.ceil(test_size * n))
-        if n_test < 2 or n - n_test < 2:
-            raise DataError(f"labels: {n} rows are too few for a {test_size:.0%} holdout")
-        counts = np.bincount(labels, minlength=2)
-        if counts.min() < 2:
-            rare = int(counts.argmin())
-            raise DataError(
-                f"labels: a stratified holdout needs at least 2 rows of each label, found "
-                f"{counts.min()} of label {rare}"
-            )
-        train, test = train_test_split(
-            rows, test_size=test_size, stratify=labels, random_state=seed
-        )
-    else:
-        n_groups = len(np.unique(group_arr))
-        if n_groups < 2:
-            raise DataError(
-                f"groups: only {n_groups} group found; a grouped holdout needs at least 2"
-            )
-        gss = GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
-        train, test = next(gss.split(rows, labels, group_arr))
-    return np.sort(train).astype(np.int64), np.sort(test).astype(np.int64)
+    return make_splitter(protocol, seed=seed).holdout(y, groups, test_size=test_size)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -284,14 +418,15 @@ def fold_data(
     y: npt.ArrayLike,
     fold_or_indices: Fold | tuple[npt.ArrayLike, npt.ArrayLike],
     *,
-    protocol: Protocol = "grouped",
+    splitter: Splitter | None = None,
 ) -> FoldData:
     """Scale and cut ``X`` (n, d), ``y`` (n,) into the two sides of a fold or (train, val).
 
-    The scaler is fitted on all rows under ``paper`` (as the paper did; it sees validation
-    rows) and on the training rows only under ``grouped``.
+    The scaler is fitted on the rows ``splitter.scaler_rows`` names: all rows under the
+    paper's protocol (as the paper did; it sees validation rows), the training rows only
+    under the grouped one (the default).
     """
-    check_protocol(protocol)
+    splitter = GroupedSplitter() if splitter is None else splitter
     x = np.asarray(X, dtype=np.float64)
     labels = np.asarray(y).astype(np.int64)
     if x.ndim != 2 or len(x) != len(labels):
@@ -308,7 +443,7 @@ def fold_data(
         train, val = (np.asarray(i, dtype=np.int64) for i in fold_or_indices)
     if len(train) == 0:
         raise DataError("split: the training part is empty")
-    scaling = fit_min_max(x if protocol == "paper" else x[train])
+    scaling = fit_min_max(x[splitter.scaler_rows(len(x), train)])
     return FoldData(
         x_train=scaling.transform(x[train]),
         y_train=labels[train],

@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ffmatch.core.errors import DataError
-from ffmatch.core.markers import N_MARKERS
+from ffmatch.core.markers import N_MARKERS, WIDE_ORDER
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -21,6 +21,7 @@ BoolArray = npt.NDArray[np.bool_]
 StrArray = npt.NDArray[np.str_]
 
 ROLES = ("A", "B", "C")
+MAX_COORD = 1e8  # pixels: no photo is larger, and squares of 1e308 overflow to infinity
 
 DESCRIPTOR_SIZE = 128
 """Numbers in one face's appearance descriptor (dlib's ResNet; ``matcher.photos.appearance``)."""
@@ -88,6 +89,19 @@ class PhotoTable:
                 raise DataError(
                     f"{self.source}: expected {name} of shape ({n}, {width}), found {block.shape}"
                 )
+        self._check_plausible()
+
+    def _check_plausible(self) -> None:
+        """Coordinates within ``MAX_COORD`` pixels (row and column named)."""
+        with np.errstate(invalid="ignore"):
+            big = np.argwhere(np.abs(self.coords) > MAX_COORD)
+        if len(big):
+            i, m, axis = (int(v) for v in big[0])
+            raise DataError(
+                f"{self.source}: photo {str(self.photo_id[i])!r}, column "
+                f"{WIDE_ORDER[m]}_{'xy'[axis]}: expected a pixel coordinate within "
+                f"+-{MAX_COORD:.0f}, found {float(self.coords[i, m, axis])!r}"
+            )
 
     def __len__(self) -> int:
         return len(self.photo_id)
@@ -174,3 +188,23 @@ class PairTable:
             group=self.group[idx],
             name=self.name[idx],
         )
+
+
+def check_faces(photos: PhotoTable) -> PhotoTable:
+    """``photos``, or DataError naming a photo whose markers all sit at one point.
+
+    Such a photo has no shape: aligning it divides by zero. Readers of users' files call
+    this; in-memory tables (tests, placeholders) may hold such rows.
+    """
+    coords = photos.coords
+    present = np.asarray(~np.isnan(coords).any(axis=2))  # (n, 14)
+    lo = np.where(present[..., None], coords, np.inf).min(axis=1)  # (n, 2)
+    hi = np.where(present[..., None], coords, -np.inf).max(axis=1)
+    flat = (present.sum(axis=1) >= 2) & (hi - lo == 0).all(axis=1)
+    if flat.any():
+        i = int(np.flatnonzero(flat)[0])
+        raise DataError(
+            f"{photos.source}: photo {str(photos.photo_id[i])!r}: all its markers are at one "
+            f"point {tuple(float(v) for v in lo[i])}; expected a face's 14 markers"
+        )
+    return photos

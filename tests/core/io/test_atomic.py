@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from ffmatch.core.errors import DataError
 from ffmatch.core.io.atomic import atomic_write
 
 
@@ -62,7 +63,7 @@ def test_replacing_keeps_the_file_permissions(tmp_path: Path) -> None:
 
 
 def test_missing_folder_raises_and_creates_nothing(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(DataError, match=r"no/out.txt: cannot write the file \(No such file"):
         atomic_write(tmp_path / "no" / "out.txt").__enter__()
     assert list(tmp_path.iterdir()) == []
 

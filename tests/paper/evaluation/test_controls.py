@@ -123,7 +123,7 @@ def test_logistic_cv_learns_a_separable_signal() -> None:
     groups = np.repeat(np.arange(8), 3)
     X = np.column_stack([y * 4.0 + rng.normal(size=24) * 0.1, rng.normal(size=24)])
     folds = make_folds(y, groups, protocol="grouped", n_splits=4, seed=0)
-    metrics = logistic_cv(X, y, folds, protocol="grouped")
+    metrics = logistic_cv(X, y, folds)
     assert len(metrics) == 4
     assert all(m.roc_auc == 1.0 for m in metrics)
     res = logistic_control("toy", X, y, folds)

@@ -9,7 +9,7 @@ import pytest
 
 from ffmatch.core.errors import DataError
 from ffmatch.core.serial import to_mapping
-from ffmatch.core.splits import Fold, holdout_split, make_folds
+from ffmatch.core.splits import Fold, PaperSplitter, holdout_split, make_folds
 from ffmatch.paper.evaluation.cv import (
     cross_validate,
     evaluate_configs,
@@ -93,7 +93,7 @@ def test_grouped_protocol_refuses_folds_that_split_a_group(make_sets) -> None:  
     with pytest.raises(DataError, match="has group 'set00' on both sides"):
         evaluate_configs(X, y, groups, [SMALL], folds=bad, seed=0)
     # the paper protocol accepts them: that is its leak
-    (res,) = evaluate_configs(X, y, groups, [SMALL], protocol="paper", folds=bad, seed=0)
+    (res,) = evaluate_configs(X, y, groups, [SMALL], splitter=PaperSplitter(), folds=bad, seed=0)
     assert res.folds[0].val.n == 1
 
 

@@ -10,10 +10,13 @@ from hypothesis import strategies as st
 from ffmatch.core.errors import ConfigError, DataError
 from ffmatch.core.splits import (
     Fold,
+    GroupedSplitter,
+    PaperSplitter,
     fold_data,
     holdout_split,
     leave_one_group_out_folds,
     make_folds,
+    make_splitter,
 )
 
 
@@ -127,7 +130,7 @@ def test_grouped_scaler_never_sees_validation_rows() -> None:
     X = np.array([[0.0, 5.0], [1.0, 5.0], [2.0, 6.0], [100.0, -50.0]])
     y = np.array([0, 1, 0, 1])
     fold = Fold(repeat=0, index=0, train=np.array([0, 1, 2]), val=np.array([3]))
-    d = fold_data(X, y, fold, protocol="grouped")
+    d = fold_data(X, y, fold, splitter=GroupedSplitter())
     assert d.x_train.min() == 0.0
     assert d.x_train.max() == 1.0
     assert d.x_train.dtype == np.float32
@@ -140,7 +143,7 @@ def test_grouped_scaler_never_sees_validation_rows() -> None:
 def test_paper_scaler_fits_all_rows() -> None:
     X = np.array([[0.0, 5.0], [1.0, 5.0], [2.0, 6.0], [100.0, -50.0]])
     y = np.array([0, 1, 0, 1])
-    d = fold_data(X, y, (np.array([0, 1, 2]), np.array([3])), protocol="paper")
+    d = fold_data(X, y, (np.array([0, 1, 2]), np.array([3])), splitter=PaperSplitter())
     np.testing.assert_allclose(d.x_val[0], [1.0, 0.0])
     np.testing.assert_allclose(d.x_train[:, 0], [0.0, 0.01, 0.02], atol=1e-7)
 
@@ -171,3 +174,24 @@ def test_errors_name_the_problem() -> None:
         leave_one_group_out_folds(np.array([0, 1]), np.zeros(2))
     with pytest.raises(DataError, match="row 2, column 1: expected a finite number"):
         fold_data(np.array([[0.0], [np.nan]]), np.array([0, 1]), ([0], [1]))
+
+
+def test_splitters_follow_scikit_learns_interface(paper_like) -> None:  # type: ignore[no-untyped-def]
+    X, y, groups = paper_like
+    grouped = make_splitter("grouped", n_splits=20, repeats=2, seed=0)
+    assert isinstance(grouped, GroupedSplitter)
+    assert grouped.get_n_splits(X, y, groups) == 2 * 12  # at most one fold per set of three
+    splits = list(grouped.split(X, y, groups))
+    assert len(splits) == 24
+    for train, val in splits:
+        assert not set(groups[train]) & set(groups[val])
+    paper = make_splitter("paper", n_splits=10, seed=0)
+    assert paper.get_n_splits(X, y, groups) == 10
+    assert [v.tolist() for _, v in paper.split(X, y)] == [
+        f.val.tolist() for f in make_folds(y, groups, protocol="paper", n_splits=10, seed=0)
+    ]
+    train, _ = paper.holdout(y, groups)
+    assert paper.cv_rows(36, train).tolist() == list(range(36))  # the paper's leak
+    assert grouped.cv_rows(36, train).tolist() == sorted(train.tolist())
+    with pytest.raises(ConfigError, match="unknown protocol 'leaky': expected one of paper"):
+        make_splitter("leaky")

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from ffmatch.core.errors import ConfigError, DataError
+from ffmatch.paper.nn import batched
 from ffmatch.paper.nn.batched import (
     TrainJob,
     TrainResult,
@@ -237,3 +238,22 @@ def test_buckets_cover_every_job_once_and_never_mix_step_counts(rows) -> None:
             assert len(keys) == 1
     # Padding is nearly free on a GPU: no more buckets there than on the CPU.
     assert len(bucket_jobs(jobs, device="cuda")) <= len(bucket_jobs(jobs, device="cpu"))
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_compiled_and_eager_adam_give_the_same_bits(rows, monkeypatch, fused) -> None:
+    """The compiled Adam (CPU) and the eager one step the same numbers, whichever the trainer
+    picks; mixed widths, inputs, fold sizes and epochs, so padding and finished networks."""
+    x, y = rows
+    jobs = [
+        _job(rows, n_train=30, hidden=(9, 4), epochs=7, lr=3e-3, seed=1),
+        _job(rows, n_train=33, hidden=(13, 6), epochs=4, lr=1e-2, seed=2),
+        _job(rows, n_train=31, hidden=(1, 1), epochs=7, lr=1e-3, seed=3),
+        TrainJob(x_train=x[:32, :50], y_train=y[:32], hidden=(11, 5), epochs=5, seed=4),
+    ]
+    monkeypatch.setattr(batched, "_use_fused", lambda *_: fused)
+    got = train_many(jobs)
+    monkeypatch.setattr(batched, "_use_fused", lambda *_: not fused)
+    want = train_many(jobs)
+    for a, b in zip(got, want, strict=True):
+        _assert_same(a, b, tol=0.0)

@@ -19,7 +19,8 @@ def test_defaults_are_the_papers() -> None:
         ({"hidden": ()}, r"hidden: expected one or more sizes >= 1, found \(\)"),
         ({"hidden": (20, 0)}, r"hidden: .* found \(20, 0\)"),
         ({"epochs": 0}, "epochs: expected an integer >= 1, found 0"),
-        ({"lr": -1.0}, r"lr: expected a number > 0, found -1.0"),
+        ({"lr": -1.0}, r"lr: expected a number in \(0, 10.0\], found -1.0"),
+        ({"lr": float("inf")}, r"lr: expected a number in \(0, 10.0\], found inf"),
         ({"batch_size": 0}, "batch_size: expected an integer >= 1, found 0"),
     ],
 )

@@ -57,7 +57,7 @@ layouts = st.builds(
         lambda t: (t[0], t[0] + t[1])
     ),
     learning_rate_range=st.tuples(st.floats(1e-7, 1.0), st.floats(1.0, 1e4)).map(
-        lambda t: (t[0], t[0] * t[1])
+        lambda t: (t[0], min(t[0] * t[1], 10.0))  # GeneLayout allows rates up to 10
     ),
 )
 

@@ -16,6 +16,8 @@ from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Literal, TextIO, overload
 
+from ffmatch.core.errors import DataError
+
 
 @overload
 def atomic_write(
@@ -85,6 +87,8 @@ def _create_temp(target: Path) -> tuple[int, Path]:
             fd = os.open(tmp, flags, 0o666)
         except FileExistsError:
             continue
+        except OSError as err:  # no folder, no permission, read-only: name the target
+            raise DataError(f"{target}: cannot write the file ({err.strerror or err})") from None
         with suppress(FileNotFoundError):
             # Replacing a file keeps its permissions, as writing it in place would.
             os.chmod(tmp, stat.S_IMODE(target.stat().st_mode))

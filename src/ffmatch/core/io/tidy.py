@@ -33,6 +33,7 @@ from ffmatch.core.table import (
     ROLES,
     FloatArray,
     PhotoTable,
+    check_faces,
 )
 
 ID_COLUMNS = ("photo_id", "person")
@@ -77,7 +78,7 @@ def read_tidy(path: str | os.PathLike[str], *, allow_missing: bool = True) -> Ph
                            row_numbers=numbers, source=source, allow_empty=True)  # fmt: skip
 
     descriptors = block(DESCRIPTOR_COLUMNS)
-    return PhotoTable(
+    table = PhotoTable(
         photo_id=np.array(photo_id, dtype=str),
         person=np.array(person, dtype=str),
         role=np.array(role, dtype=str),
@@ -87,6 +88,7 @@ def read_tidy(path: str | os.PathLike[str], *, allow_missing: bool = True) -> Ph
         descriptors=None if descriptors is None else descriptors.astype(np.float32),
         quality=block(QUALITY_COLUMNS),
     )
+    return check_faces(table)
 
 
 def write_tidy(table: PhotoTable, path: str | os.PathLike[str]) -> None:

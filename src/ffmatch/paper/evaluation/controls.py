@@ -27,7 +27,7 @@ from ffmatch.core.errors import DataError
 from ffmatch.core.geometry import position_features, procrustes_distance
 from ffmatch.core.metrics import Metrics, Summary, binary_metrics, summarize_values
 from ffmatch.core.scaling import fit_min_max
-from ffmatch.core.splits import Fold, Protocol, check_protocol, folds_per_repeat
+from ffmatch.core.splits import Fold, folds_per_repeat
 from ffmatch.core.table import FloatArray, PairTable
 from ffmatch.paper.representations import pair_features
 
@@ -146,15 +146,12 @@ def _logistic_fold_proba(
     return out
 
 
-def logistic_cv(
-    X: npt.ArrayLike, y: npt.ArrayLike, folds: Sequence[Fold], *, protocol: Protocol = "grouped"
-) -> list[Metrics]:
+def logistic_cv(X: npt.ArrayLike, y: npt.ArrayLike, folds: Sequence[Fold]) -> list[Metrics]:
     """Per-fold metrics of logistic regression (default C=1) with Min-Max in a Pipeline.
 
-    The scaler is fitted on each training part under both protocols: the leak the paper
+    The scaler is fitted on each training part whatever made the folds: the leak the paper
     protocol reproduces for the networks is not copied into this control.
     """
-    check_protocol(protocol)
     x = np.asarray(X, dtype=np.float64)
     labels = np.asarray(y).astype(np.int64)
     probas = _logistic_fold_proba(x, labels, folds)
@@ -166,11 +163,8 @@ def logistic_control(
     X: npt.ArrayLike,
     y: npt.ArrayLike,
     folds: Sequence[Fold],
-    *,
-    protocol: Protocol = "grouped",
 ) -> ControlResult:
     """``logistic_cv`` as a ``ControlResult`` (fold and pooled AUC beside the fold metrics)."""
-    check_protocol(protocol)
     x = np.asarray(X, dtype=np.float64)
     labels = np.asarray(y).astype(np.int64)
     probas = _logistic_fold_proba(x, labels, folds)
@@ -182,7 +176,6 @@ def run_controls(
     pairs: PairTable,
     folds: Sequence[Fold],
     *,
-    protocol: Protocol = "grouped",
     x_raw: npt.ArrayLike | None = None,
 ) -> dict[str, ControlResult]:
     """All three controls on ``folds``: Procrustes, logistic on raw coordinates, on position.
@@ -192,12 +185,11 @@ def run_controls(
     x = pair_features(pairs, "ffms") if x_raw is None else np.asarray(x_raw, dtype=np.float64)
     return {
         "procrustes": procrustes_control(pairs, folds),
-        "logistic_raw": logistic_control("logistic_raw", x, pairs.label, folds, protocol=protocol),
+        "logistic_raw": logistic_control("logistic_raw", x, pairs.label, folds),
         "logistic_position_size": logistic_control(
             "logistic_position_size",
             position_size_features(pairs),
             pairs.label,
             folds,
-            protocol=protocol,
         ),
     }

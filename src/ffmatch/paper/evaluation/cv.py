@@ -29,11 +29,12 @@ from ffmatch.core.metrics import (
 from ffmatch.core.splits import (
     Fold,
     FoldData,
+    GroupedSplitter,
     Protocol,
     Scaling,
-    check_protocol,
+    Splitter,
     fold_data,
-    make_folds,
+    make_splitter,
 )
 from ffmatch.paper.nn.batched import History, TrainJob, TrainResult, train_many
 from ffmatch.paper.nn.config import MLPConfig
@@ -88,7 +89,7 @@ class FoldResult:
     history: History  # per epoch: train/val loss and accuracy
     weights: MLPWeights
     val_proba: npt.NDArray[np.float64]  # (n_val,) P(match) after the last epoch
-    scaling: Scaling  # apply to raw rows before ``weights`` (fitted as the protocol says)
+    scaling: Scaling  # apply to raw rows before ``weights`` (fitted as the splitter says)
     train_majority: float = math.nan  # share of the training rows' majority label
 
     def final_epoch(self) -> dict[str, float]:
@@ -107,7 +108,7 @@ class CVResult:
     """Cross-validation of one configuration: per-fold results and their summaries."""
 
     config: MLPConfig
-    protocol: Protocol
+    protocol: str  # the splitter's name
     folds: tuple[FoldResult, ...]
     summary: dict[str, Summary]  # validation metrics over folds (see metrics.summarize)
     majority: dict[str, Summary]  # the majority-class baseline on the same folds
@@ -123,7 +124,7 @@ class CVResult:
 def cv_result_from_training(
     *,
     config: MLPConfig,
-    protocol: Protocol,
+    protocol: str,
     folds: Sequence[Fold],
     data: Sequence[FoldData],
     results: Sequence[TrainResult],
@@ -172,8 +173,8 @@ def cv_result_from_training(
     )
 
 
-def _check_folds(n: int, groups: npt.ArrayLike, folds: Sequence[Fold], protocol: Protocol) -> None:
-    """Folds must index the rows; under ``grouped`` no group may sit on both sides."""
+def _check_folds(n: int, groups: npt.ArrayLike, folds: Sequence[Fold], splitter: Splitter) -> None:
+    """Folds must index the rows; where the splitter keeps groups, no group on both sides."""
     if not folds:
         raise DataError("folds: no folds given")
     group_arr = np.asarray(groups)
@@ -184,7 +185,7 @@ def _check_folds(n: int, groups: npt.ArrayLike, folds: Sequence[Fold], protocol:
             raise DataError(
                 f"folds: fold {f.index} of repeat {f.repeat} is empty or indexes past row {n}"
             )
-        if protocol == "grouped":
+        if splitter.keeps_groups:
             shared = np.intersect1d(group_arr[f.train], group_arr[f.val])
             if len(shared):
                 raise DataError(
@@ -199,7 +200,7 @@ def evaluate_configs(
     groups: npt.ArrayLike,
     configs: Sequence[MLPConfig],
     *,
-    protocol: Protocol = "grouped",
+    splitter: Splitter | None = None,
     folds: Sequence[Fold],
     seed: int,
     device: str = "cpu",
@@ -215,13 +216,13 @@ def evaluate_configs(
     the network of fold k of repeat r is seeded by ``network_seed(seed, r, k)`` whatever the
     configuration, so the results of a configuration do not depend on the others.
     """
-    check_protocol(protocol)
+    splitter = GroupedSplitter() if splitter is None else splitter
     if not configs:
         return []
     x = np.asarray(X, dtype=np.float64)
     labels = np.asarray(y)
-    _check_folds(len(labels), groups, folds, protocol)
-    data = [fold_data(x, labels, f, protocol=protocol) for f in folds]  # shared by all configs
+    _check_folds(len(labels), groups, folds, splitter)
+    data = [fold_data(x, labels, f, splitter=splitter) for f in folds]  # shared by all configs
     seeds = [network_seed(seed, f.repeat, f.index) for f in folds]
     jobs = [
         fold_job(part, cfg, seed=s) for cfg in configs for part, s in zip(data, seeds, strict=True)
@@ -237,7 +238,7 @@ def evaluate_configs(
     return [
         cv_result_from_training(
             config=cfg,
-            protocol=protocol,
+            protocol=splitter.name,
             folds=folds,
             data=data,
             results=results[i * k : (i + 1) * k],
@@ -260,16 +261,17 @@ def cross_validate(
     device: str = "cpu",
     on_epoch: Callable[[int, int], None] | None = None,
 ) -> CVResult:
-    """``repeats`` x ``n_splits``-fold cross-validation of one configuration (default: paper's)."""
-    folds = make_folds(y, groups, protocol=protocol, n_splits=n_splits, repeats=repeats, seed=seed)
+    """``repeats`` x ``n_splits``-fold cross-validation of one configuration (default: paper's)
+    under ``protocol``: the one place here that chooses the splitter."""
+    splitter = make_splitter(protocol, n_splits=n_splits, repeats=repeats, seed=seed)
     config = MLPConfig() if mlp is None else mlp
     return evaluate_configs(
         X,
         y,
         groups,
         [config],
-        protocol=protocol,
-        folds=folds,
+        splitter=splitter,
+        folds=splitter.folds(y, groups),
         seed=seed,
         device=device,
         on_epoch=on_epoch,
@@ -282,19 +284,18 @@ def fit_and_score(
     train_idx: npt.ArrayLike,
     test_idx: npt.ArrayLike,
     *,
-    protocol: Protocol = "grouped",
+    splitter: Splitter | None = None,
     mlp: MLPConfig | None = None,
     seed: int,
     device: str = "cpu",
 ) -> tuple[TrainResult, Metrics]:
     """Train one network on ``train_idx`` and score it on ``test_idx`` (the final holdout).
 
-    ``seed`` seeds the network directly. The scaling follows the protocol (all rows under
-    ``paper``); ``fold_data`` with the same indices gives it back.
+    ``seed`` seeds the network directly. The scaling follows the splitter (all rows under
+    the paper's; grouped by default); ``fold_data`` with the same indices gives it back.
     """
-    check_protocol(protocol)
     config = MLPConfig() if mlp is None else mlp
-    part = fold_data(X, y, (train_idx, test_idx), protocol=protocol)
+    part = fold_data(X, y, (train_idx, test_idx), splitter=splitter)
     if len(part.y_val) == 0:
         raise DataError("holdout: the test part is empty")
     (result,) = train_many([fold_job(part, config, seed=seed)], device=device)

@@ -2,9 +2,13 @@
 
 The paper's networks (56-h-h/2-2, batch 12) are far too small to keep a processor busy one
 at a time; cross-validation and the genetic search train hundreds of them. Here N networks
-live in one ``(N, P)`` parameter tensor (each row one network's weights and biases, layer
-by layer), a training step is a handful of ``bmm`` calls over all of them, with a
-hand-written backward, and Adam runs on the whole tensor (``ffmatch.paper.nn.adam``).
+live in one flat parameter buffer, layer-major (all networks' first-layer weights
+``(N, in, out)``, then all their first-layer biases, then the next layer), so each layer's
+weights and gradients are contiguous ``(n, in, out)`` tensors that ``bmm`` reads and writes
+in place. A training step is a handful of ``bmm`` calls over all networks, with a
+hand-written backward, then Adam over the buffer: on the CPU one compiled pass over the real
+(unpadded) parameters (``ffmatch.paper.nn.fused``), elsewhere the eager passes of
+``ffmatch.paper.nn.adam`` per block. Both give the same numbers.
 
 Networks may differ in everything a ``TrainJob`` holds:
 - hidden sizes (and depth, input width): jobs are grouped into buckets of similar size,
@@ -26,13 +30,14 @@ import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 import torch
 
 from ffmatch.core.errors import ConfigError, DataError
+from ffmatch.paper.nn import fused
 from ffmatch.paper.nn.adam import adam_step_
 from ffmatch.paper.nn.init import batch_orders, init_weights
 from ffmatch.paper.nn.mlp import MLPWeights
@@ -57,6 +62,11 @@ _COSTS = {
     "cuda": _CostModel(step_overhead_s=3e-4, flop_s=1 / 20e12, param_step_s=1e-12),
 }
 _MAX_ATOMS = 64  # distinct sizes are merged into at most this many before bucketing
+# Parameter-steps (padded parameters x steps) from which the compiled Adam pays for loading
+# numba and its cached loop (about 0.7 s of CPU) in a process that has not loaded it yet:
+# it saves about 3 ns per padded parameter-step over the eager passes on this 2-core CPU.
+# Either path gives the same numbers, so this choice only moves time.
+_FUSED_MIN_WORK = 1e8
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -121,7 +131,8 @@ def train_many(
         return []
     dev = torch.device(device)
     buckets = bucket_jobs(jobs, device=dev.type)
-    stacks = [_build_stack(jobs, members, dev) for members in buckets]
+    use_fused = _use_fused(jobs, buckets, dev)
+    stacks = [_build_stack(jobs, members, dev, use_fused=use_fused) for members in buckets]
     total = max(job.epochs for job in jobs)
     with torch.inference_mode():
         # Epoch-major over buckets, so on_epoch follows the longest job; buckets share nothing.
@@ -257,21 +268,28 @@ class _Stack:
     """One bucket's tensors. The tensors are updated in place; shapes are fixed.
 
     N networks, sorted by epochs (longest first); ``n_pad`` training rows per network
-    (the bucket's longest training set), ``n_val`` validation rows, P parameters per network.
+    (the bucket's longest training set), ``n_val`` validation rows, P (padded) parameters
+    per network.
     """
 
     members: tuple[int, ...]  # job index of each stacked network, in stack order
     sizes: tuple[int, ...]  # padded layer sizes (d, *hidden, 2)
-    layout: tuple[tuple[int, int, int], ...]  # per layer: weight offset, bias offset, end
+    layout: tuple[tuple[int, int], ...]  # per layer: offsets of its weight and bias blocks
+    blocks: npt.NDArray[np.int64]  # (2 * layers, 3) offset, rows, cols of each block
+    real_rows: npt.NDArray[np.int64]  # (N, 2 * layers) rows of each block a network has
+    real_cols: npt.NDArray[np.int64]  # (N, 2 * layers) columns of each block it has
     batch: int
     n_batches: int
     n_pad: int
     n_active: npt.NDArray[np.int64]  # (n_epochs,) networks still training at each epoch
-    params: torch.Tensor  # (N, P)
-    grads: torch.Tensor  # (N, P)
-    m: torch.Tensor  # (N, P) Adam's first moment
-    v: torch.Tensor  # (N, P) Adam's second moment
-    lr: torch.Tensor  # (N, 1) learning rates
+    params: torch.Tensor  # (N * P,) layer-major, see _layout
+    grads: torch.Tensor  # (N * P,) the same layout
+    m: torch.Tensor  # (N * P,) Adam's first moment
+    v: torch.Tensor  # (N * P,) Adam's second moment
+    lr: torch.Tensor  # (N,) learning rates
+    # (N * P,) learning rate of each parameter, 0 once its network has finished: the eager
+    # Adam's operand; None where the compiled Adam (CPU) steps the active networks only.
+    lr_flat: torch.Tensor | None
     x_train: torch.Tensor  # (N * n_pad, d) rows past a network's own are zero
     y_train: torch.Tensor  # (N * n_pad, 2) one-hot labels
     order: torch.Tensor  # (n_epochs, N * n_pad) rows of x_train in each epoch's order
@@ -289,13 +307,38 @@ class _Stack:
         return int(self.n_active.shape[0])
 
 
-def _build_stack(jobs: Sequence[TrainJob], members: list[int], dev: torch.device) -> _Stack:
+def _use_fused(
+    jobs: Sequence[TrainJob], buckets: Sequence[Sequence[int]], dev: torch.device
+) -> bool:
+    """The compiled Adam on the CPU, when it is loaded or the work pays for loading it."""
+    if dev.type != "cpu":
+        return False
+    return fused.is_loaded() or _param_steps(jobs, buckets) >= _FUSED_MIN_WORK
+
+
+def _param_steps(jobs: Sequence[TrainJob], buckets: Sequence[Sequence[int]]) -> float:
+    """Padded parameters times training steps over all buckets: the optimizer's work."""
+    total = 0.0
+    for members in buckets:
+        sizes = np.max([_sizes(jobs[k]) for k in members], axis=0)
+        n_params = sum(int(a) * int(b) + int(b) for a, b in itertools.pairwise(sizes))
+        total += n_params * sum(jobs[k].epochs * _n_batches(jobs[k]) for k in members)
+    return total
+
+
+def _build_stack(
+    jobs: Sequence[TrainJob], members: list[int], dev: torch.device, *, use_fused: bool
+) -> _Stack:
     """Pad and stack the jobs of one bucket; draw each one's init and batch order."""
     members = sorted(members, key=lambda k: (-jobs[k].epochs, k))
     sub = [jobs[k] for k in members]
     n = len(sub)
-    sizes = tuple(int(s) for s in np.max([_sizes(j) for j in sub], axis=0))
-    layout = _layout(sizes)
+    real = np.array([_sizes(j) for j in sub], dtype=np.int64)  # (N, layers + 1)
+    sizes = tuple(int(s) for s in real.max(axis=0))
+    layout, blocks = _layout(sizes, n)
+    ones = np.ones(n, np.int64)
+    real_rows = np.stack([r for k in range(len(layout)) for r in (real[:, k], ones)], axis=1)
+    real_cols = np.repeat(real[:, 1:], 2, axis=1)
     rows = _pack_rows(sub, sizes[0])
     n_epochs = sub[0].epochs
 
@@ -303,10 +346,14 @@ def _build_stack(jobs: Sequence[TrainJob], members: list[int], dev: torch.device
         return torch.as_tensor(np.ascontiguousarray(a), device=dev)
 
     p = put(_pack_weights(sub, sizes, layout))
+    lr = np.array([j.lr for j in sub], dtype=np.float32)
     return _Stack(
         members=tuple(members),
         sizes=sizes,
         layout=layout,
+        blocks=blocks,
+        real_rows=real_rows,
+        real_cols=real_cols,
         batch=sub[0].batch_size,
         n_batches=_n_batches(sub[0]),  # the same for every job of a bucket
         n_pad=rows.n_pad,
@@ -315,7 +362,8 @@ def _build_stack(jobs: Sequence[TrainJob], members: list[int], dev: torch.device
         grads=torch.zeros_like(p),
         m=torch.zeros_like(p),
         v=torch.zeros_like(p),
-        lr=torch.tensor([[j.lr] for j in sub], dtype=torch.float32, device=dev),
+        lr=put(lr),
+        lr_flat=None if use_fused else put(_per_parameter(lr, blocks)),
         x_train=put(rows.x[:, : rows.n_pad].reshape(n * rows.n_pad, sizes[0])),
         y_train=put(np.eye(2, dtype=np.float32)[rows.y[:, : rows.n_pad].reshape(-1)]),
         order=put(_pack_orders(sub, rows.n_pad).reshape(n_epochs, n * rows.n_pad)),
@@ -329,28 +377,60 @@ def _build_stack(jobs: Sequence[TrainJob], members: list[int], dev: torch.device
     )
 
 
-def _layout(sizes: tuple[int, ...]) -> tuple[tuple[int, int, int], ...]:
-    """Offsets in a network's parameter row: per layer, weight start, bias start, end."""
-    layout: list[tuple[int, int, int]] = []
+def _layout(
+    sizes: tuple[int, ...], n: int
+) -> tuple[tuple[tuple[int, int], ...], npt.NDArray[np.int64]]:
+    """Layer-major offsets of ``n`` networks of these padded sizes in one flat buffer.
+
+    Per layer, the start of its weight block ``(n, in, out)`` and of its bias block
+    ``(n, out)``; and every block as (offset, rows, cols), biases as one row.
+    """
+    layout: list[tuple[int, int]] = []
+    blocks: list[tuple[int, int, int]] = []
     off = 0
     for a, b in itertools.pairwise(sizes):
-        layout.append((off, off + a * b, off + a * b + b))
-        off += a * b + b
-    return tuple(layout)
+        layout.append((off, off + n * a * b))
+        blocks += [(off, a, b), (off + n * a * b, 1, b)]
+        off += n * (a * b + b)
+    return tuple(layout), np.array(blocks, dtype=np.int64)
+
+
+def _per_parameter(
+    values: npt.NDArray[np.float32], blocks: npt.NDArray[np.int64]
+) -> npt.NDArray[np.float32]:
+    """A value per network, spread over that network's parameters in the flat layout."""
+    return np.concatenate([np.repeat(values, rows * cols) for _, rows, cols in blocks.tolist()])
+
+
+def _views(
+    flat: npt.NDArray[np.float32] | torch.Tensor,
+    sizes: tuple[int, ...],
+    layout: tuple[tuple[int, int], ...],
+    n: int,
+) -> list[tuple[Any, Any]]:
+    """Per layer, the leading ``n`` networks' weights ``(n, in, out)`` and biases
+    ``(n, 1, out)``: contiguous views of a flat buffer (numpy or torch)."""
+    out = []
+    for k, (wo, bo) in enumerate(layout):
+        a, b = sizes[k], sizes[k + 1]
+        w = flat[wo : wo + n * a * b].reshape(n, a, b)
+        bias = flat[bo : bo + n * b].reshape(n, 1, b)
+        out.append((w, bias))
+    return out
 
 
 def _pack_weights(
-    sub: Sequence[TrainJob], sizes: tuple[int, ...], layout: tuple[tuple[int, int, int], ...]
+    sub: Sequence[TrainJob], sizes: tuple[int, ...], layout: tuple[tuple[int, int], ...]
 ) -> npt.NDArray[np.float32]:
-    """(N, P) initial parameters: each job's own init in the top-left of the padded layers."""
-    params = np.zeros((len(sub), layout[-1][2]), np.float32)
+    """Initial flat parameters: each job's own init in the top-left of the padded layers."""
+    n = len(sub)
+    params = np.zeros(layout[-1][1] + n * sizes[-1], np.float32)
+    views = _views(params, sizes, layout, n)
     for i, job in enumerate(sub):
         w0 = job.init if job.init is not None else init_weights(_sizes(job), job.seed)
-        for li, (wo, bo, _) in enumerate(layout):
-            wt, bias = w0.weights[li], w0.biases[li]
-            full = params[i, wo:bo].reshape(sizes[li], sizes[li + 1])
-            full[: wt.shape[0], : wt.shape[1]] = wt  # padded rows and columns stay zero
-            params[i, bo : bo + len(bias)] = bias
+        for (full, bias_full), wt, bias in zip(views, w0.weights, w0.biases, strict=True):
+            full[i, : wt.shape[0], : wt.shape[1]] = wt  # padded rows and columns stay zero
+            bias_full[i, 0, : len(bias)] = bias
     return params
 
 
@@ -406,14 +486,13 @@ def _loss_weights(sub: Sequence[TrainJob], n_pad: int) -> npt.NDArray[np.float32
 # --- the training loop --------------------------------------------------------------------
 
 
-def _layers(stack: _Stack, n: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """Views of the leading ``n`` networks' weights ``(n, in, out)`` and biases ``(n, 1, out)``."""
-    p = stack.params[:n]
-    out = []
-    for k, (wo, bo, end) in enumerate(stack.layout):
-        a, b = stack.sizes[k], stack.sizes[k + 1]
-        out.append((p[:, wo:bo].view(n, a, b), p[:, bo:end].view(n, 1, b)))
-    return out
+def _layers(
+    stack: _Stack, n: int, flat: torch.Tensor | None = None
+) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Views of the leading ``n`` networks' weights ``(n, in, out)`` and biases ``(n, 1, out)``
+    in ``flat`` (the parameters by default, or a buffer of the same layout)."""
+    buf = stack.params if flat is None else flat
+    return _views(buf, stack.sizes, stack.layout, n)
 
 
 def _forward(
@@ -432,6 +511,8 @@ def stacked_gradients(
     x: torch.Tensor,
     w: torch.Tensor,
     neg_yw: torch.Tensor,
+    *,
+    out: Sequence[torch.Tensor] | None = None,
 ) -> list[torch.Tensor]:
     """Gradients of each network's weighted cross-entropy: ``[dW_1, db_1, dW_2, ...]``.
 
@@ -440,14 +521,19 @@ def stacked_gradients(
     (n, B, 2) is -w * one-hot label, so the logits' gradient is softmax(z) * w + neg_yw.
     Hand-written backward of the fixed MLP, cheaper than autograd's graph and checked
     against it in the tests: for layer k, dW = a_k^T g, db = sum over rows of g, and the
-    gradient below is (g W^T) * (a_k > 0). dW is (n, in, out), db (n, out).
+    gradient below is (g W^T) * (a_k > 0). dW is (n, in, out), db (n, out); ``out``, if
+    given, holds contiguous tensors of those shapes that receive them (no copy).
     """
     acts = _forward(layers, x)
     g = torch.softmax(acts[-1], dim=2).mul_(w).add_(neg_yw)  # (n, B, 2)
     grads: list[torch.Tensor] = []
     for k in range(len(layers) - 1, -1, -1):
-        grads.append(g.sum(1))  # (n, out)
-        grads.append(torch.bmm(acts[k].transpose(1, 2), g))  # (n, in, out)
+        if out is None:
+            grads.append(g.sum(1))  # (n, out)
+            grads.append(torch.bmm(acts[k].transpose(1, 2), g))  # (n, in, out)
+        else:
+            grads.append(torch.sum(g, 1, out=out[2 * k + 1]))
+            grads.append(torch.bmm(acts[k].transpose(1, 2), g, out=out[2 * k]))
         if k:
             below = torch.bmm(g, layers[k][0].transpose(1, 2))  # (n, B, in)
             g = torch.ops.aten.threshold_backward(below, acts[k], 0.0)
@@ -458,33 +544,44 @@ def stacked_gradients(
 class _Active:
     """Views of the leading ``n`` networks of a stack, made once per epoch (not per step)."""
 
+    n: int
     layers: list[tuple[torch.Tensor, torch.Tensor]]
-    params: torch.Tensor  # (n, P)
-    grads: torch.Tensor
-    m: torch.Tensor
-    v: torch.Tensor
-    lr: torch.Tensor  # (n, 1)
+    grads: list[torch.Tensor]  # [dW_1, db_1, ...] (n, in, out) and (n, out) views of grads
 
 
 def _active(stack: _Stack, n: int) -> _Active:
+    if stack.lr_flat is not None:
+        # The eager Adam steps the whole buffer: finished networks keep their weights
+        # exactly (a step times 0 adds 0); their moments change, but nothing reads them.
+        for off, rows, cols in stack.blocks.tolist():
+            stack.lr_flat[off + n * rows * cols : off + len(stack.members) * rows * cols] = 0.0
     return _Active(
+        n=n,
         layers=_layers(stack, n),
-        params=stack.params[:n],
-        grads=stack.grads[:n],
-        m=stack.m[:n],
-        v=stack.v[:n],
-        lr=stack.lr[:n],
+        grads=[t for w, b in _layers(stack, n, stack.grads) for t in (w, b.view(n, -1))],
     )
 
 
 def _train_step(
-    act: _Active, x: torch.Tensor, w: torch.Tensor, neg_yw: torch.Tensor, step: int
+    stack: _Stack, act: _Active, x: torch.Tensor, w: torch.Tensor, neg_yw: torch.Tensor, step: int
 ) -> None:
     """One forward, backward and Adam step of the active networks on one batch."""
-    grads = stacked_gradients(act.layers, x, w, neg_yw)
-    # One copy into the (n, P) gradient buffer: bmm into its strided views is far slower.
-    torch.cat([g.view(x.shape[0], -1) for g in grads], dim=1, out=act.grads)
-    adam_step_(act.params, act.grads, act.m, act.v, act.lr, step)
+    stacked_gradients(act.layers, x, w, neg_yw, out=act.grads)
+    if stack.lr_flat is None:
+        fused.adam_step_flat_(
+            stack.params,
+            stack.grads,
+            stack.m,
+            stack.v,
+            stack.lr,
+            step,
+            blocks=stack.blocks,
+            real_rows=stack.real_rows,
+            real_cols=stack.real_cols,
+            n=act.n,
+        )
+    else:
+        adam_step_(stack.params, stack.grads, stack.m, stack.v, stack.lr_flat, step)
 
 
 def _train_epoch(stack: _Stack, epoch: int, *, every_epoch: bool) -> None:
@@ -500,7 +597,7 @@ def _train_epoch(stack: _Stack, epoch: int, *, every_epoch: bool) -> None:
     for k in range(stack.n_batches):
         rows = slice(k * b, (k + 1) * b)
         step = epoch * stack.n_batches + k + 1  # Adam's 1-based step count
-        _train_step(act, x[:, rows], w[:, rows], neg_yw[:, rows], step)
+        _train_step(stack, act, x[:, rows], w[:, rows], neg_yw[:, rows], step)
     last = epoch + 1 == stack.n_epochs
     start = 0 if every_epoch or last else int(stack.n_active[epoch + 1])
     if start < n:
@@ -510,7 +607,7 @@ def _train_epoch(stack: _Stack, epoch: int, *, every_epoch: bool) -> None:
 def _evaluate(stack: _Stack, act: _Active, epoch: int, start: int) -> None:
     """Loss and accuracy on all training and validation rows of the active networks from
     ``start`` on, into ``stats[epoch]``."""
-    n = act.params.shape[0]
+    n = act.n
     rows = slice(start, n)
     layers = [(w[rows], b[rows]) for w, b in act.layers] if start else act.layers
     z = _forward(layers, stack.x_eval[rows])[-1]  # (n - start, rows, 2)
@@ -525,7 +622,7 @@ def _evaluate(stack: _Stack, act: _Active, epoch: int, start: int) -> None:
 
 def _collect(jobs: Sequence[TrainJob], stack: _Stack) -> dict[int, TrainResult]:
     """Read one bucket back (the only device-to-host copy) and unpad every network."""
-    params = stack.params.cpu().numpy()
+    layers = _views(stack.params.cpu().numpy(), stack.sizes, stack.layout, len(stack.members))
     stats = stack.stats.cpu().numpy().astype(np.float64)
     val_proba = stack.val_proba.cpu().numpy()
     out: dict[int, TrainResult] = {}
@@ -533,10 +630,9 @@ def _collect(jobs: Sequence[TrainJob], stack: _Stack) -> dict[int, TrainResult]:
         job = jobs[k]
         sizes = _sizes(job)
         ws, bs = [], []
-        for li, (wo, bo, _) in enumerate(stack.layout):
-            full = params[i, wo:bo].reshape(stack.sizes[li], stack.sizes[li + 1])
-            ws.append(full[: sizes[li], : sizes[li + 1]].copy())
-            bs.append(params[i, bo : bo + sizes[li + 1]].copy())
+        for li, (full, bias) in enumerate(layers):
+            ws.append(np.array(full[i, : sizes[li], : sizes[li + 1]]))
+            bs.append(np.array(bias[i, 0, : sizes[li + 1]]))
         s = stats[: job.epochs, i]
         has_val = job.y_val is not None and len(job.y_val) > 0
         nan = np.full(job.epochs, np.nan)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from ffmatch.core.errors import ConfigError
 
+MAX_LR = 10.0  # Adam steps beyond this overflow the weights to NaN within an epoch
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class MLPConfig:
@@ -21,7 +23,7 @@ class MLPConfig:
             raise ConfigError(f"hidden: expected one or more sizes >= 1, found {self.hidden}")
         if self.epochs < 1:
             raise ConfigError(f"epochs: expected an integer >= 1, found {self.epochs}")
-        if not self.lr > 0:
-            raise ConfigError(f"lr: expected a number > 0, found {self.lr}")
+        if not 0 < self.lr <= MAX_LR:  # also refuses NaN and infinity
+            raise ConfigError(f"lr: expected a number in (0, {MAX_LR}], found {self.lr}")
         if self.batch_size < 1:
             raise ConfigError(f"batch_size: expected an integer >= 1, found {self.batch_size}")

@@ -19,15 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ffmatch.core.metrics import Metrics, binary_metrics, majority_baseline
-from ffmatch.core.splits import (
-    Fold,
-    FoldData,
-    Protocol,
-    check_protocol,
-    fold_data,
-    holdout_split,
-    make_folds,
-)
+from ffmatch.core.splits import Fold, FoldData, Splitter, fold_data, make_splitter
 from ffmatch.core.table import FloatArray, IntArray, PairTable, StrArray
 from ffmatch.paper.evaluation.controls import ControlResult, run_controls
 from ffmatch.paper.evaluation.cv import CVResult, evaluate_configs, fold_job, network_seed
@@ -76,7 +68,12 @@ class Prepared:
     test: IntArray  # holdout rows
     dev: IntArray  # rows cross-validation runs on (all rows: paper; ``train``: grouped)
     folds: tuple[Fold, ...]  # indices into ``dev``
-    protocol: Protocol
+    splitter: Splitter  # the protocol, chosen once from the configuration
+
+    @property
+    def protocol(self) -> str:
+        """The protocol's name."""
+        return self.splitter.name
 
 
 def prepare(config: RunConfig, pairs: PairTable) -> Prepared:
@@ -93,21 +90,15 @@ def prepare(config: RunConfig, pairs: PairTable) -> Prepared:
         representation = selections[rule].selected
     x = pair_features(pairs, representation)
     y = pairs.label.astype(np.int64)
-    protocol = check_protocol(config.eval.protocol)
-    train, test = holdout_split(
-        y, pairs.group, protocol=protocol, test_size=config.eval.holdout, seed=config.seed
-    )
-    dev = np.arange(len(y)) if protocol == "paper" else np.sort(train)
-    n_groups = len(np.unique(pairs.group[dev]))
-    n_splits = config.eval.n_splits if protocol == "paper" else min(config.eval.n_splits, n_groups)
-    folds = make_folds(
-        y[dev],
-        pairs.group[dev],
-        protocol=protocol,
-        n_splits=n_splits,
+    splitter = make_splitter(
+        config.eval.protocol,
+        n_splits=config.eval.n_splits,
         repeats=config.eval.repeats,
         seed=config.seed,
     )
+    train, test = splitter.holdout(y, pairs.group, test_size=config.eval.holdout)
+    dev = splitter.cv_rows(len(y), train)
+    folds = splitter.folds(y[dev], pairs.group[dev])
     return Prepared(
         pairs=pairs,
         x=x,
@@ -119,7 +110,7 @@ def prepare(config: RunConfig, pairs: PairTable) -> Prepared:
         test=np.sort(test),
         dev=dev,
         folds=tuple(folds),
-        protocol=protocol,
+        splitter=splitter,
     )
 
 
@@ -137,7 +128,7 @@ def _dev(prep: Prepared) -> tuple[FloatArray, IntArray, StrArray]:
 
 def _train_holdout(prep: Prepared, config: RunConfig, mlp: MLPConfig) -> Trained:
     """One network of ``mlp`` on the holdout's training part (its own seed key)."""
-    hold = fold_data(prep.x, prep.y, (prep.train, prep.test), protocol=prep.protocol)
+    hold = fold_data(prep.x, prep.y, (prep.train, prep.test), splitter=prep.splitter)
     job = fold_job(hold, mlp, seed=network_seed(config.seed, 0, HOLDOUT_KEY))
     (result,) = train_many([job], device=config.device)
     return Trained(weights=result.weights, data=hold)
@@ -162,7 +153,7 @@ def mlp_stage(
         y,
         g,
         [mlp],
-        protocol=prep.protocol,
+        splitter=prep.splitter,
         folds=prep.folds,
         seed=config.seed,
         device=config.device,
@@ -213,7 +204,7 @@ def prune_trained(
 def _fold_parts(prep: Prepared) -> list[FoldData]:
     """Each fold's scaled rows (the scaler fitted as the protocol says), in fold order."""
     x, y, _ = _dev(prep)
-    return [fold_data(x, y, f, protocol=prep.protocol) for f in prep.folds]
+    return [fold_data(x, y, f, splitter=prep.splitter) for f in prep.folds]
 
 
 def _fold_trained(cv: CVResult, parts: Sequence[FoldData]) -> list[Trained]:
@@ -289,7 +280,7 @@ def ga_stage(
             y,
             g,
             configs,
-            protocol=prep.protocol,
+            splitter=prep.splitter,
             folds=prep.folds,
             seed=config.seed,
             device=config.device,
@@ -366,4 +357,4 @@ def majority_stage(prep: Prepared) -> StageScores:
 def controls(prep: Prepared) -> dict[str, ControlResult]:
     """Procrustes distance, and logistic regression on raw coordinates and on position only."""
     dev_pairs = prep.pairs.subset(prep.dev)
-    return run_controls(dev_pairs, prep.folds, protocol=prep.protocol)
+    return run_controls(dev_pairs, prep.folds)

@@ -89,9 +89,9 @@ class GeneLayout:
                     f"found ({lo!r}, {hi!r})"
                 )
         lr_lo, lr_hi = self.learning_rate_range
-        if not 0 < lr_lo <= lr_hi:
+        if not 0 < lr_lo <= lr_hi <= 10:
             raise ConfigError(
-                "gene layout: learning_rate_range must satisfy 0 < low <= high, "
+                "gene layout: learning_rate_range must satisfy 0 < low <= high <= 10, "
                 f"found ({lr_lo!r}, {lr_hi!r})"
             )
         ratio = self.second_layer_ratio
