@@ -121,7 +121,7 @@ def fit_plda_pose(photos: PhotoTable, poses: npt.ArrayLike, *, n_iter: int = 30)
 
     Scoring needs no pose: both hypotheses sum over every photo's possible poses.
     """
-    return _plda_scorer(fit_plda_params(photos, poses=poses, n_iter=n_iter))
+    return _plda_scorer(fit_plda_params(photos, poses=poses, always_mixture=True, n_iter=n_iter))
 
 
 def _plda_scorer(fit: PLDAFit, representation: str = "aligned") -> Scorer:

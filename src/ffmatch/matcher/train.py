@@ -102,13 +102,16 @@ def fit_plda(
     *,
     representation: str = "aligned",
     poses: npt.ArrayLike | None = None,
+    always_mixture: bool = False,
     n_iter: int = 50,
 ) -> PLDAFit:
     """PLDA on ``photos``' per-photo vectors (the complete ones: EM needs every feature).
 
     With ``poses`` (n,) naming more than one pose among those photos, the pose mixture
     (``matcher.plda.fit_pose_mixture``, which needs no pose when scoring); otherwise the
-    two-covariance model (a mixture of one pose is that model).
+    two-covariance model. ``always_mixture`` fits the mixture even for one pose (the MUCT
+    benchmark's ``plda_pose`` on frontal photos; it differs from the two-covariance model
+    only in rounding and in its one extra E-step).
     """
     photo_vectors, _ = PHOTO_VECTORS[representation]
     x = photo_vectors(photos.coords)
@@ -117,7 +120,7 @@ def fit_plda(
     if pose.shape != (len(photos),):
         raise DataError(f"poses: expected one pose per photo ({len(photos)}), found {pose.shape}")
     fit_pose = pose[complete]
-    if len(set(fit_pose.tolist())) > 1:
+    if len(set(fit_pose.tolist())) > 1 or (always_mixture and poses is not None):
         mixture, names = fit_pose_mixture(
             x[complete], photos.person[complete], fit_pose, n_iter=n_iter
         )

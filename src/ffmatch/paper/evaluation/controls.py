@@ -147,7 +147,7 @@ def _logistic_fold_proba(
 
 
 def logistic_cv(X: npt.ArrayLike, y: npt.ArrayLike, folds: Sequence[Fold]) -> list[Metrics]:
-    """Per-fold metrics of logistic regression (default C=1) with Min-Max in a Pipeline.
+    """Per-fold metrics of ``fit_logistic``: Min-Max, then logistic regression (C=1).
 
     The scaler is fitted on each training part whatever made the folds: the leak the paper
     protocol reproduces for the networks is not copied into this control.
