@@ -16,17 +16,28 @@ run: a 1024x1024 float32 matmul and a bmm of (1000, 12, 56) @ (1000, 56, 20).
     python benchmarks/bench_trainer.py              # the full run, 2 threads
     python benchmarks/bench_trainer.py --quick      # a smoke run (seconds)
     python benchmarks/bench_trainer.py --device cuda --json out.json
+    python benchmarks/bench_trainer.py --compare cfd2e83 --threads 1   # against a revision
+
+``--compare REV`` times only the batched trainer: the one of git revision REV (its
+``paper/nn/batched.py``, loaded beside the current one) against the current one with the
+compiled Adam and with the eager one, interleaved in one process, best of ``--repeats``
+process-CPU times (robust on a shared machine), and checks that all give the same bits.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import itertools
 import json
 import os
 import platform
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
+import types
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -37,7 +48,8 @@ from typing import Literal
 import numpy as np
 import torch
 
-from ffmatch.paper.nn.batched import TrainJob, bucket_jobs, train_many
+from ffmatch.paper.nn import batched, fused
+from ffmatch.paper.nn.batched import TrainJob, TrainResult, bucket_jobs, train_many
 from ffmatch.paper.nn.sequential import train_sequential_many
 
 N_FOLDS = 10
@@ -318,6 +330,98 @@ def report(
     }
 
 
+# --- against an earlier revision ---------------------------------------------------------------
+
+
+def load_revision(rev: str) -> types.ModuleType:
+    """The batched trainer of git revision ``rev``, as a module beside the current one."""
+    root = Path(__file__).resolve().parents[1]
+    src = subprocess.run(
+        ["git", "-C", str(root), "show", f"{rev}:src/ffmatch/paper/nn/batched.py"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    path = Path(tempfile.mkdtemp()) / "batched_baseline.py"
+    path.write_text(src)
+    spec = importlib.util.spec_from_file_location("batched_baseline", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def _same_bits(a: Sequence[TrainResult], b: Sequence[TrainResult]) -> bool:
+    def arrays(r: TrainResult) -> list[np.ndarray | None]:
+        h = r.history
+        return [*r.weights.weights, *r.weights.biases, r.val_proba, h.train_loss, h.val_loss]
+
+    return all(
+        (u is None and v is None) or np.array_equal(u, v, equal_nan=True)
+        for ra, rb in zip(a, b, strict=True)
+        for u, v in zip(arrays(ra), arrays(rb), strict=True)
+    )
+
+
+def compare(rev: str, jobs_by_name: dict[str, list[TrainJob]], repeats: int) -> dict[str, object]:
+    """Best-of-``repeats`` CPU seconds of revision ``rev``'s trainer and the current one
+    (compiled and eager Adam), interleaved; whether their results are the same bits."""
+    base = load_revision(rev)
+    always = batched._use_fused
+
+    def current(on: bool) -> Callable[..., list[TrainResult]]:
+        def run(jobs: Sequence[TrainJob], **kw: object) -> list[TrainResult]:
+            batched._use_fused = lambda *_: on  # type: ignore[assignment]
+            try:
+                return train_many(jobs, **kw)  # type: ignore[arg-type]
+            finally:
+                batched._use_fused = always
+
+        return run
+
+    trainers: dict[str, Callable[..., list[TrainResult]]] = {
+        f"rev {rev}": base.train_many,
+        "current, eager Adam": current(False),
+        "current, compiled Adam": current(True),
+    }
+    tiny = next(iter(jobs_by_name.values()))[:1]
+    trainers[f"rev {rev}"](tiny)  # warm-up: first-call costs of torch kernels
+    trainers["current, eager Adam"](tiny)
+    # The first compiled step loads numba and its loop (compiled once, cached on disk): a
+    # cost each process pays once, when it trains enough to use the compiled Adam.
+    loaded_before = fused.is_loaded()
+    start = time.process_time()
+    trainers["current, compiled Adam"](tiny)
+    load_s = time.process_time() - start
+    print(
+        f"compiled Adam: first use (numba import, cached loop loaded) {load_s:.2f} s CPU"
+        + (" (already loaded)" if loaded_before else "")
+    )
+    out: dict[str, object] = {"load_s": load_s}
+    print(f"\n## batched trainer of {rev} vs current: best of {repeats} CPU seconds, interleaved")
+    print(f"{'workload':<34}" + "".join(f"{k:>24}" for k in trainers) + "   same bits")
+    for name, (jobs, evaluate) in {
+        **{k: (v, "every_epoch") for k, v in jobs_by_name.items()},
+        **{f"{k}, last epoch": (v, "last_epoch") for k, v in jobs_by_name.items()},
+    }.items():
+        best = dict.fromkeys(trainers, float("inf"))
+        results = {}
+        for _ in range(repeats):
+            for label, train in trainers.items():
+                start = time.process_time()
+                results[label] = train(jobs, evaluate=evaluate)
+                best[label] = min(best[label], time.process_time() - start)
+        first = next(iter(results.values()))
+        same = all(_same_bits(first, r) for r in results.values())
+        ref = best[f"rev {rev}"]
+        cells = "".join(f"{f'{v:.3f} s ({ref / v:.2f}x)':>24}" for v in best.values())
+        print(f"{name:<34}{cells}   {same}")
+        out[name] = {"seconds": best, "same_bits": same}
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run: tiny workloads")
@@ -332,6 +436,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="also write the numbers here")
+    parser.add_argument(
+        "--compare", metavar="REV", help="only: this git revision's batched trainer vs current"
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     repeats = 1 if args.quick else args.repeats
@@ -357,6 +464,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     }
 
     jobs_a = cv_jobs(x, y, hidden=(20, 10), epochs=epochs, lr=1e-4, seed=args.seed)
+    n_configs = 5 if args.quick else 100
+    jobs_b = search_jobs(x, y, n_configs=n_configs, seed=args.seed)
+    if args.compare:
+        out["compare"] = compare(args.compare, {"(a)": jobs_a, "(b)": jobs_b}, repeats)
+        limit = useful_flops(jobs_b) / (peak["bmm_1000x12x56x20"] * 1e9)
+        print(f"(b): FLOP limit at this run's bmm peak {limit:.3f} s")
+        if args.json:
+            args.json.write_text(json.dumps(out, indent=2))
+        return
     out["a"] = report(
         "(a) 10-fold CV at the paper's settings",
         jobs_a,
@@ -369,8 +485,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         args.device,
     )
 
-    n_configs = 5 if args.quick else 100
-    jobs_b = search_jobs(x, y, n_configs=n_configs, seed=args.seed)
     sample = min(args.sample, 10) if args.quick else args.sample
     out["b"] = report(
         f"(b) {n_configs} configurations x 10 folds",

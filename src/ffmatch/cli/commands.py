@@ -1,6 +1,7 @@
 """Import every command module so each registers its command on ``app``."""
 
 from ffmatch.cli import (  # noqa: F401
+    archive_cmds,
     data_cmds,
     experiment_cmds,
     muct_cmds,

@@ -18,8 +18,6 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
-from scipy.stats import rankdata
 
 from ffmatch.core.errors import DataError
 
@@ -93,6 +91,8 @@ def binary_metrics(y_true: npt.ArrayLike, proba: npt.ArrayLike, threshold: float
 
 def _roc_auc(pos: npt.NDArray[np.bool_], score: npt.NDArray[np.float64]) -> float:
     """ROC-AUC as the Mann-Whitney statistic: P(score of a match > a non-match), ties half."""
+    from scipy.stats import rankdata  # here: scipy.stats takes ~0.3 s to import
+
     ranks = rankdata(score)  # average ranks for ties, O(n log n)
     n_pos = int(pos.sum())
     n_neg = len(pos) - n_pos
@@ -131,6 +131,8 @@ class Summary:
 @functools.lru_cache(maxsize=256)
 def _t_quantile(df: int) -> float:
     """97.5% quantile of Student's t with ``df`` degrees of freedom (cached: scipy is slow)."""
+    from scipy import stats
+
     return float(stats.t.ppf(0.975, df))
 
 

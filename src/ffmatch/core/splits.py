@@ -21,16 +21,11 @@ from typing import Any, ClassVar, Literal, cast, get_args
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.model_selection import (
-    GroupKFold,
-    GroupShuffleSplit,
-    KFold,
-    StratifiedGroupKFold,
-    train_test_split,
-)
-from sklearn.preprocessing import MinMaxScaler
 
 from ffmatch.core.errors import ConfigError, DataError
+
+# scikit-learn is imported where a splitter or scaler is made: it takes about half a second,
+# and every command imports this module (for the protocol names) before it knows its work.
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +96,8 @@ def _grouped_splitter(
     (some fold must then miss it; scikit-learn warns) or when the stratifier leaves a fold
     empty; then shuffled ``GroupKFold`` (sizes balanced, labels ignored) is used instead.
     """
+    from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
+
     minority = int(np.bincount(y, minlength=2).min())
     if minority >= n_splits:
         strat = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=state)
@@ -238,6 +235,8 @@ class PaperSplitter(_Splitter):
     def _val_indices(
         self, labels: IntArray, groups: Any, n_splits: int, state: int
     ) -> list[npt.NDArray[np.intp]]:
+        from sklearn.model_selection import KFold
+
         kf = KFold(n_splits=n_splits, shuffle=True, random_state=state)
         return [v for _, v in kf.split(np.zeros(len(labels)))]
 
@@ -255,6 +254,8 @@ class PaperSplitter(_Splitter):
                 f"labels: a stratified holdout needs at least 2 rows of each label, found "
                 f"{counts.min()} of label {rare}"
             )
+        from sklearn.model_selection import train_test_split
+
         train, test = train_test_split(
             np.arange(n), test_size=test_size, stratify=labels, random_state=self.seed
         )
@@ -301,6 +302,8 @@ class GroupedSplitter(_Splitter):
             raise DataError(
                 f"groups: only {n_groups} group found; a grouped holdout needs at least 2"
             )
+        from sklearn.model_selection import GroupShuffleSplit
+
         gss = GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=self.seed)
         train, test = next(gss.split(np.arange(len(labels)), labels, groups))
         return train, test
@@ -385,6 +388,8 @@ class Scaling:
 
 def fit_min_max(x: npt.ArrayLike) -> Scaling:
     """Fit Min-Max (the paper's Formula 1) on rows ``x`` (n, d); constant columns map to 0."""
+    from sklearn.preprocessing import MinMaxScaler
+
     # a constant column keeps scale 1 in MinMaxScaler (no division by zero)
     fitted = MinMaxScaler().fit(np.asarray(x, dtype=np.float64))
     return Scaling(

@@ -8,6 +8,7 @@ import io
 import socket
 import tarfile
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 from ffmatch.core.datasets import (
     ENV_DATA,
     ENV_URL,
+    Limits,
     RemoteFile,
     data_homes,
     fetch_file,
@@ -50,6 +52,18 @@ class _Handler(BaseHTTPRequestHandler):
         body, mode = self.server.routes.get(self.path, (b"", "missing"))
         if mode == "missing":
             self.send_error(404)
+            return
+        if mode == "trickle":  # one byte at a time, at most len(body) bytes: a slow server
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            for k in range(len(body)):
+                try:
+                    self.wfile.write(body[k : k + 1])
+                    self.wfile.flush()
+                except OSError:  # the client gave up
+                    return
+                time.sleep(0.02)
             return
         self.send_response(200)
         # "short": announce twice the bytes, send half of them, then hang up.
@@ -254,3 +268,84 @@ def test_muct_archive_without_the_member(server: _Server, tmp_path: Path) -> Non
     ):
         fetch_muct(data_home=tmp_path / "home", base_url=_url(server))
     assert _everything_under(tmp_path / "home") == []
+
+
+def test_a_slow_server_meets_the_deadline(server: _Server, tmp_path: Path) -> None:
+    server.routes["/mirror/data.csv"] = (BODY, "trickle")  # 3200 bytes at 50 a second
+    home = tmp_path / "home"
+    with pytest.raises(FetchError, match=r"data.csv: the transfer took longer than 0.2 s"):
+        fetch_file(SMALL, data_home=home, base_url=_url(server),
+                   limits=Limits(timeout=5, deadline=0.2, grace=100))  # fmt: skip
+    assert _everything_under(home) == []
+
+
+def test_a_slow_server_falls_below_the_minimum_rate(server: _Server, tmp_path: Path) -> None:
+    server.routes["/mirror/data.csv"] = (BODY, "trickle")
+    home = tmp_path / "home"
+    with pytest.raises(FetchError, match=r"the transfer is slower than 1e\+06 bytes/s"):
+        fetch_file(SMALL, data_home=home, base_url=_url(server),
+                   limits=Limits(timeout=5, grace=0.1, min_rate=1e6))  # fmt: skip
+    assert _everything_under(home) == []
+
+
+def test_a_file_over_its_size_limit_is_refused(server: _Server, tmp_path: Path) -> None:
+    import dataclasses
+
+    server.routes["/mirror/data.csv"] = (BODY, "ok")
+    small = dataclasses.replace(SMALL, max_bytes=100)
+    with pytest.raises(FetchError, match=rf"the server announces {len(BODY)} bytes; expected at "
+                                         r"most 100"):  # fmt: skip
+        fetch_file(small, data_home=tmp_path / "home", base_url=_url(server))
+    assert _everything_under(tmp_path / "home") == []
+
+
+def test_an_archive_member_over_the_limit_is_refused_unread(
+    server: _Server, tmp_path: Path
+) -> None:
+    import dataclasses
+
+    from ffmatch.core.datasets import MUCT_LANDMARKS
+
+    # 2 MB of zeros pack into a few KB: judged by the member's header, never unpacked
+    archive = _archive("\0" * 2_000_000, member=MUCT_LANDMARKS.member or "")
+    server.routes["/mirror/muct-landmarks-v1.tar.gz"] = (archive, "ok")
+    limited = dataclasses.replace(MUCT_LANDMARKS, max_bytes=1_000_000)
+    with pytest.raises(FetchError, match=r"muct76-opencv.csv in the archive unpacks to 2000000 "
+                                         r"bytes; expected at most 1000000"):  # fmt: skip
+        fetch_file(limited, data_home=tmp_path / "home", base_url=_url(server))
+    assert _everything_under(tmp_path / "home") == []
+
+
+def test_sigterm_during_a_download_leaves_no_temporary_file(
+    server: _Server, tmp_path: Path
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    server.routes["/mirror/data.csv"] = (BODY, "trickle")
+    home = tmp_path / "home"
+    code = (
+        "import sys; from ffmatch.core.datasets import fetch_file, RemoteFile; "
+        f"fetch_file(RemoteFile(path='small/data.csv', url='x/data.csv', sha256='0' * 64), "
+        f"data_home={str(home)!r}, base_url={_url(server)!r})"
+    )
+    src = Path(__file__).parents[3] / "src"
+    child = subprocess.Popen(
+        [sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(src)}
+    )
+    try:
+        for _ in range(500):  # until the temporary file appears (at most 10 s)
+            if list((home / "small").glob(".data.csv.*.tmp")) if (home / "small").is_dir() else []:
+                break
+            time.sleep(0.02)
+        else:
+            pytest.fail("the download never started")
+        child.send_signal(signal.SIGTERM)
+        assert child.wait(timeout=30) == 128 + signal.SIGTERM
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert _everything_under(home) == []

@@ -7,6 +7,15 @@ is looked for in ``data_home`` if given, else in ``$FFMATCH_DATA`` and then the 
 ``base_url`` or ``$FFMATCH_DATA_URL``, a mirror folder holding the original file names),
 verified, and only then moved into place: a wrong checksum or an interrupted transfer
 leaves nothing behind.
+
+A download is bounded: an overall deadline, a minimum average rate (after a short grace),
+a size limit per file (announced or received), and an archive's member checked by its
+header before it is read. SIGTERM (like SIGINT) during a download removes the temporary file.
+
+MUCT's archive (``muct-landmarks-v1.tar.gz``) is not pinned by sha256: its bytes were never
+available to us (the shared data hold only the extracted 68-point copy), so the extracted
+points are checked by ``fingerprint_sha256`` instead; set ``sha256`` once the archive's
+digest is known and both are checked.
 """
 
 from __future__ import annotations
@@ -15,12 +24,16 @@ import hashlib
 import http.client
 import logging
 import os
+import signal
 import sys
 import tarfile
 import tempfile
+import threading
+import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -36,6 +49,17 @@ logger = logging.getLogger(__name__)
 ENV_DATA = "FFMATCH_DATA"
 ENV_URL = "FFMATCH_DATA_URL"
 _CHUNK = 1 << 16
+MAX_FILE_BYTES = 64 * 2**20  # the workbook is 30 KB, MUCT's archive and landmarks ~2 MB
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Limits:
+    """How long and how large a download may be: slow or endless servers end in FetchError."""
+
+    timeout: float = 60.0  # seconds one read may wait for data
+    deadline: float = 600.0  # seconds for the whole transfer
+    min_rate: float = 2048.0  # bytes per second on average, once ``grace`` has passed
+    grace: float = 20.0  # seconds before the rate is judged (connection set-up, slow start)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -55,6 +79,7 @@ class RemoteFile:
     fingerprint: Callable[[bytes], str] | None = None
     fingerprint_sha256: str | None = None
     also: tuple[str, ...] = ()
+    max_bytes: int = MAX_FILE_BYTES  # the download and an extracted member, each at most
 
     def __post_init__(self) -> None:
         if self.sha256 is None and self.fingerprint_sha256 is None:
@@ -111,7 +136,7 @@ def fetch_file(
     data_home: str | os.PathLike[str] | None = None,
     download_if_missing: bool = True,
     base_url: str | None = None,
-    timeout: float = 60.0,
+    limits: Limits = Limits(),
 ) -> Path:
     """The local path of ``remote``, downloading and verifying it into the data home if absent."""
     homes = data_homes(data_home)
@@ -132,7 +157,8 @@ def fetch_file(
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         logger.info("downloading %s to %s", url, target)
-        _download(remote, url, target, timeout=timeout)
+        with _signals_clean_up():
+            _download(remote, url, target, limits=limits)
     except FetchError as err:
         raise FetchError(f"{err}; nothing was saved; {how}") from None
     except (OSError, http.client.HTTPException, tarfile.TarError) as err:
@@ -197,52 +223,109 @@ def _url(remote: RemoteFile, base_url: str | None) -> str:
     return f"{base.rstrip('/')}/{remote.url.rsplit('/', 1)[-1]}"
 
 
-def _download(remote: RemoteFile, url: str, target: Path, *, timeout: float) -> None:
+@contextmanager
+def _signals_clean_up() -> Iterator[None]:
+    """SIGTERM raises SystemExit while downloading, so temporary files are removed (SIGINT
+    already raises KeyboardInterrupt); only the main thread can set handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    before = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
+def _download(remote: RemoteFile, url: str, target: Path, *, limits: Limits) -> None:
     """Download, verify and move into place; every temporary file is in the target's folder."""
     if remote.member is None and remote.fingerprint is None:
         with atomic_write(target, "wb") as fh:  # streamed to disk, checked before the rename
-            _receive(url, fh, sha256=remote.sha256, timeout=timeout)
+            _receive(url, fh, sha256=remote.sha256, limits=limits, max_bytes=remote.max_bytes)
         return
     # Content to check or a member to extract: keep the download in an anonymous temporary
     # file (gone when closed), then write the verified bytes atomically.
     with tempfile.TemporaryFile(dir=target.parent) as download:
-        _receive(url, download, sha256=remote.sha256, timeout=timeout)
+        _receive(url, download, sha256=remote.sha256, limits=limits, max_bytes=remote.max_bytes)
         download.seek(0)
-        data = _extract(download, remote.member, url) if remote.member else download.read()
+        data = (
+            _extract(download, remote.member, url, max_bytes=remote.max_bytes)
+            if remote.member
+            else download.read()
+        )
     _check_fingerprint(remote, url, data)
     with atomic_write(target, "wb") as out:
         out.write(data)
 
 
-def _extract(archive: IO[bytes], member: str, url: str) -> bytes:
-    """One file's bytes from a .tar.gz archive."""
-    with tarfile.open(fileobj=archive, mode="r:gz") as tar:
-        try:
-            fh = tar.extractfile(member)
-        except KeyError:
-            raise FetchError(f"{url}: the archive holds no {member}") from None
-        if fh is None:
-            raise FetchError(f"{url}: {member} in the archive is not a file")
-        return fh.read()
+def _extract(archive: IO[bytes], member: str, url: str, *, max_bytes: int) -> bytes:
+    """One file's bytes from a .tar.gz archive, read as a stream, member by member.
+
+    Each member's header is judged before its data: the wanted one must be a regular file
+    of at most ``max_bytes``; the others are skipped unread (a stream never seeks back).
+    """
+    with tarfile.open(fileobj=archive, mode="r|gz") as tar:
+        for info in tar:
+            if info.name != member:
+                continue
+            if not info.isfile():
+                raise FetchError(f"{url}: {member} in the archive is not a file")
+            if info.size > max_bytes:
+                raise FetchError(
+                    f"{url}: {member} in the archive unpacks to {info.size} bytes; expected "
+                    f"at most {max_bytes}"
+                )
+            fh = tar.extractfile(info)
+            if fh is None:  # pragma: no cover - isfile() above
+                raise FetchError(f"{url}: {member} in the archive is not a file")
+            return fh.read(max_bytes + 1)
+    raise FetchError(f"{url}: the archive holds no {member}")
 
 
-def _receive(url: str, fh: IO[bytes], *, sha256: str | None, timeout: float) -> None:
-    """Stream ``url`` into ``fh``; FetchError if it stops short or its sha256 differs."""
+def _receive(
+    url: str, fh: IO[bytes], *, sha256: str | None, limits: Limits, max_bytes: int
+) -> None:
+    """Stream ``url`` into ``fh``; FetchError if it stops short, is too large or too slow, or
+    its sha256 differs."""
     request = urllib.request.Request(url, headers={"User-Agent": f"ffmatch/{__version__}"})
     digest = hashlib.sha256()
     size = 0
-    with urllib.request.urlopen(request, timeout=timeout) as response:
+    start = time.monotonic()
+    with urllib.request.urlopen(request, timeout=limits.timeout) as response:
         announced = response.headers.get("Content-Length")
-        # read() returns b"" when the server closes early, so the length is checked below.
-        while chunk := response.read(_CHUNK):
+        if announced is not None and announced.isdigit() and int(announced) > max_bytes:
+            raise FetchError(f"{url}: the server announces {announced} bytes; expected at "
+                             f"most {max_bytes}")  # fmt: skip
+        # read1 returns what has arrived (read() would wait for a whole chunk), so the clock
+        # is checked at least once per ``timeout``; b"" when the server closes early.
+        while chunk := response.read1(_CHUNK):
             digest.update(chunk)
             fh.write(chunk)
             size += len(chunk)
+            _check_progress(url, size, time.monotonic() - start, limits, max_bytes)
     if announced is not None and size != int(announced):
         raise FetchError(f"{url}: the transfer stopped after {size} of {announced} bytes")
     if sha256 is not None and digest.hexdigest() != sha256:
         raise FetchError(
             f"{url}: the downloaded file has sha256 {digest.hexdigest()}, expected {sha256}"
+        )
+
+
+def _check_progress(url: str, size: int, elapsed: float, limits: Limits, max_bytes: int) -> None:
+    """FetchError once a transfer is too large, past its deadline, or slower than allowed."""
+    if size > max_bytes:
+        raise FetchError(f"{url}: more than {max_bytes} bytes received; expected at most that")
+    if elapsed > limits.deadline:
+        raise FetchError(f"{url}: the transfer took longer than {limits.deadline:g} s "
+                         f"({size} bytes received)")  # fmt: skip
+    if elapsed > limits.grace and size / elapsed < limits.min_rate:
+        raise FetchError(
+            f"{url}: the transfer is slower than {limits.min_rate:g} bytes/s "
+            f"({size} bytes in {elapsed:.0f} s)"
         )
 
 

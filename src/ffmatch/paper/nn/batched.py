@@ -287,8 +287,8 @@ class _Stack:
     m: torch.Tensor  # (N * P,) Adam's first moment
     v: torch.Tensor  # (N * P,) Adam's second moment
     lr: torch.Tensor  # (N,) learning rates
-    # (N * P,) learning rate of each parameter, 0 once its network has finished: the eager
-    # Adam's operand; None where the compiled Adam (CPU) steps the active networks only.
+    # (N * P,) learning rate of each parameter, for the eager Adam; None where the compiled
+    # one (CPU) steps the networks.
     lr_flat: torch.Tensor | None
     x_train: torch.Tensor  # (N * n_pad, d) rows past a network's own are zero
     y_train: torch.Tensor  # (N * n_pad, 2) one-hot labels
@@ -547,18 +547,25 @@ class _Active:
     n: int
     layers: list[tuple[torch.Tensor, torch.Tensor]]
     grads: list[torch.Tensor]  # [dW_1, db_1, ...] (n, in, out) and (n, out) views of grads
+    # The eager Adam's operands: (params, grads, m, v, lr) 1-D views of the active
+    # networks, the whole buffers while all train, else one per block (a leading slice).
+    eager: list[tuple[torch.Tensor, ...]]
 
 
 def _active(stack: _Stack, n: int) -> _Active:
+    eager: list[tuple[torch.Tensor, ...]] = []
     if stack.lr_flat is not None:
-        # The eager Adam steps the whole buffer: finished networks keep their weights
-        # exactly (a step times 0 adds 0); their moments change, but nothing reads them.
-        for off, rows, cols in stack.blocks.tolist():
-            stack.lr_flat[off + n * rows * cols : off + len(stack.members) * rows * cols] = 0.0
+        buffers = (stack.params, stack.grads, stack.m, stack.v, stack.lr_flat)
+        if n == len(stack.members):
+            eager.append(buffers)
+        else:
+            for off, rows, cols in stack.blocks.tolist():
+                eager.append(tuple(t[off : off + n * rows * cols] for t in buffers))
     return _Active(
         n=n,
         layers=_layers(stack, n),
         grads=[t for w, b in _layers(stack, n, stack.grads) for t in (w, b.view(n, -1))],
+        eager=eager,
     )
 
 
@@ -581,7 +588,8 @@ def _train_step(
             n=act.n,
         )
     else:
-        adam_step_(stack.params, stack.grads, stack.m, stack.v, stack.lr_flat, step)
+        for p, g, m, v, lr in act.eager:
+            adam_step_(p, g, m, v, lr, step)
 
 
 def _train_epoch(stack: _Stack, epoch: int, *, every_epoch: bool) -> None:

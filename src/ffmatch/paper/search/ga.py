@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from deap import tools
-
 from ffmatch.core.errors import ConfigError, DataError
 from ffmatch.paper.search.checkpoint import GAState, load_state, save_state
 from ffmatch.paper.search.encoding import GeneLayout, Genes
@@ -365,6 +363,10 @@ def breed(
 
 def _breed(population: Sequence[str], fitnesses: Sequence[float], config: GAConfig) -> list[str]:
     """``breed`` drawing from the global ``random`` module (the caller lends it a state)."""
+    # Imported here: deap.tools pulls in moocore and urllib (~0.15 s), and every command
+    # imports this module for GAConfig.
+    from deap import tools
+
     n, k = len(population), config.elitism
     # Stable sort: among equal fitnesses the earlier individual is the elite.
     order = sorted(range(n), key=lambda i: -fitnesses[i])
