@@ -54,6 +54,7 @@ def test_a_leaking_split_is_refused(muct12: PhotoTable) -> None:
         check_disjoint(muct12, leaky)
 
 
+@pytest.mark.slow
 def test_models_are_fitted_on_training_people_only(
     muct12: PhotoTable, monkeypatch: pytest.MonkeyPatch
 ) -> None:
