@@ -328,7 +328,7 @@ def _print_verdict(result: PairVerdict, a: Path, b: Path, top: int) -> None:
             "same-person gaps):")  # fmt: skip
         for m in items:
             label = f"{m.words} [{m.code}]"
-            say(f"  {label:<44} {m.value_x:6.3f} vs {m.value_y:6.3f}  {m.score:5.1f}x")
+            say(f"  {label:<52} {m.value_x:6.3f} vs {m.value_y:6.3f}  {m.score:5.1f}x")
 
 
 def _match_batch(

@@ -154,8 +154,8 @@ def _draw_verdict_table(
     """The drawn distances in words (codes in brackets), doubts, and the markers' glossary."""
     ax.set_axis_off()
     lines: list[tuple[str, str]] = []
-    for reason in result.reasons:
-        lines.append((f"Doubt: {reason}", DIFFER_COLOUR))
+    lines += [(f"Doubt: {reason}", DIFFER_COLOUR) for reason in result.reasons]
+    lines += [(f"Note: {note}", "0.3") for note in result.notes]
     lines.append(("Differ most (over the width across the eyes; gap in ordinary gaps)", "k"))
     lines += [(f"  {k + 1} {m.words} [{m.code}]: {m.value_x:.3f} vs {m.value_y:.3f} "
                f"({m.score:.1f}x)", DIFFER_COLOUR) for k, m in enumerate(differ)]  # fmt: skip
