@@ -88,8 +88,9 @@ def extract_orl(
         done: list[Extraction] = list(extract_photos(paths, ex))
     seconds = time.perf_counter() - t0
     failed = [e.photo_id for e in done if not e.ok]
-    mesh = np.stack([e.face.mesh if e.face is not None else np.full((478, 3), np.nan)
-                     for e in done])  # fmt: skip
+    mesh = np.stack(
+        [e.face.mesh if e.face is not None else np.full((478, 3), np.nan) for e in done]
+    )
     markers = np.stack([e.markers for e in done])
     outside = np.sum([e.outside for e in done], axis=0)
     info = {
@@ -100,8 +101,13 @@ def extract_orl(
         "outside_frame": {a: int(n) for a, n in zip(WIDE_ORDER, outside, strict=True) if n},
     }
     cache.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(cache, paths=np.array([str(p) for p in paths]), markers=markers,
-                        mesh=mesh, info=np.array(json.dumps(info)))  # fmt: skip
+    np.savez_compressed(
+        cache,
+        paths=np.array([str(p) for p in paths]),
+        markers=markers,
+        mesh=mesh,
+        info=np.array(json.dumps(info)),
+    )
     return [str(p) for p in paths], markers, mesh, info
 
 
@@ -158,8 +164,15 @@ def evaluate(sim: FloatArray, person: np.ndarray, *, boot: int, seed: int) -> di
     np.fill_diagonal(off, -np.inf)
     rank1 = float(np.mean(person[np.argmax(off, axis=1)] == person))
     lo, hi = np.percentile(aucs, [2.5, 97.5]) if aucs else (np.nan, np.nan)
-    return {"auc": auc, "auc_lo": float(lo), "auc_hi": float(hi), "rank1": rank1,
-            "pairs": len(label), "genuine": int(label.sum()), "people": len(people)}  # fmt: skip
+    return {
+        "auc": auc,
+        "auc_lo": float(lo),
+        "auc_hi": float(hi),
+        "rank1": rank1,
+        "pairs": len(label),
+        "genuine": int(label.sum()),
+        "people": len(people),
+    }
 
 
 def table_of(coords: FloatArray, person: np.ndarray, rows: np.ndarray, source: str) -> PhotoTable:
@@ -173,8 +186,15 @@ def table_of(coords: FloatArray, person: np.ndarray, rows: np.ndarray, source: s
     )
 
 
-def fit(coords: FloatArray, person: np.ndarray, rows: np.ndarray, *, turned: FloatArray | None,
-        seed: int, name: str) -> MatchModel:  # fmt: skip
+def fit(
+    coords: FloatArray,
+    person: np.ndarray,
+    rows: np.ndarray,
+    *,
+    turned: FloatArray | None,
+    seed: int,
+    name: str,
+) -> MatchModel:
     """``train_match_model`` on the photos at ``rows``, plus their turned copies if given
     (``turned``: (n, copies, 14, 2) for every photo; only the training rows' are used)."""
     table = table_of(coords, person, rows, name)
@@ -192,9 +212,16 @@ def fit(coords: FloatArray, person: np.ndarray, rows: np.ndarray, *, turned: Flo
     return train_match_model(table, config=TrainConfig(seed=seed), training_data=name)
 
 
-def held_out(coords: FloatArray, person: np.ndarray, train_people: set[str], *, boot: int,
-             seed: int, name: str, turned: FloatArray | None = None
-             ) -> tuple[dict[str, Any], FloatArray, np.ndarray]:  # fmt: skip
+def held_out(
+    coords: FloatArray,
+    person: np.ndarray,
+    train_people: set[str],
+    *,
+    boot: int,
+    seed: int,
+    name: str,
+    turned: FloatArray | None = None,
+) -> tuple[dict[str, Any], FloatArray, np.ndarray]:
     """Fit on ``train_people``, score every pair of the other people."""
     train = np.array([p in train_people for p in person])
     model = fit(coords, person, np.flatnonzero(train), turned=turned, seed=seed, name=name)
@@ -203,29 +230,54 @@ def held_out(coords: FloatArray, person: np.ndarray, train_people: set[str], *, 
     return evaluate(sim, person[test], boot=boot, seed=seed), sim, test
 
 
-def cross_validated(coords: FloatArray, person: np.ndarray, *, folds: int, boot: int,
-                    seed: int, turned: FloatArray | None = None) -> dict[str, Any]:  # fmt: skip
+def cross_validated(
+    coords: FloatArray,
+    person: np.ndarray,
+    *,
+    folds: int,
+    boot: int,
+    seed: int,
+    turned: FloatArray | None = None,
+) -> dict[str, Any]:
     """k-fold person-disjoint CV: mean and range of the per-fold AUCs and rank-1."""
     people = np.unique(person)
     order = np.random.default_rng(seed).permutation(people)
     results = []
     for k in range(folds):
         test_people = set(order[k::folds].tolist())
-        r, _, _ = held_out(coords, person, set(people.tolist()) - test_people, boot=0, seed=seed,
-                           name=f"ORL fold {k}", turned=turned)  # fmt: skip
+        r, _, _ = held_out(
+            coords,
+            person,
+            set(people.tolist()) - test_people,
+            boot=0,
+            seed=seed,
+            name=f"ORL fold {k}",
+            turned=turned,
+        )
         results.append(r)
     aucs = np.array([r["auc"] for r in results])
     r1 = np.array([r["rank1"] for r in results])
-    return {"auc": float(aucs.mean()), "auc_min": float(aucs.min()),
-            "auc_max": float(aucs.max()), "rank1": float(r1.mean()), "folds": folds,
-            "test_people": len(people) // folds}  # fmt: skip
+    return {
+        "auc": float(aucs.mean()),
+        "auc_min": float(aucs.min()),
+        "auc_max": float(aucs.max()),
+        "rank1": float(r1.mean()),
+        "folds": folds,
+        "test_people": len(people) // folds,
+    }
 
 
 # ---------------------------------------------------------------------------------- limits
 
 
-def limits(coords: FloatArray, mesh: FloatArray, person: np.ndarray, *, seed: int,
-           turned: FloatArray | None) -> dict[str, Any]:  # fmt: skip
+def limits(
+    coords: FloatArray,
+    mesh: FloatArray,
+    person: np.ndarray,
+    *,
+    seed: int,
+    turned: FloatArray | None,
+) -> dict[str, Any]:
     """Same-person pairs accepted (at each held-out model's threshold) by pose and mouth gap.
 
     Pose: the difference in head turn (yaw, from the mesh's 3-D axes) of the two photos;
@@ -249,14 +301,19 @@ def limits(coords: FloatArray, mesh: FloatArray, person: np.ndarray, *, seed: in
         d_yaw.append(np.abs(yaw[i] - yaw[j])[same])
         d_lip.append(np.abs(lip[i] - lip[j])[same])
     acc, dy, dl = (np.concatenate(v) for v in (accepted, d_yaw, d_lip))
-    out: dict[str, Any] = {"false_accept": float(np.concatenate(impostor_accepted).mean()),
-                           "true_accept": float(acc.mean()),
-                           "by_yaw": {}, "by_lip": {}}  # fmt: skip
+    out: dict[str, Any] = {
+        "false_accept": float(np.concatenate(impostor_accepted).mean()),
+        "true_accept": float(acc.mean()),
+        "by_yaw": {},
+        "by_lip": {},
+    }
     for name, d, edges in (("by_yaw", dy, (0, 5, 10, 90)), ("by_lip", dl, (0, 0.05, 0.1, 9))):
         for lo, hi in itertools.pairwise(edges):
             inside = (d >= lo) & (d < hi)
-            out[name][f"{lo}-{hi}"] = {"pairs": int(inside.sum()),
-                                       "true_accept": float(acc[inside].mean())}  # fmt: skip
+            out[name][f"{lo}-{hi}"] = {
+                "pairs": int(inside.sum()),
+                "true_accept": float(acc[inside].mean()),
+            }
     return out
 
 
@@ -275,14 +332,20 @@ def marker_offsets(extracted: FloatArray, muct: PhotoTable) -> dict[str, Any]:
     sd_mp = np.nanstd(a_mp, axis=0).mean(axis=1) / eye
     sd_mu = np.nanstd(a_mu, axis=0).mean(axis=1) / eye
     return {
-        a: {"dx": float(off[k, 0]), "dy": float(off[k, 1]), "dist": float(np.hypot(*off[k])),
-            "sd_mediapipe": float(sd_mp[k]), "sd_muct": float(sd_mu[k])}
+        a: {
+            "dx": float(off[k, 0]),
+            "dy": float(off[k, 1]),
+            "dist": float(np.hypot(*off[k])),
+            "sd_mediapipe": float(sd_mp[k]),
+            "sd_muct": float(sd_mu[k]),
+        }
         for k, a in enumerate(WIDE_ORDER)
-    }  # fmt: skip
+    }
 
 
-def with_muct(coords: FloatArray, person: np.ndarray, muct: PhotoTable, *, seed: int
-              ) -> dict[str, Any]:  # fmt: skip
+def with_muct(
+    coords: FloatArray, person: np.ndarray, muct: PhotoTable, *, seed: int
+) -> dict[str, Any]:
     """Does MUCT help a photo model? MUCT's frontal shapes, shifted by the mean MediaPipe-MUCT
     offset (estimated on the ORL training people only), alone or added to ORL's."""
     from ffmatch.core.io.muct import muct_camera
@@ -347,10 +410,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--copies", type=int, default=4, help="turned copies per training photo")
     ap.add_argument("--json", type=Path, default=None)
-    ap.add_argument("--with-muct", action="store_true",
-                    help="also test adding offset-corrected MUCT shapes (~1 minute)")  # fmt: skip
-    ap.add_argument("--write-landmarks", type=Path, default=None,
-                    help="also write the markers as a tidy CSV (person = folder)")  # fmt: skip
+    ap.add_argument(
+        "--with-muct",
+        action="store_true",
+        help="also test adding offset-corrected MUCT shapes (~1 minute)",
+    )
+    ap.add_argument(
+        "--write-landmarks",
+        type=Path,
+        default=None,
+        help="also write the markers as a tidy CSV (person = folder)",
+    )
     args = ap.parse_args(argv)
 
     paths, markers, mesh, info = extract_orl(args.orl, args.cache)
@@ -360,16 +430,28 @@ def main(argv: list[str] | None = None) -> int:
     paths = [p for p, k in zip(paths, ok, strict=True) if k]
     # "image": the markers the CLI writes (mesh and mirrored mesh averaged); "mesh": the mesh's
     # own points only; "frontal": the mesh turned to face the camera (photos.pose).
-    coords = {"image": markers, "mesh": np.stack([Face(mesh=m).markers for m in mesh]),
-              "frontal": frontal_markers(mesh)}  # fmt: skip
-    faces = [Face(mesh=m, mirrored=2 * c - Face(mesh=m).markers)
-             for m, c in zip(mesh, markers, strict=True)]  # fmt: skip
+    coords = {
+        "image": markers,
+        "mesh": np.stack([Face(mesh=m).markers for m in mesh]),
+        "frontal": frontal_markers(mesh),
+    }
+    faces = [
+        Face(mesh=m, mirrored=2 * c - Face(mesh=m).markers)
+        for m, c in zip(mesh, markers, strict=True)
+    ]
     turned = turned_copies(faces, copies=args.copies, seed=args.seed)  # (n, copies, 14, 2)
     if args.write_landmarks:
-        ex = [Extraction(source=p, photo_id=f"{Path(p).parent.name}/{Path(p).stem}", width=92,
-                         height=112, faces=(Face(mesh=m, mirrored=2 * c - Face(mesh=m).markers),),
-                         chosen=0)
-              for p, m, c in zip(paths, mesh, markers, strict=True)]  # fmt: skip
+        ex = [
+            Extraction(
+                source=p,
+                photo_id=f"{Path(p).parent.name}/{Path(p).stem}",
+                width=92,
+                height=112,
+                faces=(Face(mesh=m, mirrored=2 * c - Face(mesh=m).markers),),
+                chosen=0,
+            )
+            for p, m, c in zip(paths, mesh, markers, strict=True)
+        ]
         write_tidy(to_table(ex, person="folder"), args.write_landmarks)
 
     out: dict[str, Any] = {"extraction": info, "results": {}}
@@ -382,19 +464,24 @@ def main(argv: list[str] | None = None) -> int:
         res["procrustes"] = evaluate(procrustes_similarity(c), person, boot=b, seed=s)
         res["ratios"] = evaluate(ratio_similarity(c), person, boot=b, seed=s)
         if pose == "image":
-            res["shipped_muct"] = evaluate(model_similarity(default_model())(c), person, boot=b,
-                                           seed=s)  # fmt: skip
-        res["train_1_20_test_21_40"], _, _ = held_out(c, person, first, boot=b, seed=s,
-                                                      name="ORL s1-s20")  # fmt: skip
-        res["train_21_40_test_1_20"], _, _ = held_out(c, person, second, boot=b, seed=s,
-                                                      name="ORL s21-s40")  # fmt: skip
+            res["shipped_muct"] = evaluate(
+                model_similarity(default_model())(c), person, boot=b, seed=s
+            )
+        res["train_1_20_test_21_40"], _, _ = held_out(
+            c, person, first, boot=b, seed=s, name="ORL s1-s20"
+        )
+        res["train_21_40_test_1_20"], _, _ = held_out(
+            c, person, second, boot=b, seed=s, name="ORL s21-s40"
+        )
         res["cv"] = cross_validated(c, person, folds=args.folds, boot=b, seed=s)
         if pose == "image":  # the shipped recipe: training photos plus turned copies
             kw = {"boot": b, "seed": s, "turned": turned}
-            res["turned_train_1_20_test_21_40"], _, _ = held_out(c, person, first, **kw,
-                                                                 name="ORL s1-s20")  # fmt: skip
-            res["turned_train_21_40_test_1_20"], _, _ = held_out(c, person, second, **kw,
-                                                                 name="ORL s21-s40")  # fmt: skip
+            res["turned_train_1_20_test_21_40"], _, _ = held_out(
+                c, person, first, **kw, name="ORL s1-s20"
+            )
+            res["turned_train_21_40_test_1_20"], _, _ = held_out(
+                c, person, second, **kw, name="ORL s21-s40"
+            )
             res["turned_cv"] = cross_validated(c, person, folds=args.folds, **kw)
         out["results"][pose] = res
         for key, r in res.items():
@@ -408,24 +495,31 @@ def main(argv: list[str] | None = None) -> int:
         if args.with_muct:
             out["with_muct"] = with_muct(coords["image"], person, muct, seed=s)
     ms = 1000 * info["seconds_per_photo"]
-    print(f"extraction: {info['found']}/{info['photos']} faces, {ms:.1f} ms/photo, "
-          f"outside the frame: {info['outside_frame']}")  # fmt: skip
+    print(
+        f"extraction: {info['found']}/{info['photos']} faces, {ms:.1f} ms/photo, "
+        f"outside the frame: {info['outside_frame']}"
+    )
     print("| markers | score | ROC-AUC (95% CI over people) | rank-1 |")
     print("|---|---|---|---|")
     for pose, key, text in rows:
         print(f"| {pose} | {key} | {text} |")
-    print(f"\nheld-out same-person pairs accepted: {lim['true_accept']:.3f} "
-          f"(different people accepted: {lim['false_accept']:.3f})")  # fmt: skip
+    print(
+        f"\nheld-out same-person pairs accepted: {lim['true_accept']:.3f} "
+        f"(different people accepted: {lim['false_accept']:.3f})"
+    )
     for name, unit in (("by_yaw", "degrees of head turn"), ("by_lip", "eye widths of lip gap")):
-        cells = ", ".join(f"{k}: {v['true_accept']:.2f} ({v['pairs']} pairs)"
-                          for k, v in lim[name].items())  # fmt: skip
+        cells = ", ".join(
+            f"{k}: {v['true_accept']:.2f} ({v['pairs']} pairs)" for k, v in lim[name].items()
+        )
         print(f"  by difference in {unit}: {cells}")
     if "offsets" in out:
         print("\n| marker | dx | dy | offset | sd MediaPipe | sd MUCT |  (eye widths)")
         print("|---|---|---|---|---|---|")
         for a, o in out["offsets"].items():
-            print(f"| {a} | {o['dx']:+.3f} | {o['dy']:+.3f} | {o['dist']:.3f} | "
-                  f"{o['sd_mediapipe']:.3f} | {o['sd_muct']:.3f} |")  # fmt: skip
+            print(
+                f"| {a} | {o['dx']:+.3f} | {o['dy']:+.3f} | {o['dist']:.3f} | "
+                f"{o['sd_mediapipe']:.3f} | {o['sd_muct']:.3f} |"
+            )
     if "with_muct" in out:
         print("\nwith MUCT:", json.dumps(out["with_muct"]))
     if args.json:

@@ -90,13 +90,12 @@ class DescriptorScorer:
         d2 = ((gallery.descriptor - query.descriptor[0]) ** 2).sum(axis=1)
         return np.asarray(np.exp(-d2 / 64.0), dtype=np.float64)
 
-    def verdict(self, probability: float) -> Verdict:
-        return "same" if probability >= 0.5 else "different"
-
-    def reasons(self, query: FaceBank, candidate: FaceBank) -> tuple[str, ...]:
-        return (
-            "descriptors close" if self.against(query, candidate)[0] >= 0.5 else "descriptors far",
-        )
+    def explain(
+        self, query: FaceBank, candidate: FaceBank, probability: float
+    ) -> tuple[Verdict, tuple[str, ...]]:
+        if probability >= 0.5:
+            return "same", ("descriptors close",)
+        return "different", ("descriptors far",)
 
 
 @pytest.fixture

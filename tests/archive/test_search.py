@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import numpy as np
@@ -97,3 +98,41 @@ def test_ties_are_ordered_by_photo_then_face(scorer: DescriptorScorer) -> None:
     q = Query(source="q", sha256="q", faces=bank.take([0]), in_archive=(), error="")
     s = rank(q, bank, scorer, top=3)
     assert [(c.photo, c.face) for c in s.candidates] == [("b", 1), ("b", 2), ("c", 1)]
+
+
+def test_the_appearance_prefilter_keeps_the_shortlist(monkeypatch: pytest.MonkeyPatch) -> None:
+    search_module = importlib.import_module("ffmatch.archive.search")  # not the function
+
+    class Both(DescriptorScorer):
+        name = "both"
+
+    rng = np.random.default_rng(3)
+    n = 600
+    bank = bank_from_arrays(
+        photo=[f"p{k:03d}" for k in range(n)],
+        face=[1] * n,
+        markers=np.broadcast_to(BASE, (n, 14, 2)),
+        descriptor=rng.normal(0, 0.4, (n, 128)),
+        sha256=[""] * n,
+    )
+    q = Query(source="q", sha256="q", faces=bank.take([0]), in_archive=(), error="")
+    full = rank(q, bank, Both(), top=5)
+    monkeypatch.setattr(search_module, "PREFILTER_FROM", 100)
+    monkeypatch.setattr(search_module, "PREFILTER_KEEP", 50)
+    scored = search_module.score_all(Both(), bank.take([0]), bank, top=5)
+    assert np.isfinite(scored).sum() == 100  # max(50, 20 x top)
+    assert rank(q, bank, Both(), top=5).candidates == full.candidates
+
+
+def test_a_new_index_is_seen_by_the_next_search(
+    small_archive: tuple[Path, Path], scorer: DescriptorScorer
+) -> None:
+    from ffmatch.archive import index_folder
+
+    root, db = small_archive
+    before = search(db, root / "cy" / "0.jpg", top=10, scorer=scorer, extract=fake_extract)
+    (root / "cy" / "9.jpg").write_text("person=cy shot=9")
+    index_folder(root, db, extract=fake_extract)
+    after = search(db, root / "cy" / "0.jpg", top=10, scorer=scorer, extract=fake_extract)
+    assert "cy/9.jpg" not in {c.photo for c in before.candidates}
+    assert "cy/9.jpg" in {c.photo for c in after.candidates}

@@ -339,7 +339,7 @@ def group(
     """Every face of the archive in likely-same-person groups, largest first."""
     s = scorer or default_scorer(evidence)
     with opened(db_path) as conn:
-        bank = store.load_bank(conn)
+        bank = store.cached_bank(conn, db_path)
         decided = decisions.latest(conn)
     return cluster_bank(
         bank,

@@ -21,6 +21,7 @@ from ffmatch.archive.scoring import Scorer, Verdict, default_scorer
 from ffmatch.archive.store import FaceBank
 from ffmatch.archive.walk import sha256_of
 from ffmatch.core.errors import ConfigError, DataError
+from ffmatch.core.table import FloatArray
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".pgm", ".ppm", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 
@@ -137,7 +138,7 @@ def rank(
     else:
         k = face - 1
     one = query.faces.take([k])
-    p = scorer.against(one, bank)  # (N,) one matrix computation over all stored faces
+    p = score_all(scorer, one, bank, top=top)
     keep = bank.sha256 != query.sha256
     if excluded_photos:
         keep &= ~np.isin(bank.photo, list(excluded_photos))
@@ -151,29 +152,61 @@ def rank(
         part = np.argpartition(-p, m - 1)[:m] if m < len(p) else np.arange(len(p))
         best = np.flatnonzero(p >= p[part].min())
         best = best[np.lexsort((bank.face[best], bank.photo[best], -p[best]))][:m]
-    cands = tuple(
-        Candidate(
-            rank=r + 1,
-            photo=str(bank.photo[i]),
-            face=int(bank.face[i]),
-            probability=float(p[i]),
-            verdict=scorer.verdict(float(p[i])),
-            person=str(bank.person[i]),
-            reasons=scorer.reasons(one, bank.take([i])),
-            evidence=scorer.name,
+    cands = []
+    for r, i in enumerate(best):
+        prob = float(p[i])
+        verdict, reasons = scorer.explain(one, bank.take([i]), prob)
+        cands.append(
+            Candidate(
+                rank=r + 1,
+                photo=str(bank.photo[i]),
+                face=int(bank.face[i]),
+                probability=prob,
+                verdict=verdict,
+                person=str(bank.person[i]),
+                reasons=reasons,
+                evidence=scorer.name,
+            )
         )
-        for r, i in enumerate(best)
-    )
     return Shortlist(
         query=query.source,
         query_face=k + 1,
         query_faces=n,
         in_archive=query.in_archive,
-        candidates=cands,
+        candidates=tuple(cands),
         evidence=scorer.name,
         query_box=tuple(float(v) for v in one.box[0]),
         query_markers=tuple((float(x), float(y)) for x, y in one.markers[0]),
     )
+
+
+PREFILTER_FROM = 100_000  # faces: from here on "both" scores only the nearest by appearance
+PREFILTER_KEEP = 2_000  # faces scored in full after the appearance prefilter (at least 20 x top)
+
+
+def score_all(scorer: Scorer, one: FaceBank, bank: FaceBank, *, top: int) -> FloatArray:
+    """(N,) P(same) of the query face against every stored face (-inf: not scored).
+
+    Up to ``PREFILTER_FROM`` faces, and for any evidence but "both", every face is scored in
+    one vectorised call. Past it, "both" (whose geometry part, a PLDA score per pair, costs
+    about 50 us a pair) first ranks all faces by descriptor distance (one (N, 128) matrix
+    product) and scores in full only the ``PREFILTER_KEEP`` nearest and the faces without a
+    descriptor: a face far in appearance cannot reach the top of the fused probability,
+    whose appearance weight dominates (docs/archive.md).
+    """
+    n = len(bank)
+    has = bank.has_descriptor
+    if scorer.name != "both" or n <= PREFILTER_FROM or np.isnan(one.descriptor[0, 0]):
+        return scorer.against(one, bank)
+    q = one.descriptor[0]
+    d2 = (bank.descriptor * bank.descriptor).sum(axis=1) - 2.0 * (bank.descriptor @ q)  # (N,)
+    d2 = np.where(has, d2, np.inf)
+    keep = min(max(PREFILTER_KEEP, 20 * top), n)
+    near = np.argpartition(d2, keep - 1)[:keep]
+    rows = np.union1d(near, np.flatnonzero(~has))
+    p = np.full(n, -np.inf)
+    p[rows] = scorer.against(one, bank.take(rows))
+    return p
 
 
 def different_from(conn: sqlite3.Connection, photo_ids: tuple[str, ...]) -> frozenset[str]:
@@ -223,7 +256,7 @@ def search_many(
     s = scorer or default_scorer(evidence)
     files = expand_queries(queries)
     with opened(db_path) as conn:
-        bank = store.load_bank(conn)
+        bank = store.cached_bank(conn, db_path)
         out = []
         for f in files:
             q = query_faces(conn, f, extract=extract)

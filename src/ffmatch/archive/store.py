@@ -8,9 +8,11 @@ the job without duplicating a row.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -166,7 +168,11 @@ class FaceBank:
     box: FloatArray  # (N, 4) left, top, right, bottom
     markers: FloatArray  # (N, 14, 2)
     descriptor: npt.NDArray[np.float32]  # (N, 128)
-    quality: tuple[Mapping[str, float | bool], ...]
+    eye_distance: FloatArray  # (N,) px between the iris centres; NaN if unknown
+    yaw: FloatArray  # (N,) degrees
+    pitch: FloatArray  # (N,) degrees
+    mouth_open: npt.NDArray[np.bool_]  # (N,)
+    smiling: npt.NDArray[np.bool_]  # (N,)
 
     def __len__(self) -> int:
         return len(self.photo)
@@ -188,7 +194,7 @@ class FaceBank:
             box=self.box[k],
             markers=self.markers[k],
             descriptor=self.descriptor[k],
-            quality=tuple(self.quality[i] for i in k),
+            **{q: getattr(self, q)[k] for q in QUALITY},
         )
 
     def index_of(self, photo_id: str, face: int) -> int:
@@ -224,13 +230,37 @@ def bank_from_arrays(
         box=np.zeros((n, 4)) if box is None else np.asarray(box, dtype=np.float64).reshape(n, 4),
         markers=np.asarray(markers, dtype=np.float64).reshape(n, N_MARKERS, 2),
         descriptor=desc,
-        quality=tuple({} for _ in range(n)),
+        **_quality_columns([{}] * n),
     )
 
 
 def load_bank(conn: sqlite3.Connection) -> FaceBank:
     """Every face of every indexed photo, ordered by (photo, face)."""
     return _bank(conn, "", ())
+
+
+_BANKS: dict[str, tuple[tuple[int, ...], FaceBank]] = {}
+_BANKS_KEPT = 2  # archives whose faces stay in memory (a web page serves one)
+
+
+def cached_bank(conn: sqlite3.Connection, db_path: str | os.PathLike[str]) -> FaceBank:
+    """``load_bank``, kept in memory while the archive file and its WAL are unchanged: a web
+    page searching a million faces reads them once, not on every request."""
+    path = os.path.realpath(db_path)
+    stamp = tuple(
+        v
+        for suffix in ("", "-wal")
+        if os.path.exists(path + suffix)
+        for v in (os.stat(path + suffix).st_mtime_ns, os.stat(path + suffix).st_size)
+    )
+    hit = _BANKS.get(path)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    bank = load_bank(conn)
+    while len(_BANKS) >= _BANKS_KEPT:
+        _BANKS.pop(next(iter(_BANKS)))
+    _BANKS[path] = (stamp, bank)
+    return bank
 
 
 def load_bank_of(conn: sqlite3.Connection, photo_id: str) -> FaceBank:
@@ -256,7 +286,7 @@ def bank_from_records(*records: PhotoRecord) -> FaceBank:
             n, N_MARKERS, 2
         ),
         descriptor=desc,
-        quality=tuple(dict(f.quality) for _, _, f in faces),
+        **_quality_columns([f.quality for _, _, f in faces]),
     )
 
 
@@ -281,5 +311,25 @@ def _bank(conn: sqlite3.Connection, where: str, args: tuple[str, ...]) -> FaceBa
         box=np.array([r[4:8] for r in rows], dtype=np.float64).reshape(n, 4),
         markers=markers.astype(np.float64),
         descriptor=desc.reshape(n, DESCRIPTOR_SIZE).copy(),
-        quality=tuple(json.loads(r[10]) for r in rows),
+        **_quality_columns([json.loads(r[10]) for r in rows]),
     )
+
+
+QUALITY = ("eye_distance", "yaw", "pitch", "mouth_open", "smiling")
+"""The quality values a bank keeps per face (``ffmatch.matcher.photos.quality.FaceQuality``)."""
+
+
+def _quality_columns(rows: Sequence[Mapping[str, object]]) -> dict[str, Any]:
+    """Quality dicts as the bank's columns; unknown values NaN (eye distance), 0 or False."""
+    n = len(rows)
+
+    def col(key: str, default: float) -> FloatArray:
+        return np.array([float(r.get(key, default)) for r in rows], dtype=np.float64).reshape(n)  # type: ignore[arg-type]
+
+    return {
+        "eye_distance": col("eye_distance", np.nan),
+        "yaw": col("yaw", 0.0),
+        "pitch": col("pitch", 0.0),
+        "mouth_open": col("mouth_open", 0.0) > 0,
+        "smiling": col("smiling", 0.0) > 0,
+    }
