@@ -39,10 +39,11 @@ import numpy as np
 import numpy.typing as npt
 
 from ffmatch.core.errors import ConfigError, DataError, ModelError
+from ffmatch.core.geometry import distance_ratios
 from ffmatch.core.io.atomic import atomic_write
 from ffmatch.core.markers import N_MARKERS, WIDE_ORDER
 from ffmatch.core.table import DESCRIPTOR_SIZE, QUALITY_COLUMNS, FloatArray, PhotoTable
-from ffmatch.matcher.aligned import RATIO_NAMES, photo_ratios
+from ffmatch.matcher.aligned import RATIO_NAMES
 from ffmatch.matcher.model import MatchModel, load_model, save_model
 from ffmatch.matcher.words import distance_code, distance_words
 
@@ -457,7 +458,7 @@ def implausible(model: FusionModel, face: FaceEvidence) -> str:
     down = y[i["nas"]] < y[i["sn"]] < y[i["ls"]] < y[i["li"]] < y[i["me"]]
     if not (across and down):
         return "markers out of anatomical order (the face mesh failed)"
-    r = photo_ratios(m[None])[0]
+    r = distance_ratios(m[None])[0]
     lo, hi = model.ratio_range
     off = np.flatnonzero((r < lo) | (r > hi))
     if len(off):
