@@ -126,6 +126,22 @@ def test_reproduce_writes_every_file(tmp_path: Path, tiny_config: Path) -> None:
     assert "<table>" in html
     assert (out / "report.md").exists()
     assert (out / "config.toml").exists()
+    assert m["schema_version"] == 1
+    for protocol in ("", "paper_"):  # the leading protocol's figures, then the other's
+        for name in ("fig1_2_val_accuracy", "confusion", "ga_fitness"):
+            assert (out / "figures" / f"{protocol}{name}.png").stat().st_size > 1000
+    assert "Figures, protocol 'paper'" in (out / "report.md").read_text()
+
+
+def test_config_records_the_folds_actually_used(tmp_path: Path, tiny_config: Path) -> None:
+    wide = tmp_path / "wide.toml"
+    wide.write_text(tiny_config.read_text().replace("n_splits = 3", "n_splits = 20"))
+    out = tmp_path / "cv"
+    assert run(["-q", "cv", "--config", str(wide), "--out", str(out)]) == 0
+    assert _metrics(out)["n_folds"] == 9  # the 9 sets of three outside the holdout
+    text = (out / "config.toml").read_text()
+    assert "n_splits = 20  # folds used: grouped 9 (at most one per group)" in text
+    assert tomllib.loads(text)["eval"]["n_splits"] == 20
 
 
 def _without_timing(m: dict) -> dict:  # type: ignore[type-arg]

@@ -54,3 +54,15 @@ def test_not_toml_and_missing_file(tmp_path: Path) -> None:
         load_run_config(path)
     with pytest.raises(ConfigError, match="configuration file not found"):
         load_run_config(tmp_path / "none.toml")
+
+
+def test_comments_follow_their_keys_and_read_back(tmp_path: Path) -> None:
+    from ffmatch.core.configio import load_toml, write_toml
+    from ffmatch.paper.pipeline.config import RunConfig
+
+    path = tmp_path / "config.toml"
+    write_toml(RunConfig(), path, {"eval.n_splits": "folds used: grouped 9", "seed": "one"})
+    text = path.read_text(encoding="utf-8")
+    assert "n_splits = 10  # folds used: grouped 9\n" in text
+    assert "seed = 0  # one\n" in text
+    assert load_toml(RunConfig, path) == RunConfig()

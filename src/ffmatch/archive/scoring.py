@@ -8,7 +8,7 @@ ffmatch uses, so the web page, ``ffmatch search`` and ``ffmatch group`` agree.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
 
@@ -16,6 +16,9 @@ from ffmatch.archive.store import FaceBank
 from ffmatch.core.errors import ConfigError
 from ffmatch.core.table import FloatArray
 from ffmatch.matcher.model import MatchModel
+
+if TYPE_CHECKING:
+    from ffmatch.matcher.verdict import Evidence, FaceEvidenceArray, FusionModel
 
 Verdict = Literal["same", "inconclusive", "different"]
 EVIDENCE_KINDS = ("geometry", "appearance", "both")
@@ -124,4 +127,72 @@ def default_scorer(evidence: str | None = None) -> Scorer:
             f"--evidence {kind}: this ffmatch has no appearance model "
             "(ffmatch.matcher.verdict); use --evidence geometry"
         )
-    raise ConfigError(f"--evidence {kind}: not wired yet")
+    from ffmatch.matcher.verdict import load_fusion_model
+
+    return VerdictScorer(model=load_fusion_model(), name=kind)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class VerdictScorer:
+    """The calibrated fusion of ``ffmatch.matcher.verdict`` (``name``: appearance or both):
+    probabilities from ``score_against``, verdicts by that evidence's bands, reasons from
+    ``compare_faces`` (doubts first, then the telling distances in words)."""
+
+    model: FusionModel
+    name: str = "both"
+
+    @property
+    def same_threshold(self) -> float:
+        return float(self.model.fusions[self.name].same)
+
+    def against(self, query: FaceBank, gallery: FaceBank) -> FloatArray:
+        from ffmatch.matcher.verdict import score_against
+
+        if len(query) != 1:
+            raise ValueError(f"against: expected one query face, found {len(query)}")
+        if not len(gallery):
+            return np.zeros(0)
+        p = score_against(self.model, _evidence(query).row(0), _evidence(gallery),
+                          evidence=self._evidence_kind)  # fmt: skip
+        return np.nan_to_num(p, nan=0.0)
+
+    def verdict(self, probability: float) -> Verdict:
+        from ffmatch.matcher.verdict import decide
+
+        return decide(self.model, probability, (), evidence=self._evidence_kind)
+
+    def explain(
+        self, query: FaceBank, candidate: FaceBank, probability: float
+    ) -> tuple[Verdict, tuple[str, ...]]:
+        """The pair's verdict with its doubts (``compare_faces``), the doubts and notes, then
+        the two best agreeing and two most differing distances in words."""
+        from ffmatch.matcher.verdict import compare_faces
+
+        r = compare_faces(self.model, _evidence(query).row(0), _evidence(candidate).row(0),
+                          evidence=self._evidence_kind)  # fmt: skip
+        told = [f"{m.words} [{m.code}] agrees ({m.score:.1f}x the typical gap)"
+                for m in r.agreeing(2)]  # fmt: skip
+        told += [f"{m.words} [{m.code}] differs ({m.score:.1f}x the typical gap)"
+                 for m in r.differing(2)]  # fmt: skip
+        return r.verdict, (*r.reasons, *r.notes, *told)
+
+    @property
+    def _evidence_kind(self) -> Evidence:
+        from ffmatch.matcher.verdict import check_evidence
+
+        return check_evidence(self.name)
+
+
+def _evidence(bank: FaceBank) -> FaceEvidenceArray:
+    """The archive's faces as the verdict's evidence."""
+    from ffmatch.matcher.verdict import FaceEvidenceArray
+
+    return FaceEvidenceArray(
+        markers=bank.markers,
+        descriptors=bank.descriptor.astype(np.float32),
+        eye_distance=bank.eye_distance,
+        yaw=np.nan_to_num(bank.yaw),
+        pitch=np.nan_to_num(bank.pitch),
+        mouth_open=bank.mouth_open,
+        smiling=bank.smiling,
+    )

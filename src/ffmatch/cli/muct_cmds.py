@@ -20,6 +20,7 @@ from ffmatch.matcher.train import TrainConfig
 from ffmatch.paper.pipeline.config import override
 
 if TYPE_CHECKING:
+    from ffmatch.benchmark.report import BenchmarkSummary
     from ffmatch.core.table import PhotoTable, StrArray
     from ffmatch.matcher.model import MatchModel
 
@@ -128,11 +129,14 @@ def train_cmd(
     photos = _photos(landmarks, data)
     n_people = len(set(photos.person.tolist()))
     described = name or f"{landmarks or data}: {len(photos)} photos of {n_people} people"
+    from ffmatch.matcher.marker_source import table_marker_source
+
     model = train_match_model(
         photos,
         config=config,
         training_data=described,
         poses=_muct_cameras(photos),
+        marker_source=table_marker_source(photos),
     )
     model = _with_command(model)
     save_model(model, out_file)
@@ -182,17 +186,30 @@ def predict_cmd(
     """
     from ffmatch.core.io.output import check_output_file
     from ffmatch.core.io.tidy import read_tidy
+    from ffmatch.matcher.marker_source import MEDIAPIPE, check_marker_source, table_marker_source
     from ffmatch.matcher.model import default_model, load_model
     from ffmatch.matcher.predict import predict_pairs
 
     inputs = [p for p in (model_file, landmarks, pairs_file) if p is not None]
     check_output_file(out_file, inputs=inputs)
-    model = default_model() if model_file is None else load_model(model_file)
-    n = predict_pairs(model, read_tidy(landmarks), pairs_file, out_file)
-    if json_out:
-        print_json({"out": str(out_file), "pairs": n})
+    photos = read_tidy(landmarks)
+    source = table_marker_source(photos)
+    if model_file is not None:
+        model = load_model(model_file)
+        check_marker_source(model.marker_source, source, model=str(model_file),
+                            data=str(landmarks))  # fmt: skip
+    elif source == MEDIAPIPE:  # extracted from photos: the model fitted on such markers
+        from ffmatch.matcher.photos.models import photo_model
+
+        model = photo_model()
     else:
-        out.print(f"wrote {out_file} ({n} pairs)")
+        model = default_model()
+    n = predict_pairs(model, photos, pairs_file, out_file)
+    if json_out:
+        print_json({"out": str(out_file), "pairs": n, "model": model.training_data})
+    else:
+        out.print(f"wrote {out_file} ({n} pairs; model: {model.training_data})", markup=False,
+                  highlight=False, soft_wrap=True)  # fmt: skip
 
 
 _FOLDS = typer.Option(
@@ -238,6 +255,7 @@ def _run_benchmark(
     from ffmatch.cli.common import progress_bar
     from ffmatch.cli.options import MAX_EPOCHS, MAX_REPEATS, MAX_SEED, check_range
     from ffmatch.core.io.output import check_output_folder
+    from ffmatch.core.serial import to_mapping
 
     check_range("--folds", config.folds, 2, 100)
     check_range("--repeats", config.repeats, 1, MAX_REPEATS)
@@ -249,7 +267,7 @@ def _run_benchmark(
     with progress_bar("folds", total, quiet=is_quiet()) as update:
         summary = run_benchmark_folder(config, out_dir, command=command_line(), on_step=update)
     if json_out:
-        print_json({"out": str(out_dir), "results": summary})
+        print_json({"out": str(out_dir), "results": to_mapping(summary)})
     else:
         _print_summary(summary)
         out.print(f"wrote {out_dir}/ (report.md, results.json, config.toml, figures/)")
@@ -318,16 +336,11 @@ def benchmark_paper(
     _run_benchmark(config, out_dir, json_out=json_out, overwrite=overwrite)
 
 
-def _print_summary(summary: dict[str, Any]) -> None:
+def _print_summary(summary: BenchmarkSummary) -> None:
     """One table per variant: each model's ROC-AUC, EER and rank-1 with 95% intervals."""
     from rich.table import Table
 
-    def cell(s: dict[str, Any]) -> str:
-        if s["mean"] is None:
-            return "-"
-        if s["ci_low"] is None:
-            return f"{s['mean']:.3f}"
-        return f"{s['mean']:.3f} [{s['ci_low']:.3f}, {s['ci_high']:.3f}]"
+    from ffmatch.benchmark.report import summary_cell
 
     variants = dict.fromkeys(key.split("/", 1)[0] for key in summary)
     for variant in variants:
@@ -337,5 +350,10 @@ def _print_summary(summary: dict[str, Any]) -> None:
         for key, entry in summary.items():
             v, name = key.split("/", 1)
             if v == variant:
-                grid.add_row(name, cell(entry["roc_auc"]), cell(entry["eer"]), cell(entry["rank1"]))
+                grid.add_row(
+                    name,
+                    summary_cell(entry.roc_auc),
+                    summary_cell(entry.eer),
+                    summary_cell(entry.rank1),
+                )
         out.print(grid)

@@ -55,7 +55,24 @@ def load_toml(cls: type[T], path: Path) -> T:
     return from_mapping(cls, data, where=str(path))
 
 
-def write_toml(obj: Any, path: Path) -> None:
-    """Write a dataclass tree as TOML, atomically."""
-    with atomic_write(path, mode="wb") as fh:
-        tomli_w.dump(to_mapping(obj), fh)
+def write_toml(obj: Any, path: Path, comments: Mapping[str, str] | None = None) -> None:
+    """Write a dataclass tree as TOML, atomically; ``comments`` puts ``# text`` after the
+    line of each dotted key (e.g. ``{"eval.n_splits": "folds used: grouped 9"}``)."""
+    text = tomli_w.dumps(to_mapping(obj))
+    if comments:
+        text = _with_comments(text, comments)
+    with atomic_write(path) as fh:
+        fh.write(text)
+
+
+def _with_comments(text: str, comments: Mapping[str, str]) -> str:
+    # tomli_w writes no comments; its output is one "key = value" line per scalar (a list
+    # opens with "key = [", where a comment is allowed too) under "[table]" headers
+    table, lines = "", []
+    for line in text.splitlines():
+        if line.startswith("[") and line.endswith("]"):
+            table = line.strip("[]") + "."
+        key = line.split(" = ", 1)[0] if " = " in line and not line.startswith(" ") else None
+        note = comments.get(table + key) if key else None
+        lines.append(f"{line}  # {note}" if note else line)
+    return "\n".join(lines) + "\n"

@@ -195,6 +195,7 @@ class MatchModel:
     params: Mapping[str, FloatArray]  # the fitted arrays (see REQUIRED_PARAMS)
     calibration: Calibration  # raw score -> probability
     config: Mapping[str, Any] = field(default_factory=dict)  # training settings, for the record
+    marker_source: str = ""  # what placed the markers it was fitted on (MARKER_SOURCES); "" unknown
 
     def __post_init__(self) -> None:
         if self.kind not in SCORERS:
@@ -295,6 +296,7 @@ class MatchModel:
             "config": dict(self.config),
             "params": sorted(self.params),
             "checksum": self.checksum,
+            "marker_source": self.marker_source,
         }
 
 
@@ -385,6 +387,7 @@ def _from_arrays(arrays: dict[str, np.ndarray], *, source: str) -> MatchModel:
             params=params,
             calibration=Calibration(slope=float(cal["slope"]), intercept=float(cal["intercept"])),
             config=dict(header.get("config", {})),
+            marker_source=str(header.get("marker_source", "")),
         )
     except (KeyError, TypeError, ValueError) as err:
         if isinstance(err, ModelError):

@@ -108,11 +108,14 @@ def train_match_model(
     config: TrainConfig | None = None,
     training_data: str,
     poses: npt.ArrayLike | None = None,
+    marker_source: str = "",
 ) -> MatchModel:
     """A PLDA ``MatchModel`` fitted on ``photos``' training people, calibrated on the others.
 
     ``poses`` (n,) names each photo's pose where known (MUCT's camera): the model is then a
     pose mixture (``matching.plda.PoseMixture``), which needs no pose when scoring.
+    ``marker_source`` (``matcher.marker_source``) is recorded so that markers of another
+    source are refused later.
     """
     cfg = config or TrainConfig()
     if cfg.representation not in PHOTO_VECTORS:
@@ -182,4 +185,5 @@ def train_match_model(
         params=params,
         calibration=calibration,
         config=to_mapping(cfg),
+        marker_source=marker_source,
     )

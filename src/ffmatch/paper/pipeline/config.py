@@ -7,6 +7,7 @@ beside its results, so a run can be repeated exactly with ``--config``.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,9 +66,11 @@ def load_run_config(path: Path | None) -> RunConfig:
     return RunConfig() if path is None else load_toml(RunConfig, path)
 
 
-def write_run_config(config: RunConfig, path: Path) -> None:
-    """Write the resolved configuration as TOML."""
-    write_toml(config, path)
+def write_run_config(
+    config: RunConfig, path: Path, comments: Mapping[str, str] | None = None
+) -> None:
+    """Write the resolved configuration as TOML (``comments``: see ``write_toml``)."""
+    write_toml(config, path, comments)
 
 
 def override(config: Any, **changes: Any) -> Any:

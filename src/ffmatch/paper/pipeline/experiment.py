@@ -14,6 +14,7 @@ from ffmatch.paper.evaluation.controls import ControlResult
 from ffmatch.paper.evaluation.cv import CVResult
 from ffmatch.paper.pipeline.config import RunConfig
 from ffmatch.paper.pipeline.results import (
+    MLPStage,
     ProtocolMetrics,
     ReproduceMetrics,
     SelectionRecord,
@@ -46,6 +47,13 @@ class ProtocolRun:
     pruning_folds: PruningSummary
     ga: GAResult
     controls: dict[str, ControlResult]
+
+    @property
+    def mlp(self) -> MLPStage:
+        """The MLP stage (every protocol run has one)."""
+        if self.stages.mlp is None:
+            raise ValueError("a protocol run without its MLP stage")
+        return self.stages.mlp
 
     def metrics(self) -> ProtocolMetrics:
         """Its part of ``metrics.json``: every stage, the baseline and the controls."""

@@ -9,10 +9,10 @@ return.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from ffmatch.core.metrics import pooled_confusion
 from ffmatch.core.serial import to_document
@@ -28,10 +28,14 @@ from ffmatch.paper.pipeline.experiment import (
     with_protocol,
 )
 from ffmatch.paper.pipeline.results import (
+    PAPER,
     CVRecord,
+    MLPStage,
+    PaperCV,
     PruningRecord,
     ReproduceMetrics,
     Stages,
+    StageScores,
     StepMetrics,
 )
 from ffmatch.paper.pipeline.runfolder import RunFolder
@@ -43,9 +47,13 @@ from ffmatch.paper.pipeline.stages import (
     prepare,
     pruned_stage,
 )
-from ffmatch.paper.report.builders import build, step_report
+from ffmatch.paper.report import provenance
+from ffmatch.paper.report.builders import build, stage_name, step_report
 from ffmatch.paper.report.document import Block, Heading, Paragraph, write_reports
 from ffmatch.paper.search.ga import GAResult, GenerationRecord
+
+if TYPE_CHECKING:  # the figure modules import matplotlib: only when figures are saved
+    from ffmatch.paper.report.cv_figures import Quantity
 
 ProgressFn = Callable[[int, int], None]
 """``progress(done, total)``: called as epochs or generations complete."""
@@ -63,32 +71,73 @@ class RunOutput:
     notes: tuple[str, ...] = ()  # one-line findings beside the summary tables
 
 
-def save_cv_figures(folder: RunFolder, cv: CVResult, prefix: str = "") -> dict[str, str]:
-    """The paper's Fig. 1-1 to 1-4, learning curves and the pooled confusion matrix."""
+def save_cv_figures(
+    folder: RunFolder,
+    cv: CVResult,
+    mlp: MLPStage,
+    prefix: str = "",
+    *,
+    paper: PaperCV | None = None,
+) -> dict[str, str]:
+    """The paper's Fig. 1-1 to 1-4 (``paper``'s values marked), learning curves and the
+    pooled confusion matrix of the MLP stage's folds."""
     from ffmatch.paper.report.cv_figures import (
         confusion_figure,
         learning_curves_figure,
         paper_fold_figures,
     )
 
-    out = {stem: folder.figure(prefix + stem, fig) for stem, fig in paper_fold_figures(cv).items()}
+    marks: dict[Quantity, float] | None = None
+    if paper is not None:
+        marks = {
+            "train_accuracy": paper.train_accuracy,
+            "val_accuracy": paper.val_accuracy,
+            "train_loss": paper.train_loss,
+            "val_loss": paper.val_loss,
+        }
+    out = {
+        stem: folder.figure(prefix + stem, fig)
+        for stem, fig in paper_fold_figures(cv, marks).items()
+    }
     out["learning_curves"] = folder.figure(prefix + "learning_curves", learning_curves_figure(cv))
     confusion = pooled_confusion([f.val for f in cv.folds])
-    out["confusion"] = folder.figure(
-        prefix + "confusion",
-        confusion_figure(confusion, title="Validation confusion matrix, pooled over folds"),
+    title = (
+        f"{stage_name('mlp', mlp)}: validation confusion matrix,\npooled over "
+        f"{len(cv.folds)} folds ({cv.protocol} protocol)"
     )
+    out["confusion"] = folder.figure(prefix + "confusion", confusion_figure(confusion, title=title))
     return out
 
 
-def save_ga_figures(folder: RunFolder, result: GAResult, prefix: str = "") -> dict[str, str]:
-    """Fitness per generation (Fig. 2-1) and the population's genes."""
+def save_ga_figures(
+    folder: RunFolder,
+    result: GAResult,
+    baseline: StageScores,
+    prefix: str = "",
+    *,
+    protocol: str | None = None,
+) -> dict[str, str]:
+    """Fitness per generation (Fig. 2-1), beside the majority class's score of the same
+    fitness on the same folds, and the population's genes."""
     from ffmatch.paper.report.ga_figures import fitness_figure, genes_figure
 
+    floor = baseline.cv[result.config.fitness].mean
     return {
-        "ga_fitness": folder.figure(prefix + "ga_fitness", fitness_figure(result)),
+        "ga_fitness": folder.figure(
+            prefix + "ga_fitness", fitness_figure(result, baseline=floor, protocol=protocol)
+        ),
         "ga_genes": folder.figure(prefix + "ga_genes", genes_figure(result)),
     }
+
+
+def _folds_used(runs: Mapping[str, Prepared], config: RunConfig) -> dict[str, str]:
+    """config.toml's comment on ``eval.n_splits`` where a protocol used fewer folds (the
+    grouped one makes at most one per group)."""
+    used = {name: len(p.folds) // config.eval.repeats for name, p in runs.items()}
+    if all(n == config.eval.n_splits for n in used.values()):
+        return {}
+    text = ", ".join(f"{name} {n}" for name, n in used.items())
+    return {"eval.n_splits": f"folds used: {text} (at most one per group)"}
 
 
 def _write(
@@ -98,9 +147,10 @@ def _write(
     blocks: list[Block],
     *,
     html: bool,
+    comments: Mapping[str, str],
 ) -> tuple[str, ...]:
     folder.json("metrics.json", to_document(metrics))
-    folder.config(config)
+    folder.config(config, comments=comments)
     write_reports(blocks, folder.path, title="ffmatch", html_too=html)
     return ("report.md", "report.html") if html else ("report.md",)
 
@@ -152,7 +202,7 @@ def run_step(
         metrics = StepMetrics(
             **_step_metrics(command, config, prep, stages=Stages(ga=stage), ga=result.to_dict())
         )
-        figures = save_ga_figures(folder, result)
+        figures = save_ga_figures(folder, result, metrics.majority_baseline, protocol=prep.protocol)
         best = stage.best
         extra = [
             Heading(text="Best individual"),
@@ -171,7 +221,7 @@ def run_step(
         )
     else:
         mlp, cv, final = mlp_stage(prep, config, on_epoch=progress)
-        figures = save_cv_figures(folder, cv)
+        figures = save_cv_figures(folder, cv, mlp)
         if command == "cv":
             metrics = StepMetrics(
                 **_step_metrics(
@@ -202,8 +252,11 @@ def run_step(
                 f"pruned holdout network: units {report.units_before} -> {report.units_after}, "
                 f"parameters {report.params_before} -> {report.params_after}"
             )
-    blocks = step_report(f"ffmatch {command}", metrics, figures, command_line, extra)
-    reports = _write(folder, config, metrics, blocks, html=False)
+    blocks = step_report(
+        f"ffmatch {command}", metrics, figures, command_line, extra, provenance.collect()
+    )
+    comments = _folds_used({prep.protocol: prep}, config)
+    reports = _write(folder, config, metrics, blocks, html=False, comments=comments)
     return RunOutput(folder=folder.path, metrics=metrics, reports=reports, notes=tuple(notes))
 
 
@@ -234,7 +287,15 @@ def run_reproduce(
         runs.append(run_protocol(with_protocol(config, name), pairs, on_generation=on_generation))
     lead, other = runs
     metrics = reproduce_metrics(lead, other)
-    figures = {**save_cv_figures(folder, lead.cv), **save_ga_figures(folder, lead.ga)}
-    blocks = build(metrics, figures, command_line)
-    reports = _write(folder, config, metrics, blocks, html=True)
+    figures = {}
+    for k, run in enumerate(runs):
+        # the leading protocol's files keep the plain names; the other's carry its name
+        prefix = "" if k == 0 else f"{run.prepared.protocol}_"
+        figures[run.prepared.protocol] = {
+            **save_cv_figures(folder, run.cv, run.mlp, prefix, paper=PAPER.pruned_cv),
+            **save_ga_figures(folder, run.ga, run.majority, prefix, protocol=run.prepared.protocol),
+        }
+    blocks = build(metrics, figures, command_line, provenance.collect())
+    comments = _folds_used({r.prepared.protocol: r.prepared for r in runs}, config)
+    reports = _write(folder, config, metrics, blocks, html=True, comments=comments)
     return RunOutput(folder=folder.path, metrics=metrics, reports=reports)

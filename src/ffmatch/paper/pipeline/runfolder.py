@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -68,8 +69,8 @@ class RunFolder:
             fh.write("\n")
         return target
 
-    def config(self, config: RunConfig) -> Path:
-        """Write the resolved configuration as ``config.toml``."""
+    def config(self, config: RunConfig, comments: Mapping[str, str] | None = None) -> Path:
+        """Write the resolved configuration as ``config.toml`` (with ``comments`` on keys)."""
         target = self.path / "config.toml"
-        write_run_config(config, target)
+        write_run_config(config, target, comments)
         return target

@@ -19,6 +19,7 @@ from ffmatch.paper.pipeline.results import (
     StageScores,
 )
 from ffmatch.paper.report.document import Block, Code, Figure, Heading, Paragraph, Table
+from ffmatch.paper.report.provenance import Provenance
 
 STAGE_NAMES = {
     "mlp": "MLP",
@@ -134,6 +135,7 @@ def paper_table(m: ReproduceMetrics) -> Table:
             "CV validation accuracy after pruning",
             pct(p.pruned_cv.val_accuracy),
             pct(_stage(paper_run, "pruned").cv["accuracy"].mean),
+            pct(paper_run.majority_baseline.cv["accuracy"].mean),
             pct(_stage(grouped, "pruned").cv["accuracy"].mean),
             pct(grouped.majority_baseline.cv["accuracy"].mean),
         )
@@ -149,6 +151,7 @@ def paper_table(m: ReproduceMetrics) -> Table:
                     f"holdout {key.replace('f1', 'F1')} {label}",
                     f(getattr(ref, key)),
                     f(getattr(_stage(paper_run, stage).holdout, key)),
+                    f(getattr(paper_run.majority_baseline.holdout, key)),
                     f(getattr(_stage(grouped, stage).holdout, key)),
                     f(getattr(grouped.majority_baseline.holdout, key)),
                 )
@@ -158,11 +161,13 @@ def paper_table(m: ReproduceMetrics) -> Table:
             "",
             "paper",
             "ffmatch, paper protocol",
+            "its majority baseline",
             "ffmatch, grouped protocol",
-            "majority baseline (grouped)",
+            "its majority baseline",
         ),
         rows=tuple(rows),
-        caption="The paper's results (sections 3.1, 3.2) beside ours",
+        caption="The paper's results (sections 3.1, 3.2) beside ours, each protocol beside "
+        "the majority class on its own folds and holdout",
     )
 
 
@@ -220,20 +225,26 @@ FIGURE_TITLES = {
     "fig1_3_train_loss": "Training loss per fold (the paper's Fig. 1-3)",
     "fig1_4_val_loss": "Validation loss per fold (the paper's Fig. 1-4)",
     "learning_curves": "Learning curves per epoch (thin: folds; thick: mean)",
-    "confusion": "Validation confusion matrix, pooled over folds",
+    "confusion": "Validation confusion matrix of the MLP, pooled over folds",
     "ga_fitness": "GA fitness per generation (the paper's Fig. 2-1)",
     "ga_genes": "The population's genes over generations",
 }
 
 
-def figure_blocks(figures: Mapping[str, str]) -> list[Block]:
-    """A Figures section with one captioned figure per saved file."""
+def figure_blocks(figures: Mapping[str, str], protocol: str | None = None) -> list[Block]:
+    """A Figures section with one captioned figure per saved file (of ``protocol``'s run)."""
     if not figures:
         return []
+    where = "" if protocol is None else f", protocol {protocol!r}"
     return [
-        Heading(text="Figures"),
-        *(Figure(path=rel, caption=FIGURE_TITLES.get(k, k)) for k, rel in figures.items()),
+        Heading(text=f"Figures{where}"),
+        *(Figure(path=rel, caption=FIGURE_TITLES.get(k, k) + where) for k, rel in figures.items()),
     ]
+
+
+def provenance_blocks(provenance: Provenance | None) -> list[Block]:
+    """The software and date behind the run, when known."""
+    return [] if provenance is None else [Paragraph(text=provenance.line())]
 
 
 def step_report(
@@ -242,6 +253,7 @@ def step_report(
     figures: Mapping[str, str],
     command: str,
     extra: Sequence[Block] = (),
+    provenance: Provenance | None = None,
 ) -> list[Block]:
     """The report of one pipeline step (``cv``, ``prune``, ``evolve``)."""
     maj = m.majority_baseline
@@ -249,6 +261,7 @@ def step_report(
         Heading(text=title, level=1),
         Paragraph(text="Produced by:"),
         Code(text=command),
+        *provenance_blocks(provenance),
         Heading(text="Results"),
         stage_table(m),
         Paragraph(
@@ -267,7 +280,7 @@ def step_report(
                 f"Holdout confusion matrix: {stage_name(key, stage)}",
             )
         )
-    return [*blocks, *extra, *figure_blocks(figures)]
+    return [*blocks, *extra, *figure_blocks(figures, m.protocol)]
 
 
 PAPER_DATASETS = ("paper", "paper-computed", "paper-workbook")
@@ -346,8 +359,13 @@ def _sizes(units: Sequence[int]) -> str:
     return "-".join(str(u) for u in units)
 
 
-def build(m: ReproduceMetrics, figures: Mapping[str, str], command: str) -> list[Block]:
-    """The whole report of a reproduce run."""
+def build(
+    m: ReproduceMetrics,
+    figures: Mapping[str, Mapping[str, str]],
+    command: str,
+    provenance: Provenance | None = None,
+) -> list[Block]:
+    """The whole report of a reproduce run; ``figures`` per protocol, the leading first."""
     other = m.other_protocol
     ga = _need(m.stages.ga, m, "ga")
     pruned = _need(m.stages.pruned, m, "pruned")
@@ -368,6 +386,7 @@ def build(m: ReproduceMetrics, figures: Mapping[str, str], command: str) -> list
             )
         ),
         Code(text=command),
+        *provenance_blocks(provenance),
         Heading(text="The paper's numbers beside ours"),
         paper_table(m),
         Paragraph(text=meaning(m)),
@@ -406,4 +425,4 @@ def build(m: ReproduceMetrics, figures: Mapping[str, str], command: str) -> list
         controls_table(m),
         controls_table(other),
     ]
-    return [*blocks, *figure_blocks(figures)]
+    return [*blocks, *(b for name, figs in figures.items() for b in figure_blocks(figs, name))]

@@ -7,7 +7,7 @@ saved with ``fig.savefig``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 import numpy as np
@@ -64,9 +64,12 @@ def _subtitle(cv: CVResult) -> str:
     )
 
 
-def fold_bars_figure(cv: CVResult, quantity: Quantity, *, max_bars: int = 30) -> Figure:
+def fold_bars_figure(
+    cv: CVResult, quantity: Quantity, *, max_bars: int = 30, paper: float | None = None
+) -> Figure:
     """One bar per fold of the last epoch's ``quantity``, the mean as a line; on accuracy
-    panels also the majority-class baseline (training or validation rows, to match).
+    panels also the majority-class baseline of each fold (training or validation rows, to
+    match) as a red mark on its bar; ``paper``: the paper's value, as a green line.
 
     With more than ``max_bars`` folds (many repeats) only the first repeat's folds are drawn,
     and the mean over all repeats is added as a second line.
@@ -97,13 +100,21 @@ def fold_bars_figure(cv: CVResult, quantity: Quantity, *, max_bars: int = 30) ->
             base = np.array([f.train_majority for f in shown])
         else:
             base = np.array([f.majority.accuracy for f in shown])
-        ax.axhline(
-            float(np.nanmean(base)), color="tab:red", lw=2.0, ls=":", zorder=3,
-            label=f"majority class {np.nanmean(base):.3f}",
+        # a mark per fold, wider than the bar: a line at the mean hid under the mean of the
+        # bars whenever the network only learnt the majority class
+        ax.hlines(
+            base, x - 0.48, x + 0.48, colors="tab:red", lw=2.5, zorder=4,
+            label=f"majority class, per fold (mean {np.nanmean(base):.3f})",
         )  # fmt: skip
         ax.set_ylim(0.0, 1.05)
     else:
-        ax.set_ylim(0.0, max(0.8, float(np.nanmax(values)) * 1.15))
+        top = max(float(np.nanmax(values)), paper or 0.0)
+        ax.set_ylim(0.0, max(0.8, top * 1.15))
+    if paper is not None:
+        ax.axhline(
+            paper, color="tab:green", lw=1.8, ls="-.", zorder=3,
+            label=f"the paper, after pruning {paper:.3f}",
+        )  # fmt: skip
     ax.set_xticks(x, labels, rotation=90 if len(values) > 12 else 0, fontsize="small")
     ax.set_xlabel("fold")
     ax.set_ylabel(_YLABELS[quantity])
@@ -116,9 +127,13 @@ def fold_bars_figure(cv: CVResult, quantity: Quantity, *, max_bars: int = 30) ->
     return fig
 
 
-def paper_fold_figures(cv: CVResult) -> dict[str, Figure]:
-    """The paper's Fig. 1-1 to 1-4, keyed by the file stems of ``PAPER_FIGURES``."""
-    return {stem: fold_bars_figure(cv, q) for stem, q in PAPER_FIGURES.items()}
+def paper_fold_figures(
+    cv: CVResult, paper: Mapping[Quantity, float] | None = None
+) -> dict[str, Figure]:
+    """The paper's Fig. 1-1 to 1-4, keyed by the file stems of ``PAPER_FIGURES``; ``paper``
+    holds the paper's value of each quantity, marked on its figure."""
+    paper = paper or {}
+    return {stem: fold_bars_figure(cv, q, paper=paper.get(q)) for stem, q in PAPER_FIGURES.items()}
 
 
 def learning_curves_figure(cv: CVResult) -> Figure:

@@ -27,26 +27,35 @@ def _new_figure(width: float, height: float) -> Figure:
     return fig
 
 
-def fitness_figure(result: GAResult) -> Figure:
-    """Best, mean and best-ever fitness per generation, with the population's range shaded."""
+def fitness_figure(
+    result: GAResult, *, baseline: float | None = None, protocol: str | None = None
+) -> Figure:
+    """Best, mean and best-ever fitness per generation, with the population's range shaded;
+    ``baseline``: the majority class's score of the same fitness on the same folds."""
     generations = np.array([rec.generation for rec in result.history])
     best = np.array([rec.best for rec in result.history])
     mean = np.array([rec.mean for rec in result.history])
     low = np.array([rec.min for rec in result.history])
     best_ever = np.array([rec.best_ever for rec in result.history])
 
-    fig = _new_figure(6.4, 4.0)
+    fig = _new_figure(8.4, 4.0)
     ax = fig.add_subplot()
     ax.fill_between(generations, low, best, color="tab:blue", alpha=0.12, label="min to max")
     ax.plot(generations, best, "o-", color="tab:blue", label="best of generation")
     ax.plot(generations, mean, "s--", color="tab:orange", label="mean of generation")
     ax.step(generations, best_ever, where="post", color="black", lw=1.2, label="best ever")
+    if baseline is not None:
+        ax.axhline(
+            baseline, color="tab:red", lw=1.8, ls=":", label=f"majority class {baseline:.3f}"
+        )
     ax.set_xlabel("generation (0 = initial population)")
     ax.set_ylabel(_FITNESS_LABELS.get(result.config.fitness, result.config.fitness))
     ax.set_xticks(generations)
-    ax.set_title("Fitness by generation")
+    where = "" if protocol is None else f" ({protocol} protocol)"
+    ax.set_title(f"Fitness by generation{where}")
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower right", fontsize="small")
+    # outside the axes: the lines reach every corner
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     return fig
 
 
