@@ -31,7 +31,6 @@ from ffmatch.matcher.aligned import PHOTO_VECTORS, aligned_diff_features
 from ffmatch.matcher.model import SCORERS
 from ffmatch.matcher.train import PLDAFit
 from ffmatch.matcher.train import fit_plda as fit_plda_params
-from ffmatch.paper.evaluation.controls import fit_logistic as fit_logistic_proba
 
 PairFeatures = Callable[[FloatArray, FloatArray], FloatArray]
 Scorer = Callable[[FloatArray, FloatArray], FloatArray]
@@ -106,6 +105,10 @@ def fit_preprocess(x: FloatArray) -> MinMax:
 def fit_logistic(x: FloatArray, y: npt.NDArray[np.int64], features: PairFeatures) -> Scorer:
     """The logistic control (``paper.evaluation.controls.fit_logistic``) on pair features,
     missing values filled; the scorer gives P(same)."""
+    # Imported here: paper.evaluation loads torch and scikit-learn, and every command
+    # imports this module (through its config) before it knows its work.
+    from ffmatch.paper.evaluation.controls import fit_logistic as fit_logistic_proba
+
     proba = fit_logistic_proba(x, y, fill_missing=True, max_iter=2000)
     return lambda cx, cy: proba(features(cx, cy))
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.preprocessing import MinMaxScaler
 
 F64Array = npt.NDArray[np.float64]
 F32Array = npt.NDArray[np.float32]
@@ -56,6 +55,8 @@ def fit_min_max(x: npt.ArrayLike, *, fill_missing: bool = False) -> MinMax:
             fill = np.nanmean(arr, axis=0)
         fill = np.where(np.isnan(fill), 0.0, fill)
         arr = np.where(np.isnan(arr), fill, arr)
+    from sklearn.preprocessing import MinMaxScaler  # here: sklearn takes ~0.5 s to import
+
     fitted = MinMaxScaler().fit(arr)
     return MinMax(
         min=np.asarray(fitted.min_, np.float64),
