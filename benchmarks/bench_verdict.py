@@ -43,8 +43,8 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from ffmatch.core.errors import DataError
+from ffmatch.core.geometry import distance_ratios
 from ffmatch.core.table import PhotoTable
-from ffmatch.matcher.aligned import photo_ratios
 from ffmatch.matcher.photos.augment import DEGRADATIONS, degrade, turned_copies
 from ffmatch.matcher.photos.extract import Face, FaceChoice, FaceMeshExtractor, extract_photo
 from ffmatch.matcher.photos.image import read_photo
@@ -221,7 +221,7 @@ def fit(data: dict[str, np.ndarray], ev: FaceEvidenceArray, command: str) -> Fus
                                      different=different)  # fmt: skip
     dev = np.concatenate(folds)
     dev_rows = np.flatnonzero(np.isin(data["person"], dev) & data["ok"])
-    ratios = photo_ratios(ev.markers[dev_rows])
+    ratios = distance_ratios(ev.markers[dev_rows])
     margin = 1.25  # a face may differ from every fitted one by a quarter, no more
     ratio_range = np.stack([np.nanmin(ratios, axis=0) / margin, np.nanmax(ratios, axis=0) * margin])
     pr, same_pair = oof["pairs"], oof["y"] == 1

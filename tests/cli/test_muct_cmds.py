@@ -109,6 +109,7 @@ def test_predict_and_train_errors_are_one_line(
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_benchmark_muct_writes_its_report(
     muct_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

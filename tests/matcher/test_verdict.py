@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 from ffmatch.core.errors import ConfigError, DataError, ModelError
+from ffmatch.core.geometry import distance_ratios
 from ffmatch.core.markers import WIDE_ORDER
 from ffmatch.matcher import verdict as verdict_module
-from ffmatch.matcher.aligned import TEMPLATE, photo_ratios
+from ffmatch.matcher.aligned import TEMPLATE
 from ffmatch.matcher.photos.models import photo_model
 from ffmatch.matcher.verdict import (
     FaceEvidence,
@@ -52,7 +53,7 @@ def model() -> FusionModel:
     """The shipped photo model as geometry, with hand-set fusions (weights of the right sign)."""
     geo = photo_model()
     faces = FaceEvidenceArray.stack([_face(k, person=k % 5) for k in range(30)])
-    r = photo_ratios(faces.markers)
+    r = distance_ratios(faces.markers)
     fusions = {
         "geometry": Logistic(intercept=0.0, geometry=0.5, appearance=0.0, same=0.9,
                              different=0.1),
@@ -120,6 +121,15 @@ def test_score_against_is_the_pairwise_probability(
                               else "geometry").probability for f in faces]  # fmt: skip
     got = score_against(model, query, gallery, evidence="both")
     np.testing.assert_allclose(got, expected, rtol=1e-12)
+    described = [f for f in faces if f.descriptor is not None]
+    by_looks = score_against(
+        model, query, FaceEvidenceArray.stack(described), evidence="appearance"
+    )
+    np.testing.assert_allclose(
+        by_looks,
+        [compare_faces(model, query, f, evidence="appearance").probability for f in described],
+        rtol=1e-12,
+    )
     monkeypatch.setattr(verdict_module, "CHUNK", 3)  # chunked the same
     np.testing.assert_allclose(score_against(model, query, gallery), got, rtol=1e-12)
 

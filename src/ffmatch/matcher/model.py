@@ -30,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ffmatch.core.errors import DataError, ModelError
+from ffmatch.core.geometry import distance_ratios
 from ffmatch.core.io.atomic import atomic_write
 from ffmatch.core.io.npz import read_npz
 from ffmatch.core.table import FloatArray
@@ -39,7 +40,6 @@ from ffmatch.matcher.aligned import (
     RATIO_NAMES,
     TEMPLATE,
     check_coords,
-    photo_ratios,
 )
 from ffmatch.matcher.operating import Calibration
 from ffmatch.matcher.plda import PoseMixture, TwoCovariance, llr, pose_mixture_llr
@@ -258,7 +258,7 @@ class MatchModel:
         """
         x = check_coords(np.asarray(coords_x, dtype=np.float64)[None], "coords_x")
         y = check_coords(np.asarray(coords_y, dtype=np.float64)[None], "coords_y")
-        rx, ry = photo_ratios(x)[0], photo_ratios(y)[0]
+        rx, ry = distance_ratios(x)[0], distance_ratios(y)[0]
         typical = self.params["ratio_within_sd"]
         out = []
         for k, name in enumerate(RATIO_NAMES):
