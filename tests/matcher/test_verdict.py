@@ -121,6 +121,15 @@ def test_score_against_is_the_pairwise_probability(
                               else "geometry").probability for f in faces]  # fmt: skip
     got = score_against(model, query, gallery, evidence="both")
     np.testing.assert_allclose(got, expected, rtol=1e-12)
+    described = [f for f in faces if f.descriptor is not None]
+    by_looks = score_against(
+        model, query, FaceEvidenceArray.stack(described), evidence="appearance"
+    )
+    np.testing.assert_allclose(
+        by_looks,
+        [compare_faces(model, query, f, evidence="appearance").probability for f in described],
+        rtol=1e-12,
+    )
     monkeypatch.setattr(verdict_module, "CHUNK", 3)  # chunked the same
     np.testing.assert_allclose(score_against(model, query, gallery), got, rtol=1e-12)
 

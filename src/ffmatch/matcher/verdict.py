@@ -371,15 +371,19 @@ def expression_mask(x: FaceEvidenceArray, y: FaceEvidenceArray) -> BoolArray:
 
 
 def pair_scores(
-    model: FusionModel, x: FaceEvidenceArray, y: FaceEvidenceArray
+    model: FusionModel, x: FaceEvidenceArray, y: FaceEvidenceArray, *, geometry: bool = True
 ) -> tuple[FloatArray, FloatArray]:
-    """(N,) geometry scores g (clipped log-likelihood ratios; NaN if under 3 common markers)
-    and (N,) descriptor distances a (NaN where a face has no descriptor) of pairs x[i], y[i]."""
+    """(N,) geometry scores g (clipped log-likelihood ratios; NaN if under 3 common markers,
+    or everywhere with ``geometry=False``) and (N,) descriptor distances a (NaN where a face
+    has no descriptor) of pairs x[i], y[i]. Measured here: the geometry (Procrustes and PLDA)
+    about 50 us a pair, the distance about 6 us."""
+    d = x.descriptors.astype(np.float64) - y.descriptors.astype(np.float64)  # (N, 128)
+    a = np.sqrt(np.einsum("nk,nk->n", d, d))
+    if not geometry:  # appearance alone: the markers' PLDA (most of the cost) is skipped
+        return np.full(len(x), np.nan), a
     drop = expression_mask(x, y)[..., None]
     g = model.geometry.scores(np.where(drop, np.nan, x.markers), np.where(drop, np.nan, y.markers))
     lo, hi = model.geometry_range
-    d = x.descriptors.astype(np.float64) - y.descriptors.astype(np.float64)  # (N, 128)
-    a = np.sqrt(np.einsum("nk,nk->n", d, d))
     return np.clip(g, lo, hi), a
 
 
@@ -430,7 +434,7 @@ def score_against(
             mouth_open=np.broadcast_to(one.mouth_open, (n,)),
             smiling=np.broadcast_to(one.smiling, (n,)),
         )
-        g, a = pair_scores(model, q, part)
+        g, a = pair_scores(model, q, part, geometry=evidence != "appearance")
         out[start : start + n] = fused_probability(model, g, a, evidence)
     return out
 

@@ -150,3 +150,21 @@ def test_match_figure_is_written(photos_dir: Path, extracted: dict[str, Extracti
     rgb_x, rgb_y = (read_photo(photos_dir / f"obama-{k}.jpg") for k in (1, 2))
     path = save_match_figure(result, rgb_x, rgb_y, tmp_path / "m.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_verdict_figure_lists_what_the_text_lists(
+    extracted: dict[str, Extraction], photos_dir: Path, tmp_path: Path
+) -> None:
+    from ffmatch.matcher.photos.figure import save_verdict_figure, verdict_figure
+    from ffmatch.matcher.verdict import compare_extractions
+
+    x, y = extracted["obama-1"], extracted["obama-3"]
+    result = compare_extractions(x, y, evidence="geometry")
+    fig = verdict_figure(result, x, y, read_photo(x.source), read_photo(y.source), n=4)
+    texts = " | ".join(t.get_text() for ax in fig.axes for t in ax.texts)
+    for m in (*result.differing(4), *result.agreeing(4)):
+        assert f"{m.words} [{m.code}]" in texts
+    assert "Glossary" in texts
+    assert f"P(same person) = {result.probability:.2f}" in fig.texts[0].get_text()
+    path = save_verdict_figure(result, x, y, tmp_path / "v.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
