@@ -47,6 +47,8 @@ def fit_min_max(x: npt.ArrayLike, *, fill_missing: bool = False) -> MinMax:
     With ``fill_missing`` a missing value is first replaced by its column's training mean
     (0 for a column with no value at all), as the benchmark's classifiers need.
     """
+    from sklearn.preprocessing import MinMaxScaler  # here: importing this module stays light
+
     arr = np.asarray(x, dtype=np.float64)
     fill = None
     if fill_missing:
@@ -55,8 +57,6 @@ def fit_min_max(x: npt.ArrayLike, *, fill_missing: bool = False) -> MinMax:
             fill = np.nanmean(arr, axis=0)
         fill = np.where(np.isnan(fill), 0.0, fill)
         arr = np.where(np.isnan(arr), fill, arr)
-    from sklearn.preprocessing import MinMaxScaler  # here: sklearn takes ~0.5 s to import
-
     fitted = MinMaxScaler().fit(arr)
     return MinMax(
         min=np.asarray(fitted.min_, np.float64),
