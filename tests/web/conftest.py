@@ -1,12 +1,12 @@
 """Fixtures for the web page: sample photos, a test client, and a real server on loopback.
 
-Photos of real faces come from the shared data folder (the tests that need them skip
-without it); broken and oversized uploads are made here.
+Photos of real faces come from the data home (``shared_photos``: the tests that need them
+skip without it, and fail in CI); broken and oversized uploads are made here.
 """
 
 from __future__ import annotations
 
-import os
+import shutil
 import socket
 import threading
 import time
@@ -18,16 +18,6 @@ from typing import Any
 import pytest
 
 pytest.importorskip("fastapi", reason="the web extra is not installed: pip install -e '.[web]'")
-
-
-@pytest.fixture(scope="session")
-def sample_photos() -> Path:
-    """The shared sample photos (real faces); skips where the data folder is absent."""
-    default = Path(__file__).parents[2] / ".." / "shared" / "data"
-    folder = Path(os.environ.get("FFMATCH_DATA", default)) / "photos"
-    if not (folder / "obama-1.jpg").is_file():
-        pytest.skip(f"sample photos not found in {folder} (set FFMATCH_DATA)")
-    return folder
 
 
 @dataclass
@@ -79,24 +69,35 @@ def serve() -> Iterator[Any]:
         stop_server(s)
 
 
+# A small archive of real faces: people in folders (their names become known labels), and
+# one file that is no photo, so the Archive page has a failure to show.
+ARCHIVE_PHOTOS = ("obama-1.jpg", "obama-2.jpg", "obama-3.jpg", "biden-1.jpg", "biden-2.jpg",
+                  "kit-harington-1.jpg", "kit-harington-2.jpg", "rose-leslie-1.jpg")  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def indexed_archive(shared_photos: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An archive indexed once per session by ``ffmatch.archive.index_folder``."""
+    from ffmatch.archive import index_folder
+
+    root = tmp_path_factory.mktemp("archive")
+    photos = root / "photos"
+    for name in ARCHIVE_PHOTOS:
+        person = photos / name.rsplit("-", 1)[0]
+        person.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shared_photos / name, person / name)
+    (photos / "notes.jpg").write_bytes(b"\xff\xd8\xff\xe0 not a photo")
+    db = root / "archive.db"
+    index_folder(photos, db, labels_from_folder=True)
+    return db
+
+
 @pytest.fixture
-def archive_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An archive database over a few generated photos (``fake_archive`` until the real
-    ``ffmatch.archive`` is on main)."""
-    import importlib.util
-    import sys
-
-    spec = importlib.util.spec_from_file_location("fake_archive", Path(__file__).parent /
-                                                  "fake_archive.py")  # fmt: skip
-    assert spec is not None
-    assert spec.loader is not None
-    fake = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "fake_archive", fake)  # its dataclasses look it up
-    spec.loader.exec_module(fake)
-    mod = fake.make(tmp_path / "photos")
-    monkeypatch.setitem(sys.modules, "ffmatch.archive", mod)
-    # ``from ffmatch import archive`` reads the package attribute once the real one is imported.
-    import ffmatch
-
-    monkeypatch.setattr(ffmatch, "archive", mod, raising=False)
-    return tmp_path / "archive.db"
+def archive_db(indexed_archive: Path, tmp_path: Path) -> Path:
+    """A copy of the session's archive, so each test's decisions are its own."""
+    db = tmp_path / "archive.db"
+    for suffix in ("", "-wal"):
+        source = Path(f"{indexed_archive}{suffix}")
+        if source.exists():
+            shutil.copyfile(source, f"{db}{suffix}")
+    return db

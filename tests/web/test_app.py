@@ -27,10 +27,10 @@ def client(tmp_path: Path) -> TestClient:
 
 
 def test_compare_api_gives_probability_verdict_reasons_and_evidence(
-    client: TestClient, sample_photos: Path
+    client: TestClient, shared_photos: Path
 ) -> None:
-    files = {"a": ("one.jpg", (sample_photos / "obama-1.jpg").read_bytes()),
-             "b": ("two.jpg", (sample_photos / "obama-2.jpg").read_bytes())}  # fmt: skip
+    files = {"a": ("one.jpg", (shared_photos / "obama-1.jpg").read_bytes()),
+             "b": ("two.jpg", (shared_photos / "obama-2.jpg").read_bytes())}  # fmt: skip
     r = client.post("/api/compare", files=files)
     assert r.status_code == 200, r.text
     body = r.json()
@@ -42,10 +42,10 @@ def test_compare_api_gives_probability_verdict_reasons_and_evidence(
 
 
 def test_compare_page_shows_verdict_faces_and_figure(
-    client: TestClient, sample_photos: Path
+    client: TestClient, shared_photos: Path
 ) -> None:
-    files = {"a": ("one.jpg", (sample_photos / "obama-1.jpg").read_bytes()),
-             "b": ("two.jpg", (sample_photos / "biden-1.jpg").read_bytes())}  # fmt: skip
+    files = {"a": ("one.jpg", (shared_photos / "obama-1.jpg").read_bytes()),
+             "b": ("two.jpg", (shared_photos / "biden-1.jpg").read_bytes())}  # fmt: skip
     r = client.post("/compare", files=files)
     assert r.status_code == 200
     assert 'class="verdict"' in r.text

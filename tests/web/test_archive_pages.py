@@ -1,15 +1,20 @@
-"""Search, decisions, Groups and Archive over an archive; files only by archive id."""
+"""Search, decisions, Groups and Archive over a real archive; files only by archive id."""
 
 from __future__ import annotations
 
 import io
+import re
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from ffmatch.archive import photo_path
 from ffmatch.web import create_app
+
+QUERY = "obama/obama-1.jpg"
 
 
 @pytest.fixture
@@ -17,54 +22,68 @@ def client(archive_db: Path) -> TestClient:
     return TestClient(create_app(archive_db))
 
 
-def _photo(archive_db: Path, photo_id: str) -> bytes:
-    return (archive_db.parent / "photos" / photo_id).read_bytes()
+def _upload(db: Path, photo_id: str) -> bytes:
+    return photo_path(db, photo_id).read_bytes()
 
 
 def test_api_search_ranks_the_archive(client: TestClient, archive_db: Path) -> None:
-    r = client.post("/api/search", files={"photo": ("q.png", _photo(archive_db, "ann/1.png"))},
-                    data={"top": "2"})  # fmt: skip
+    r = client.post("/api/search", files={"photo": ("q.jpg", _upload(archive_db, QUERY))},
+                    data={"top": "3"})  # fmt: skip
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["query_in_archive"] == "ann/1.png"
-    assert [c["photo"] for c in body["candidates"]] == ["ann/2.png", "bob/1.png"]
-    assert set(body["candidates"][0]) == {"photo", "face", "probability", "verdict", "person"}
-    assert body["candidates"][0]["person"] == "Ann"
+    assert body["query_in_archive"] == QUERY
+    cands = body["candidates"]
+    assert len(cands) == 3
+    assert QUERY not in [c["photo"] for c in cands]  # left out of its own shortlist
+    assert set(cands[0]) == {"photo", "face", "probability", "verdict", "person"}
+    assert [c["probability"] for c in cands] == sorted((c["probability"] for c in cands),
+                                                       reverse=True)  # fmt: skip
+    assert all(c["person"] == c["photo"].split("/")[0] for c in cands)  # labels from folders
 
 
 @pytest.mark.parametrize("top", ["0", "51"])
 def test_search_top_is_bounded(client: TestClient, archive_db: Path, top: str) -> None:
-    r = client.post("/api/search", files={"photo": ("q.png", _photo(archive_db, "ann/1.png"))},
+    r = client.post("/api/search", files={"photo": ("q.jpg", _upload(archive_db, QUERY))},
                     data={"top": top})  # fmt: skip
     assert r.status_code == 422
     assert r.json() == {"detail": f"top: expected a number from 1 to 50, found {top}"}
 
 
-def test_a_decision_is_kept_and_the_candidate_no_longer_offered(client: TestClient) -> None:
-    body = {"a": "ann/1.png", "b": "bob/1.png", "decision": "different", "note": "moustache"}
+def test_a_decision_is_kept_and_the_candidate_no_longer_offered(
+    client: TestClient, archive_db: Path
+) -> None:
+    other = "biden/biden-1.jpg"
+    page = client.get("/search", params={"photo": QUERY, "top": "10"}).text
+    assert f'data-photo="{other}"' in page
+    body = {"a": QUERY, "b": other, "decision": "different", "note": "moustache"}
     r = client.post("/api/decisions", json=body)
     assert r.status_code == 201
     assert r.json()["decision"] == "different"
     listed = client.get("/api/decisions").json()
-    assert [(d["a"], d["b"], d["decision"], d["note"]) for d in listed] == [
-        ("ann/1.png", "bob/1.png", "different", "moustache")
+    assert [(d["a"], d["b"], d["decision"], d["note"], d["who"]) for d in listed] == [
+        (other, QUERY, "different", "moustache", "web page")  # the archive sorts the pair
     ]
-    page = client.get("/search", params={"photo": "ann/1.png"}).text
-    assert 'data-photo="bob/1.png"' not in page
-    assert 'data-photo="ann/2.png"' in page
+    page = client.get("/search", params={"photo": QUERY, "top": "10"}).text
+    assert f'data-photo="{other}"' not in page
+    assert 'data-photo="obama/obama-2.jpg"' in page
     assert "moustache" in page  # the decision is listed under the shortlist
+    # A new app on the same file (a restart) still has it.
+    again = TestClient(create_app(archive_db)).get("/api/decisions").json()
+    assert [d["note"] for d in again] == ["moustache"]
 
 
 @pytest.mark.parametrize(
-    ("body", "message"),
-    [({"a": "ann/1.png", "b": "bob/1.png", "decision": "maybe"},
+    ("body", "status", "message"),
+    [({"a": QUERY, "b": "biden/biden-1.jpg", "decision": "maybe"}, 422,
       "decision: expected one of same, different, unsure, found 'maybe'"),
-     ({"a": "ann/1.png", "b": "../etc/passwd", "decision": "same"},
+     ({"a": QUERY, "b": "../etc/passwd", "decision": "same"}, 404,
       "no photo '../etc/passwd' in the archive")],
 )  # fmt: skip
-def test_bad_decisions_are_refused(client: TestClient, body: dict[str, str], message: str) -> None:
+def test_bad_decisions_are_refused(
+    client: TestClient, body: dict[str, str], status: int, message: str
+) -> None:
     r = client.post("/api/decisions", json=body)
-    assert r.status_code in (404, 422)
+    assert r.status_code == status
     assert r.json() == {"detail": message}
     assert client.get("/api/decisions").json() == []
 
@@ -72,72 +91,91 @@ def test_bad_decisions_are_refused(client: TestClient, body: dict[str, str], mes
 def test_search_form_with_an_archive_photo_moves_to_an_address_that_reloads(
     client: TestClient, archive_db: Path
 ) -> None:
-    r = client.post("/search", files={"photo": ("q.png", _photo(archive_db, "bob/1.png"))},
+    r = client.post("/search", files={"photo": ("q.jpg", _upload(archive_db, QUERY))},
                     data={"top": "3"}, follow_redirects=False)  # fmt: skip
     assert r.status_code == 303
-    assert r.headers["location"] == "/search?photo=bob%2F1.png&top=3"
+    assert r.headers["location"] == "/search?photo=obama%2Fobama-1.jpg&top=3"
 
 
 def test_search_with_a_photo_not_in_the_archive_shows_it_and_offers_no_marks(
-    client: TestClient,
+    client: TestClient, shared_photos: Path
 ) -> None:
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.new("RGB", (30, 30), (1, 2, 3)).save(buf, format="PNG")
-    r = client.post("/search", files={"photo": ("new.png", buf.getvalue())})
+    r = client.post("/search", files={"photo": ("new.jpg", (shared_photos / "obama-4.jpg")
+                                                .read_bytes())})  # fmt: skip
     assert r.status_code == 200
     assert "This photo is not in the archive" in r.text
     assert "data-decide" not in r.text
     assert 'src="data:image/jpeg;base64,' in r.text  # the query, shown beside each candidate
+    assert 'class="candidate"' in r.text
+
+
+def test_a_query_without_a_face_is_said_so(client: TestClient) -> None:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (200, 200), (120, 90, 60)).save(buf, format="PNG")
+    r = client.post("/api/search", files={"photo": ("wall.png", buf.getvalue())})
+    assert r.status_code == 422
+    assert r.json() == {"detail": "wall.png: no face found"}
 
 
 def test_decision_form_goes_back_only_to_this_site(client: TestClient) -> None:
-    form = {"a": "ann/1.png", "b": "cy/1.png", "decision": "unsure", "back": "//evil.example/"}
+    form = {"a": QUERY, "b": "obama/obama-2.jpg", "decision": "unsure", "back": "//evil.example/"}
     r = client.post("/decisions", data=form, follow_redirects=False)
     assert r.status_code == 303
     assert r.headers["location"] == "/groups"
 
 
-def test_groups_page_marks_the_weakest_link_and_offers_split_and_join(client: TestClient) -> None:
+def test_groups_page_lists_groups_largest_first_with_the_weakest_marked(
+    client: TestClient,
+) -> None:
     html = client.get("/groups").text
-    assert html.index("Group 1: 2 faces") < html.index("Group 2: 1 face")
-    assert html.count('class="weak"') == 2
-    assert "Weakest link: <strong>ann/1.png</strong> and <strong>ann/2.png</strong>" in html
-    assert "Split: different people" in html
-    assert "Join two groups" in html
+    sizes = [int(n) for n in re.findall(r">Group \d+: (\d+) faces?<", html)]
+    assert sizes == sorted(sizes, reverse=True)
+    assert sum(sizes) == 8  # every face of the archive in exactly one group
+    assert html.count('class="weak"') == sum(1 for n in sizes if n > 1)
+    if len(sizes) > 1:
+        assert "Join two groups" in html
+    # Each split names two different photos: the weakest member and the one most tied.
+    splits = re.findall(r'name="a" value="([^"]+)">\s*<input type="hidden" name="b" '
+                        r'value="([^"]+)">', html)  # fmt: skip
+    assert len(splits) == sum(1 for n in sizes if n > 1)
+    assert all(a != b for a, b in splits)
 
 
 def test_archive_page_shows_counts_failures_and_when(client: TestClient) -> None:
     html = client.get("/archive").text
-    assert '<th scope="row">photos</th><td>5</td>' in html
-    assert "broken.jpg</td><td>not an image Pillow can read" in html
-    assert "2026-11-29 22:00 UTC" in html
+    assert '<th scope="row">photos</th><td>9</td>' in html
+    assert '<th scope="row">known people</th><td>4</td>' in html
+    assert "<td>notes.jpg</td><td>unreadable image" in html
+    assert "last indexed 20" in html  # an ISO date
 
 
 def test_photos_and_faces_are_served_by_archive_id(client: TestClient, archive_db: Path) -> None:
-    r = client.get("/photos/ann/1.png")
+    r = client.get(f"/photos/{QUERY}")
     assert r.status_code == 200
-    assert r.content == _photo(archive_db, "ann/1.png")
-    r = client.get("/faces/0/ann/1.png")
+    assert r.content == _upload(archive_db, QUERY)
+    r = client.get(f"/faces/1/{QUERY}")
     assert r.status_code == 200
     assert r.headers["content-type"] == "image/jpeg"
-    assert client.get("/faces/1/ann/1.png").status_code == 404
+    assert client.get(f"/faces/2/{QUERY}").status_code == 404
+    assert client.get("/photos/notes.jpg").status_code == 200  # indexed, though it failed
+    assert client.get("/faces/1/notes.jpg").status_code == 404
 
 
 @pytest.mark.parametrize(
     "path",
     [
         "/photos/../pyproject.toml",
-        "/photos/ann/../../archive.db",
+        "/photos/obama/../../archive.db",
         "/photos/%2e%2e/%2e%2e/etc/passwd",
         "/photos/..%2f..%2fetc%2fpasswd",
         "/photos/%252e%252e%252fetc%252fpasswd",
         "/photos//etc/passwd",
         "/photos/%2Fetc%2Fpasswd",
-        "/photos/photos/ann/1.png",
-        "/faces/0/../../../etc/passwd",
-        "/faces/0/%2Fetc%2Fpasswd",
+        "/photos/photos/obama/obama-1.jpg",
+        "/faces/1/../../../etc/passwd",
+        "/faces/1/%2Fetc%2Fpasswd",
         "/static/../app.py",
         "/static/%2e%2e/app.py",
         "/static/..%2fapp.py",
@@ -154,7 +192,7 @@ def test_nothing_outside_the_archive_is_served(client: TestClient, path: str) ->
 @pytest.mark.parametrize(
     "path",
     ["/photos/../../../../etc/passwd", "/photos/..%2F..%2F..%2Fetc%2Fpasswd",
-     "/static/../../../../etc/passwd", "/faces/0/../../../../../etc/passwd",
+     "/static/../../../../etc/passwd", "/faces/1/../../../../../etc/passwd",
      "/photos//etc/passwd", "/photos/C:%5CWindows%5Cwin.ini"],
 )  # fmt: skip
 def test_raw_paths_on_a_real_server_answer_404(archive_db: Path, serve: Any, path: str) -> None:
@@ -172,3 +210,12 @@ def test_raw_paths_on_a_real_server_answer_404(archive_db: Path, serve: Any, pat
     con.close()
     assert r.status == 404
     assert b"root:" not in body
+
+
+def test_the_database_stays_whole(client: TestClient, archive_db: Path) -> None:
+    for k in range(3):
+        r = client.post("/api/decisions", json={"a": QUERY, "b": "obama/obama-2.jpg",
+                                                "decision": "same", "note": str(k)})  # fmt: skip
+        assert r.status_code == 201
+    with sqlite3.connect(archive_db) as con:
+        assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)

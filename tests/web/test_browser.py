@@ -87,12 +87,12 @@ def _unlabelled(page: Any) -> list[str]:
 
 
 def test_compare_two_dropped_photos_and_read_the_verdict(
-    page: Any, serve: Any, tmp_path: Path, sample_photos: Path, screens: Path
+    page: Any, serve: Any, tmp_path: Path, shared_photos: Path, screens: Path
 ) -> None:
     server = serve(create_app(tmp_path / "a.db"))
     page.goto(server.url + "/")
-    page.set_input_files("#a", str(sample_photos / "obama-1.jpg"))
-    page.set_input_files("#b", str(sample_photos / "obama-2.jpg"))
+    page.set_input_files("#a", str(shared_photos / "obama-1.jpg"))
+    page.set_input_files("#b", str(shared_photos / "obama-2.jpg"))
     assert page.locator("[data-drop] .preview").first.is_visible()  # the chosen photo shows
     page.get_by_role("button", name="Compare").click()
     verdict = page.locator("#result-title .verdict")
@@ -120,7 +120,7 @@ def test_a_broken_photo_is_said_in_one_line_on_the_page(
 
 
 def test_compare_by_keyboard_alone(
-    page: Any, serve: Any, tmp_path: Path, sample_photos: Path, screens: Path
+    page: Any, serve: Any, tmp_path: Path, shared_photos: Path, screens: Path
 ) -> None:
     server = serve(create_app(tmp_path / "a.db"))
     page.goto(server.url + "/")
@@ -136,7 +136,7 @@ def test_compare_by_keyboard_alone(
         tab_to(field)
         with page.expect_file_chooser() as chooser:
             page.keyboard.press("Space")
-        chooser.value.set_files(str(sample_photos / photo))
+        chooser.value.set_files(str(shared_photos / photo))
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Compare"
     page.keyboard.press("Enter")
@@ -148,23 +148,25 @@ def test_compare_by_keyboard_alone(
 def test_search_mark_different_reload_and_it_is_kept(
     page: Any, serve: Any, archive_db: Path, screens: Path
 ) -> None:
+    from ffmatch.archive import photo_path
+
     server = serve(create_app(archive_db))
     page.goto(server.url + "/search")
     assert _unlabelled(page) == []
-    page.set_input_files("#photo", str(archive_db.parent / "photos" / "ann" / "1.png"))
+    page.set_input_files("#photo", str(photo_path(archive_db, "obama/obama-1.jpg")))
     page.get_by_role("button", name="Search").click()
-    page.wait_for_url("**/search?photo=ann%2F1.png*")
-    bob = page.locator('.candidate[data-photo="bob/1.png"]')
-    assert bob.is_visible()
+    page.wait_for_url("**/search?photo=obama%2Fobama-1.jpg*")
+    other = page.locator('.candidate[data-photo="biden/biden-1.jpg"]')
+    assert other.is_visible()
     assert _unlabelled(page) == []
-    bob.get_by_text("Open side by side").click()
+    other.get_by_text("Open side by side").click()
     page.screenshot(path=str(screens / "search.png"), full_page=True)
-    bob.get_by_role("button", name="Different people").click()
+    other.get_by_role("button", name="Different people").click()
     page.get_by_text("Recorded: different people.").wait_for()
     page.reload()
-    assert page.locator('.candidate[data-photo="bob/1.png"]').count() == 0
-    assert page.locator('.candidate[data-photo="ann/2.png"]').count() == 1
-    assert "bob/1.png: different" in page.inner_text(".decided")
+    assert page.locator('.candidate[data-photo="biden/biden-1.jpg"]').count() == 0
+    assert page.locator('.candidate[data-photo="obama/obama-2.jpg"]').count() == 1
+    assert "biden/biden-1.jpg and obama/obama-1.jpg: different" in page.inner_text(".decided")
     page.screenshot(path=str(screens / "search-after-decision.png"), full_page=True)
 
 

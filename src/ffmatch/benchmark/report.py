@@ -10,8 +10,8 @@ import io
 import json
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -21,7 +21,7 @@ from ffmatch.benchmark.config import BenchmarkConfig
 from ffmatch.benchmark.models import MODELS
 from ffmatch.benchmark.protocol import BenchmarkResult, FoldScore
 from ffmatch.core.io.atomic import atomic_write
-from ffmatch.core.metrics import summarize_values
+from ffmatch.core.metrics import Summary, summarize_values
 from ffmatch.core.serial import to_mapping
 from ffmatch.matcher.operating import roc_points
 from ffmatch.paper.report.document import Block, Code, Heading, Paragraph, Table, write_reports
@@ -40,19 +40,40 @@ _SPEC = {m.name: m for m in MODELS}
 _SCORE_FIGURE_MODELS = ("procrustes", "mlp_raw", "mlp_position", "plda")
 
 
-def summarize_result(result: BenchmarkResult) -> dict[str, dict[str, Any]]:
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ModelSummary:
+    """One model in one variant: each of ``METRICS`` over folds (mean and 95% interval), and
+    the mean CMC curve (NaN without identification). ``results.json`` holds it as written by
+    ``ffmatch.core.serial.to_mapping``."""
+
+    roc_auc: Summary
+    eer: Summary
+    tar_at_far_1pct: Summary
+    accuracy: Summary
+    f1: Summary
+    rank1: Summary
+    rank5: Summary
+    cmc: tuple[float, ...]
+
+
+BenchmarkSummary = dict[str, ModelSummary]
+"""Per ``"variant/model"`` key."""
+
+
+def summarize_result(result: BenchmarkResult) -> BenchmarkSummary:
     """Per "variant/model": each metric's mean and 95% interval, and the mean CMC curve."""
-    out: dict[str, dict[str, Any]] = {}
+    out: BenchmarkSummary = {}
     for key, folds in result.scores.items():
         repeat = [f.repeat for f in folds]
-        entry: dict[str, Any] = {
-            name: to_mapping(
-                summarize_values([f.metrics[name] for f in folds], repeat=repeat, bounds=(0, 1))
-            )
-            for name, _ in METRICS
-        }
-        entry["cmc"] = cmc_curve(folds, result.config.cmc_ranks).tolist()
-        out[key] = entry
+        out[key] = ModelSummary(
+            **{
+                name: summarize_values(
+                    [f.metrics[name] for f in folds], repeat=repeat, bounds=(0, 1)
+                )
+                for name, _ in METRICS
+            },
+            cmc=tuple(float(v) for v in cmc_curve(folds, result.config.cmc_ranks)),
+        )
     return out
 
 
@@ -69,16 +90,16 @@ def cmc_curve(folds: list[FoldScore], ranks: int) -> np.ndarray:
     )
 
 
-def _cell(s: dict[str, Any]) -> str:
-    mean, lo, hi = s["mean"], s["ci_low"], s["ci_high"]
-    if mean is None:
+def summary_cell(s: Summary) -> str:
+    """``mean [ci_low, ci_high]``, the mean alone without an interval, a dash when undefined."""
+    if math.isnan(s.mean):
         return "-"
-    if lo is None or hi is None or math.isnan(lo):
-        return f"{mean:.3f}"
-    return f"{mean:.3f} [{lo:.3f}, {hi:.3f}]"
+    if math.isnan(s.ci_low) or math.isnan(s.ci_high):
+        return f"{s.mean:.3f}"
+    return f"{s.mean:.3f} [{s.ci_low:.3f}, {s.ci_high:.3f}]"
 
 
-def summary_blocks(result: BenchmarkResult, summary: dict[str, dict[str, Any]]) -> list[Block]:
+def summary_blocks(result: BenchmarkResult, summary: BenchmarkSummary) -> list[Block]:
     """One table per variant: models as rows, metrics with intervals as columns."""
     blocks: list[Block] = []
     for variant in result.config.variants:
@@ -89,7 +110,7 @@ def summary_blocks(result: BenchmarkResult, summary: dict[str, dict[str, Any]]) 
                 continue
             spec = _SPEC[name]
             label = f"{name} (control of {spec.control_of})" if spec.control_of else name
-            rows.append((label, *(_cell(entry[m]) for m, _ in METRICS)))
+            rows.append((label, *(summary_cell(getattr(entry, m)) for m, _ in METRICS)))
         blocks += [
             Heading(
                 text=f"{variant}: {result.people[variant]} people, {result.photos[variant]} photos",
@@ -135,7 +156,7 @@ def roc_figure(result: BenchmarkResult, variant: str) -> Figure:
     return fig
 
 
-def cmc_figure(result: BenchmarkResult, summary: dict[str, dict[str, Any]], variant: str) -> Figure:
+def cmc_figure(result: BenchmarkResult, summary: BenchmarkSummary, variant: str) -> Figure:
     """Cumulative match characteristic of every model (mean over folds)."""
     fig = Figure(figsize=(5.5, 4.5))
     ax = fig.add_subplot()
@@ -143,7 +164,7 @@ def cmc_figure(result: BenchmarkResult, summary: dict[str, dict[str, Any]], vari
         v, name = key.split("/", 1)
         if v != variant:
             continue
-        cmc = np.asarray(entry["cmc"])
+        cmc = np.asarray(entry.cmc)
         ax.plot(np.arange(1, len(cmc) + 1), cmc, marker=".", lw=1, label=name,
                 ls="--" if _SPEC[name].control_of else "-")  # fmt: skip
     ax.set(xlabel="rank", ylabel="identification rate", ylim=(0, 1.01), title=f"CMC, {variant}")
@@ -180,7 +201,7 @@ _PAPER_PROTOCOL = (
 
 def write_benchmark_report(
     result: BenchmarkResult, folder: Path, *, command: str
-) -> dict[str, dict[str, Any]]:
+) -> BenchmarkSummary:
     """Write ``report.md``, ``results.json`` and ``figures/`` into ``folder``; return summary."""
     (folder / "figures").mkdir(parents=True, exist_ok=True)
     summary = summarize_result(result)
@@ -217,7 +238,8 @@ def write_benchmark_report(
     ]
     write_reports(blocks, folder, title="ffmatch MUCT benchmark", html_too=False)
     with atomic_write(folder / "results.json") as fh:
-        json.dump({"config": to_mapping(cfg), "command": command, "results": summary}, fh, indent=1)
+        document = {"config": cfg, "command": command, "results": summary}
+        json.dump(to_mapping(document), fh, indent=1, allow_nan=False)
     return summary
 
 
@@ -227,7 +249,7 @@ def run_benchmark_folder(
     *,
     command: str,
     on_step: Callable[[int, int], None] | None = None,
-) -> dict[str, dict[str, Any]]:
+) -> BenchmarkSummary:
     """One benchmark run, assembled: load ``config.data``, run the models (the paper's rows
     when ``config.variants`` is ``("paper",)``, else photos with person ids), then write the
     report, ``results.json`` and ``config.toml`` into ``out_dir``; returns the summary."""

@@ -20,6 +20,7 @@ from ffmatch.matcher.train import TrainConfig
 from ffmatch.paper.pipeline.config import override
 
 if TYPE_CHECKING:
+    from ffmatch.benchmark.report import BenchmarkSummary
     from ffmatch.core.table import PhotoTable, StrArray
     from ffmatch.matcher.model import MatchModel
 
@@ -238,6 +239,7 @@ def _run_benchmark(
     from ffmatch.cli.common import progress_bar
     from ffmatch.cli.options import MAX_EPOCHS, MAX_REPEATS, MAX_SEED, check_range
     from ffmatch.core.io.output import check_output_folder
+    from ffmatch.core.serial import to_mapping
 
     check_range("--folds", config.folds, 2, 100)
     check_range("--repeats", config.repeats, 1, MAX_REPEATS)
@@ -249,7 +251,7 @@ def _run_benchmark(
     with progress_bar("folds", total, quiet=is_quiet()) as update:
         summary = run_benchmark_folder(config, out_dir, command=command_line(), on_step=update)
     if json_out:
-        print_json({"out": str(out_dir), "results": summary})
+        print_json({"out": str(out_dir), "results": to_mapping(summary)})
     else:
         _print_summary(summary)
         out.print(f"wrote {out_dir}/ (report.md, results.json, config.toml, figures/)")
@@ -318,16 +320,11 @@ def benchmark_paper(
     _run_benchmark(config, out_dir, json_out=json_out, overwrite=overwrite)
 
 
-def _print_summary(summary: dict[str, Any]) -> None:
+def _print_summary(summary: BenchmarkSummary) -> None:
     """One table per variant: each model's ROC-AUC, EER and rank-1 with 95% intervals."""
     from rich.table import Table
 
-    def cell(s: dict[str, Any]) -> str:
-        if s["mean"] is None:
-            return "-"
-        if s["ci_low"] is None:
-            return f"{s['mean']:.3f}"
-        return f"{s['mean']:.3f} [{s['ci_low']:.3f}, {s['ci_high']:.3f}]"
+    from ffmatch.benchmark.report import summary_cell
 
     variants = dict.fromkeys(key.split("/", 1)[0] for key in summary)
     for variant in variants:
@@ -337,5 +334,10 @@ def _print_summary(summary: dict[str, Any]) -> None:
         for key, entry in summary.items():
             v, name = key.split("/", 1)
             if v == variant:
-                grid.add_row(name, cell(entry["roc_auc"]), cell(entry["eer"]), cell(entry["rank1"]))
+                grid.add_row(
+                    name,
+                    summary_cell(entry.roc_auc),
+                    summary_cell(entry.eer),
+                    summary_cell(entry.rank1),
+                )
         out.print(grid)

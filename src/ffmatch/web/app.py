@@ -8,14 +8,16 @@ scripts from a CDN, are turned off; ``/openapi.json`` stays).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import asdict
+from functools import partial
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
 from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
@@ -25,10 +27,10 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from ffmatch.archive.decisions import DECISIONS
 from ffmatch.core.errors import DataError, FFMatchError
 from ffmatch.web.guard import BodyLimit, TokenGuard, too_large_message
 from ffmatch.web.service import (
-    DECISIONS,
     VERDICT_WORDS,
     Comparison,
     NotFoundError,
@@ -40,6 +42,7 @@ from ffmatch.web.service import (
 from ffmatch.web.uploads import Upload, public_message, save_upload
 
 MAX_TOP = 50
+T = TypeVar("T")
 
 
 class DecisionIn(BaseModel):
@@ -117,6 +120,11 @@ def create_app(
         context = {"page": name.removesuffix(".html"), **context}
         return templates.TemplateResponse(request, name, context, status_code=status)
 
+    async def on_photo_workers(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``fn`` on the service's photo threads (bounded), without blocking the server."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(service.photo_workers, partial(fn, *args, **kwargs))
+
     async def read_uploads(files: dict[str, UploadFile | None], folder: Path) -> list[Upload]:
         """Each named upload read (bounded), checked by Pillow and saved under ``folder``."""
         saved = []
@@ -133,8 +141,8 @@ def create_app(
         with tempfile.TemporaryDirectory(prefix="ffmatch-web-") as tmp:
             ups = await read_uploads({"a": a, "b": b}, Path(tmp))
             try:
-                return await run_in_threadpool(service.compare, ups[0].path, ups[1].path,
-                                               pictures=pictures)  # fmt: skip
+                return await on_photo_workers(service.compare, ups[0].path, ups[1].path,
+                                              pictures=pictures)  # fmt: skip
             except FFMatchError as err:
                 raise DataError(public_message(err, ups)) from None
 
@@ -144,7 +152,7 @@ def create_app(
         with tempfile.TemporaryDirectory(prefix="ffmatch-web-") as tmp:
             ups = await read_uploads({"photo": photo}, Path(tmp))
             try:
-                result = await run_in_threadpool(service.search, ups[0].path,
+                result = await on_photo_workers(service.search, ups[0].path,
                                                  name=ups[0].name, top=top)  # fmt: skip
             except FFMatchError as err:
                 raise DataError(public_message(err, ups)) from None
@@ -190,7 +198,7 @@ def create_app(
             return page(request, "search.html", result=None, error=None, query_image=None)
         if not 1 <= top <= MAX_TOP:
             raise DataError(f"top: expected a number from 1 to {MAX_TOP}, found {top}")
-        result = await run_in_threadpool(service.search_archived, photo, top=top)
+        result = await on_photo_workers(service.search_archived, photo, top=top)
         decided = [d for d in await run_in_threadpool(service.decisions) if photo in (d.a, d.b)]
         return page(request, "search.html", result=result, error=None, top=top,
                     decided=decided, query_image="/photos/" + quote(photo, safe="/"))  # fmt: skip

@@ -10,23 +10,21 @@ from __future__ import annotations
 import base64
 import io
 import os
-import queue
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from ffmatch.core.errors import ConfigError, DataError
+from ffmatch import archive
+from ffmatch.archive.decisions import DECISIONS
+from ffmatch.archive.scoring import Verdict
+from ffmatch.core.errors import DataError
 
 if TYPE_CHECKING:
     from ffmatch.matcher.photos.extract import FaceMeshExtractor
     from ffmatch.matcher.photos.match import Matcher
 
-Verdict = Literal["same", "inconclusive", "different"]
-DecisionKind = Literal["same", "different", "unsure"]
-DECISIONS: tuple[str, ...] = ("same", "different", "unsure")
 VERDICT_WORDS = {"same": "same person", "inconclusive": "inconclusive",
                  "different": "different people"}  # fmt: skip
 
@@ -67,36 +65,17 @@ def jpeg_thumbnail(image: Any, side: int = 640) -> bytes:
     return buf.getvalue()
 
 
-class ExtractorPool:
-    """MediaPipe extractors (3 s to open, not thread-safe) kept open and lent one per request.
+_local = threading.local()  # one MediaPipe extractor per photo worker thread
 
-    At most ``size`` exist; a request finding none free waits, which also bounds the CPU the
-    page takes when many requests arrive at once.
-    """
 
-    def __init__(self, size: int) -> None:
-        self._free: queue.LifoQueue[FaceMeshExtractor] = queue.LifoQueue()
-        self._made = 0
-        self._size = size
-        self._lock = threading.Lock()
+def _extractor() -> FaceMeshExtractor:
+    """This thread's extractor (3 s to open and not thread-safe, so one per worker thread)."""
+    from ffmatch.matcher.photos.extract import FaceMeshExtractor
 
-    @contextmanager
-    def lend(self) -> Iterator[FaceMeshExtractor]:
-        from ffmatch.matcher.photos.extract import FaceMeshExtractor
-
-        with self._lock:
-            make = self._free.empty() and self._made < self._size
-            if make:
-                self._made += 1
-        ex = FaceMeshExtractor() if make else self._free.get()
-        try:
-            yield ex
-        finally:
-            self._free.put(ex)
-
-    def close(self) -> None:
-        while not self._free.empty():
-            self._free.get().close()
+    ex: FaceMeshExtractor | None = getattr(_local, "extractor", None)
+    if ex is None:
+        ex = _local.extractor = FaceMeshExtractor()
+    return ex
 
 
 class Service:
@@ -104,12 +83,15 @@ class Service:
 
     def __init__(self, db_path: str | os.PathLike[str], *, workers: int = 2) -> None:
         self.db_path = Path(db_path)
-        self._pool = ExtractorPool(workers)
+        # Photos are measured (MediaPipe, dlib) only on these threads: however many requests
+        # arrive, at most ``workers`` photos are measured at once, and each of these threads
+        # keeps its extractor open (the archive's search keeps its own per thread as well).
+        self.photo_workers = ThreadPoolExecutor(workers, thread_name_prefix="ffmatch-photos")
         self._model: Matcher | None = None
         self._model_lock = threading.Lock()
 
     def close(self) -> None:
-        self._pool.close()
+        self.photo_workers.shutdown(wait=False, cancel_futures=True)
 
     def _matcher(self) -> Matcher:
         with self._model_lock:
@@ -124,8 +106,7 @@ class Service:
         from ffmatch.matcher.photos.match import match_photos
 
         model = self._matcher()
-        with self._pool.lend() as extractor:
-            result = match_photos(path_a, path_b, model, extractor)
+        result = match_photos(path_a, path_b, model, _extractor())
         p = result.probability
         verdict: Verdict = "same" if result.match else "different"
         side = "above" if result.match else "not above"
@@ -159,23 +140,18 @@ class Service:
 
     def search(self, path: Path, *, name: str, top: int) -> SearchResult:
         """The archive's shortlist for the photo at ``path`` (``name`` is the user's name)."""
-        archive = _archive()
         shortlist = archive.search(self.db_path, path, top=top)
+        if shortlist.error:
+            raise DataError(f"{name}: {shortlist.error}")
         return SearchResult(
             query_name=name,
-            query_id=shortlist.query_photo,
+            query_id=shortlist.in_archive[0] if shortlist.in_archive else None,
             candidates=tuple(
-                CandidateView(
-                    photo=c.photo,
-                    face=c.face,
-                    probability=c.probability,
-                    verdict=c.verdict,
-                    person=c.person or "",
-                    reasons=tuple(c.reasons),
-                )
+                CandidateView(photo=c.photo, face=c.face, probability=c.probability,
+                              verdict=c.verdict, person=c.person, reasons=tuple(c.reasons))
                 for c in shortlist.candidates
             ),
-        )
+        )  # fmt: skip
 
     def search_archived(self, photo_id: str, *, top: int) -> SearchResult:
         """The shortlist for a photo the archive holds (so decisions can name it)."""
@@ -183,75 +159,59 @@ class Service:
 
     def decide(self, a: str, b: str, decision: str, *, note: str | None) -> DecisionView:
         """Record a decision about photos ``a`` and ``b`` (in one transaction, by the archive)."""
-        archive = _archive()
         if decision not in DECISIONS:
             raise DataError(f"decision: expected one of {', '.join(DECISIONS)}, found {decision!r}")
         for photo in (a, b):
             self.photo_file(photo)  # NotFoundError unless the archive holds it
-        return _decision_view(archive.record_decision(self.db_path, a, b, decision, note=note,
-                                                      who="web page"))  # fmt: skip
+        d = archive.record_decision(self.db_path, a, b, decision, note=note, who="web page")
+        return _decision_view(d)
 
     def decisions(self) -> list[DecisionView]:
-        archive = _archive()
         return [_decision_view(d) for d in archive.list_decisions(self.db_path)]
 
     def groups(self) -> list[GroupView]:
         """Likely-same-person groups, largest first, each with its weakest link."""
-        archive = _archive()
-        grouping = archive.group(self.db_path)
         out = []
-        for k, g in enumerate(grouping.groups):
-            faces = tuple(GroupFace(photo=f.photo, face=f.face, person=f.person or "")
-                          for f in g.faces)  # fmt: skip
+        for g in archive.group(self.db_path).groups:
+            faces = tuple(_face(m) for m in g.members)
             weak = None
-            if g.weakest is not None:
+            if g.weakest is not None:  # the member least tied to the rest, its closest one
                 a, b, p = g.weakest
-                weak = (
-                    GroupFace(photo=a.photo, face=a.face, person=a.person or ""),
-                    GroupFace(photo=b.photo, face=b.face, person=b.person or ""),
-                    float(p),
-                )
-            out.append(GroupView(number=k + 1, faces=faces, weakest=weak))
+                weak = (_face(a), _face(b), float(p))
+            out.append(GroupView(number=g.number, faces=faces, weakest=weak))
         return out
 
     def summary(self) -> SummaryView:
-        archive = _archive()
         s = archive.archive_summary(self.db_path)
         return SummaryView(
-            counts=tuple((name, int(n)) for name, n in s.counts.items()),
+            counts=tuple(s.counts.items()),
             failed=tuple((f.photo, f.reason) for f in s.failed),
-            indexed_at=str(s.indexed_at or ""),
+            indexed_at=s.indexed_at,
+            photo_dir=s.photo_dir,
         )
 
     def photo_file(self, photo_id: str) -> Path:
         """The file of archive photo ``photo_id``; NotFoundError unless the archive holds it."""
-        archive = _archive()
         try:
             return Path(archive.photo_path(self.db_path, photo_id))
-        except (KeyError, LookupError, DataError):
+        except DataError:
             raise NotFoundError(f"no photo {photo_id!r} in the archive") from None
 
     def face_jpeg(self, photo_id: str, face: int) -> bytes:
-        """The JPEG crop of face ``face`` of archive photo ``photo_id``; NotFoundError otherwise."""
-        archive = _archive()
+        """The JPEG crop of face ``face`` (1 = leftmost) of archive photo ``photo_id``."""
         try:
             return bytes(archive.face_crop(self.db_path, photo_id, face))
-        except (KeyError, LookupError, DataError):
+        except DataError:
             raise NotFoundError(f"no face {face} of photo {photo_id!r} in the archive") from None
 
 
-def _archive() -> Any:
-    """``ffmatch.archive``, or one line saying this installation lacks it."""
-    try:
-        from ffmatch import archive
-    except ImportError:
-        raise ConfigError("this installation of ffmatch has no archive (ffmatch.archive)") from None
-    return archive
+def _face(m: Any) -> GroupFace:
+    return GroupFace(photo=m.photo, face=m.face, person=m.person)
 
 
 def _decision_view(d: Any) -> DecisionView:
-    return DecisionView(a=d.a, b=d.b, decision=d.decision, note=d.note or "", who=d.who or "",
-                        when=str(d.when))  # fmt: skip
+    return DecisionView(a=d.a, b=d.b, decision=d.decision, note=d.note, who=d.who,
+                        when=d.decided_at)  # fmt: skip
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -300,7 +260,8 @@ class GroupFace:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class GroupView:
-    """One likely-same-person group; ``weakest`` is its least certain link, for review."""
+    """One likely-same-person group; ``weakest``: the member least tied to the rest, the
+    member it is most alike, and that pair's P(same)."""
 
     number: int
     faces: tuple[GroupFace, ...]
@@ -312,5 +273,6 @@ class SummaryView:
     """The Archive page: counts, failed photos with their reasons, when it was indexed."""
 
     counts: tuple[tuple[str, int], ...]
-    failed: tuple[tuple[str, str], ...]
+    failed: tuple[tuple[str, str], ...]  # (photo id, why)
     indexed_at: str
+    photo_dir: str

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from ffmatch.core.metrics import pooled_confusion
 from ffmatch.core.serial import to_document
@@ -49,11 +49,11 @@ from ffmatch.paper.pipeline.stages import (
 )
 from ffmatch.paper.report import provenance
 from ffmatch.paper.report.builders import build, stage_name, step_report
-from ffmatch.paper.report.cv_figures import PAPER_FIGURES
 from ffmatch.paper.report.document import Block, Heading, Paragraph, write_reports
 from ffmatch.paper.search.ga import GAResult, GenerationRecord
 
-PAPER_CV_FIGURES = tuple(PAPER_FIGURES.values())  # the quantities the paper's Fig. 1 shows
+if TYPE_CHECKING:  # the figure modules import matplotlib: only when figures are saved
+    from ffmatch.paper.report.cv_figures import Quantity
 
 ProgressFn = Callable[[int, int], None]
 """``progress(done, total)``: called as epochs or generations complete."""
@@ -87,7 +87,14 @@ def save_cv_figures(
         paper_fold_figures,
     )
 
-    marks = None if paper is None else {k: getattr(paper, k) for k in PAPER_CV_FIGURES}
+    marks: dict[Quantity, float] | None = None
+    if paper is not None:
+        marks = {
+            "train_accuracy": paper.train_accuracy,
+            "val_accuracy": paper.val_accuracy,
+            "train_loss": paper.train_loss,
+            "val_loss": paper.val_loss,
+        }
     out = {
         stem: folder.figure(prefix + stem, fig)
         for stem, fig in paper_fold_figures(cv, marks).items()
