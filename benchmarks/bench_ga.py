@@ -73,6 +73,7 @@ def _run_ffmatch(seed: int, mode: str, generations: int, device: str = "cpu") ->
     """
     import numpy as np
 
+    from ffmatch.core.serial import to_mapping
     from ffmatch.core.splits import PaperSplitter, fold_data
     from ffmatch.paper.evaluation.cv import evaluate_configs, fold_job, network_seed
     from ffmatch.paper.nn.batched import train_many
@@ -131,7 +132,7 @@ def _run_ffmatch(seed: int, mode: str, generations: int, device: str = "cpu") ->
         "networks": result.n_evaluated * n_folds,
         "network_epochs": result.epochs_per_fold * n_folds,
         "best_fitness": result.best.fitness,
-        "best": result.best.genes.to_dict(),
+        "best": to_mapping(result.best.genes),
         "generations": generations,
         "device": device,
         "mode": mode,

@@ -45,10 +45,11 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
+from ffmatch.core.geometry import distance_ratios
 from ffmatch.core.io.tidy import write_tidy
 from ffmatch.core.markers import MARKER_PAIRS, WIDE_ORDER
 from ffmatch.core.table import FloatArray, PhotoTable
-from ffmatch.matcher.aligned import TEMPLATE, align, photo_ratios
+from ffmatch.matcher.aligned import TEMPLATE, align
 from ffmatch.matcher.model import MatchModel, default_model
 from ffmatch.matcher.photos.augment import turned_copies
 from ffmatch.matcher.photos.extract import (
@@ -124,7 +125,7 @@ def procrustes_similarity(coords: FloatArray) -> FloatArray:
 
 def ratio_similarity(coords: FloatArray) -> FloatArray:
     """(n, n) minus the Euclidean distance of the 91 distances over the outer-eye width."""
-    r = photo_ratios(coords)
+    r = distance_ratios(coords)
     d2 = (r**2).sum(1)[:, None] + (r**2).sum(1)[None] - 2 * r @ r.T
     return -np.sqrt(np.maximum(d2, 0.0))
 
@@ -286,7 +287,7 @@ def limits(
     """
     axes = head_axes(mesh)  # (n, 3, 3); row 0 = the head's left-right axis in the camera frame
     yaw = np.degrees(np.arcsin(np.clip(axes[:, 0, 2], -1, 1)))
-    lip = photo_ratios(coords)[:, _LS_LI]
+    lip = distance_ratios(coords)[:, _LS_LI]
     accepted, d_yaw, d_lip, impostor_accepted = [], [], [], []
     halves = ({f"s{k}" for k in range(1, 21)}, {f"s{k}" for k in range(21, 41)})
     for train_people in halves:

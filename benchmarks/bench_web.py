@@ -22,6 +22,7 @@ import shlex
 import socket
 import sys
 import tempfile
+import textwrap
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -82,13 +83,17 @@ def run_load(db: Path, photos: Path, *, requests: int, concurrency: int, kinds: 
 
 
 def report(results: list[tuple[str, float, int]], args: argparse.Namespace, wall: float) -> str:
-    lines = [
-        SECTION, "",
+    intro = (
         "`ffmatch serve`'s app under uvicorn on 127.0.0.1, driven by httpx from the same "
         f"machine: {args.requests} requests, {args.concurrency} at a time, alternating "
-        f"{' and '.join(args.kinds)} on the sample photos (`{', '.join(PHOTOS)}`); the page "
-        f"measures at most {args.workers} photos at once. Load average before the run: "
-        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs.", "",
+        f"{' and '.join(args.kinds)} on the sample photos (`{', '.join(PHOTOS)}`; search: top 5 "
+        f"of an archive indexed from the same folder), after one warm-up request of each kind. "
+        f"The page measures at most {args.workers} photos at once, so latency includes the wait "
+        f"in that queue. Load average before the run: {args.load:.1f} on {os.cpu_count()} CPUs "
+        "(the CPUs were shared with other work)."
+    )
+    lines = [
+        SECTION, "", *textwrap.wrap(intro, 95, break_on_hyphens=False), "",
         f"    {args.command}", "",
         "| request | n | errors | p50 s | p95 s | max s |",
         "|---|---|---|---|---|---|",
@@ -122,6 +127,7 @@ def main() -> int:
     ap.add_argument("--write", type=Path, help="replace the section in this Markdown file")
     args = ap.parse_args()
     args.command = shlex.join(["python", "benchmarks/bench_web.py", *sys.argv[1:]])
+    args.load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         db = args.db
         if db is None:

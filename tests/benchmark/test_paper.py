@@ -21,6 +21,7 @@ def test_c_photos_are_their_own_person() -> None:
     assert len(np.unique(photos.person)) == 24
 
 
+@pytest.mark.slow
 def test_paper_benchmark_scores_each_validation_set_once_per_repeat() -> None:
     cfg = BenchmarkConfig(folds=4, repeats=2, models=("majority", "plda", "logistic_aligned"),
                           variants=("paper",))  # fmt: skip

@@ -10,7 +10,7 @@ import pytest
 from ffmatch.benchmark import models as bench_models
 from ffmatch.benchmark import protocol
 from ffmatch.benchmark.config import BenchmarkConfig
-from ffmatch.benchmark.models import procrustes_distance, select_models
+from ffmatch.benchmark.models import select_models
 from ffmatch.benchmark.protocol import (
     FoldSplit,
     check_disjoint,
@@ -20,6 +20,7 @@ from ffmatch.benchmark.protocol import (
 )
 from ffmatch.benchmark.report import write_benchmark_report
 from ffmatch.core.errors import ConfigError, DataError
+from ffmatch.core.geometry import procrustes_distance
 from ffmatch.core.io.muct import read_muct
 from ffmatch.core.table import PhotoTable
 
@@ -53,6 +54,7 @@ def test_a_leaking_split_is_refused(muct12: PhotoTable) -> None:
         check_disjoint(muct12, leaky)
 
 
+@pytest.mark.slow
 def test_models_are_fitted_on_training_people_only(
     muct12: PhotoTable, monkeypatch: pytest.MonkeyPatch
 ) -> None:

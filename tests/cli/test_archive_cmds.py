@@ -186,3 +186,19 @@ def test_errors_are_one_line(
         == 2
     )
     assert "--evidence: expected one of geometry, appearance, both" in capsys.readouterr().err
+
+
+def test_default_search_uses_the_fused_verdicts(
+    archive: tuple[Path, Path], orl_faces: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("dlib")
+    _, db = archive
+    assert archive_summary(db).faces_with_descriptor == 6
+    assert (
+        run(["search", str(orl_faces / "s3" / "7.pgm"), "--db", str(db), "--top", "2", "--json"])
+        == 0
+    )
+    doc = json.loads(capsys.readouterr().out)["results"][0]
+    first = doc["candidates"][0]
+    assert (first["person"], first["evidence"], first["verdict"]) == ("s3", "both", "same")
+    assert any("descriptor distance" in r for r in first["reasons"])

@@ -37,6 +37,7 @@ def _metrics(folder: Path) -> dict:  # type: ignore[type-arg]
     return json.loads((folder / "metrics.json").read_text())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("protocol", ["paper", "grouped"])
 def test_cv_writes_the_run_folder(tmp_path: Path, tiny_config: Path, protocol: str) -> None:
     out = tmp_path / "run"
@@ -72,6 +73,7 @@ def test_another_seed_gives_other_numbers(tmp_path: Path, tiny_config: Path) -> 
     assert _metrics(a)["cv_folds"]["folds"] != _metrics(b)["cv_folds"]["folds"]
 
 
+@pytest.mark.slow
 def test_prune_reports_units_and_pairs(tmp_path: Path, tiny_config: Path) -> None:
     out = tmp_path / "prune"
     assert run(["-q", "prune", "--config", str(tiny_config), "--out", str(out)]) == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import tomllib
 from pathlib import Path
@@ -96,7 +97,9 @@ def test_predict_and_train_errors_are_one_line(
     )
     bad.write_text("a,b\n1,2\n")
     assert run(["predict", "--pairs", str(bad), *args]) == 2
-    assert "expected columns photo_x and photo_y, found a, b" in capsys.readouterr().err
+    assert "expected columns photo_x, photo_y (the two photos of each pair), found a, b" in (
+        capsys.readouterr().err
+    )
     junk = tmp_path / "junk.ffm"
     junk.write_text("nope")
     assert run(["predict", "--model", str(junk), "--pairs", str(bad), *args]) == 2
@@ -106,6 +109,7 @@ def test_predict_and_train_errors_are_one_line(
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_benchmark_muct_writes_its_report(
     muct_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -143,3 +147,26 @@ def test_train_writes_its_config_beside_the_model_and_reads_it_back(
     bad.write_text("val_fractoin = 0.3\n")
     assert run([*args, "--config", str(bad), "--out", str(second)]) == 2
     assert "unknown key 'val_fractoin'; did you mean 'val_fraction'?" in capsys.readouterr().err
+
+
+def test_predict_refuses_markers_of_another_source(
+    tmp_path: Path, tiny_photos: PhotoTable, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ffmatch.core.table import QUALITY_COLUMNS
+    from ffmatch.matcher.model import default_model, save_model
+
+    extracted = dataclasses.replace(
+        tiny_photos, quality=np.zeros((len(tiny_photos), len(QUALITY_COLUMNS)))
+    )  # as landmarks extract writes it: markers found by MediaPipe
+    landmarks, pairs, out = tmp_path / "ffm.csv", tmp_path / "pairs.csv", tmp_path / "s.csv"
+    write_tidy(extracted, landmarks)
+    pairs.write_text(f"photo_x,photo_y\n{tiny_photos.photo_id[0]},{tiny_photos.photo_id[1]}\n")
+    muct = tmp_path / "muct.ffm"
+    save_model(default_model(), muct)
+    args = ["--landmarks", str(landmarks), "--pairs", str(pairs), "--out", str(out)]
+    assert run(["predict", "--model", str(muct), *args]) == 2
+    err = capsys.readouterr().err
+    assert "muct.ffm was fitted on hand-placed MUCT markers, but" in err
+    assert "use the shipped photo model" in err
+    assert run(["predict", *args]) == 0  # the photo model is chosen for MediaPipe markers
+    assert "model: MediaPipe markers" in capsys.readouterr().out

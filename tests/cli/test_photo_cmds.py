@@ -85,29 +85,49 @@ def test_extract_rejects_unknown_person_rule(
     )
 
 
-def test_match_two_photos_prints_probability_and_evidence(
+def test_match_two_photos_prints_verdict_and_evidence(
     photos: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     fig = tmp_path / "m.png"
     rc = run(["match", str(photos / "obama-1.jpg"), str(photos / "obama-5-240p.jpg"),
-              "--figure", str(fig)])  # fmt: skip
+              "--figure", str(fig), "--evidence", "geometry"])  # fmt: skip
     assert rc == 0
     text = capsys.readouterr().out
-    assert "P(same person) = " in text
+    verdict = text.splitlines()[1]
+    assert verdict.split(" (P = ")[0] in ("same person", "inconclusive", "different people")
+    assert "evidence: geometry)" in verdict
     assert "differ most" in text
     assert "agree best" in text
+    assert "] " in text  # distances in words with their codes in brackets
     assert fig.read_bytes()[:4] == b"\x89PNG"
 
 
 def test_match_json(photos: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rc = run(["match", str(photos / "obama-1.jpg"), str(photos / "multi-two-people.jpg"),
-              "--face", "1", "--json", "--top", "3"])  # fmt: skip
+              "--face", "1", "--json", "--top", "3", "--evidence", "geometry"])  # fmt: skip
     assert rc == 0
     got = json.loads(capsys.readouterr().out)
     assert 0.0 <= got["probability"] <= 1.0
-    assert got["match"] == (got["probability"] > got["threshold"])
+    assert got["verdict"] in ("same", "inconclusive", "different")
+    assert got["meaning"]
     assert len(got["differing"]) == 3
-    assert {"feature", "value_x", "value_y", "score"} <= set(got["differing"][0])
+    assert {"words", "code", "value_x", "value_y", "score"} <= set(got["differing"][0])
+
+
+def test_match_rejects_unknown_evidence(photos: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rc = run(["match", str(photos / "obama-1.jpg"), str(photos / "obama-2.jpg"),
+              "--evidence", "looks"])  # fmt: skip
+    assert rc == 2
+    assert "--evidence: expected one of geometry, appearance, both, found 'looks'" in (
+        capsys.readouterr().err
+    )
+
+
+def test_match_help_explains_the_bands(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["match", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "at most 1% of different-person pairs" in text
+    assert "--evidence" in text
 
 
 def test_match_failures_are_one_line(photos: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -124,23 +144,27 @@ def test_match_failures_are_one_line(photos: Path, capsys: pytest.CaptureFixture
     assert "--pairs needs --photos DIR" in capsys.readouterr().err
 
 
-def test_match_batch_writes_scores(
+def test_match_batch_writes_verdicts_and_figures(
     photos: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     pairs = tmp_path / "pairs.csv"
-    pairs.write_text(
-        "id,file_x,file_y\n1,obama-1.jpg,obama-5-240p.jpg\n2,obama-1.jpg,multi-two-people.jpg\n"
-    )
+    pairs.write_text("id,photo_x,photo_y\n1,obama-1.jpg,obama-5-240p.jpg\n"
+                     "2,obama-1.jpg,multi-two-people.jpg\n")  # fmt: skip
     out = tmp_path / "scores.csv"
-    rc = run(["match", "--pairs", str(pairs), "--photos", str(photos), "--out", str(out)])
+    figures = tmp_path / "figs"
+    rc = run(["match", "--pairs", str(pairs), "--photos", str(photos), "--out", str(out),
+              "--figures", str(figures), "--evidence", "geometry"])  # fmt: skip
     assert rc == 0
     header, rows, _ = read_csv(out)
-    assert header == ["id", "file_x", "file_y", "probability", "match", "error"]
-    assert rows[0][5] == ""
-    assert float(rows[0][3]) >= 0.0
+    assert header == ["id", "photo_x", "photo_y", "probability", "verdict", "differ_most",
+                      "agree_best", "error"]  # fmt: skip
+    assert rows[0][7] == ""
+    assert len(rows[0][3]) == 6  # 0.xxxx
+    assert rows[0][4] in ("same", "inconclusive", "different")
     assert rows[1][3:5] == ["", ""]
-    assert "2 faces found" in rows[1][5]
+    assert "2 faces found" in rows[1][7]
     assert "2 pairs: " in capsys.readouterr().out
+    assert sorted(p.name for p in figures.iterdir()) == ["pair-2.png"]  # row 2 of the CSV
 
 
 def test_missing_extra_names_the_install_command(

@@ -43,6 +43,7 @@ def test_another_address_needs_a_token(tmp_path: Path, capsys: pytest.CaptureFix
     )
 
 
+@pytest.mark.slow
 def test_serve_answers_on_loopback_until_stopped(tmp_path: Path) -> None:
     pytest.importorskip("uvicorn", reason="the web extra is not installed")
     db = tmp_path / "a.db"

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ffmatch.core.errors import ConfigError, DataError
+from ffmatch.core.geometry import distance_ratios
 from ffmatch.core.markers import N_MARKERS
 from ffmatch.core.table import PairTable, PhotoTable
 from ffmatch.matcher.aligned import (
@@ -19,7 +20,6 @@ from ffmatch.matcher.aligned import (
     aligned_diff_features,
     aligned_diff_names,
     pair_feature_matrix,
-    photo_ratios,
 )
 
 
@@ -91,7 +91,7 @@ def test_align_pairs_fits_both_photos_on_their_common_markers() -> None:
 def test_ratios_are_distances_over_the_eye_width() -> None:
     coords = np.zeros((1, N_MARKERS, 2))
     coords[0, :, 0] = np.arange(N_MARKERS)  # markers on a line, 1 apart; rtex-ltex = 3
-    r = photo_ratios(coords)[0]
+    r = distance_ratios(coords)[0]
     assert r[RATIO_NAMES.index("rtex-rten / eye width")] == pytest.approx(1 / 3)
     assert r[RATIO_NAMES.index("rtex-ltex / eye width")] == pytest.approx(1.0)
 

@@ -8,12 +8,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ffmatch.core.errors import ConfigError, DataError
+from ffmatch.core.geometry import inter_marker_distances
 from ffmatch.core.markers import MARKER_PAIRS, N_MARKERS
 from ffmatch.core.table import PairTable, PhotoTable
 from ffmatch.paper.representations import (
     feature_names,
     pair_features,
-    photo_distances,
     photo_proportions,
 )
 
@@ -63,7 +63,7 @@ def test_distances_match_scipy_pdist(coords: np.ndarray) -> None:
 
     # pdist enumerates pairs (i < j) in the same order as MARKER_PAIRS.
     assert MARKER_PAIRS[:2] == ((0, 1), (0, 2))
-    np.testing.assert_allclose(photo_distances(coords)[1], pdist(coords[1]), rtol=1e-12)
+    np.testing.assert_allclose(inter_marker_distances(coords)[1], pdist(coords[1]), rtol=1e-12)
 
 
 @settings(max_examples=30, deadline=None)
@@ -82,7 +82,7 @@ def test_proportions_invariant_to_similarity_transforms(
     np.testing.assert_allclose(photo_proportions(moved), photo_proportions(c), rtol=1e-7)
     # distances are invariant to translation and rotation, not to scale
     np.testing.assert_allclose(
-        photo_distances(moved) / scale, photo_distances(c), rtol=1e-7, atol=1e-6
+        inter_marker_distances(moved) / scale, inter_marker_distances(c), rtol=1e-7, atol=1e-6
     )
 
 

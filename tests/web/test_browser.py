@@ -18,6 +18,8 @@ import pytest
 
 from ffmatch.web import create_app
 
+pytestmark = pytest.mark.slow  # a real browser: seconds per test (-m "not slow" skips them)
+
 CHROMIUM = Path("/usr/bin/chromium")
 # On a closed network Chromium otherwise keeps opening refused connections.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",

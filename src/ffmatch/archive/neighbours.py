@@ -21,6 +21,19 @@ HNSW_EF_CONSTRUCTION = 80
 IntArray = npt.NDArray[np.int64]
 
 
+def descriptor_distance2(
+    q: npt.NDArray[np.float32],
+    g: npt.NDArray[np.float32],
+    g_norm2: npt.NDArray[np.float32] | None = None,
+) -> npt.NDArray[np.float64]:
+    """(N,) squared Euclidean distances of ``q`` (128,) to the rows of ``g`` (N, 128): one
+    matrix-vector product (plus a row-norm pass unless ``g_norm2`` holds them), no (N, 128)
+    temporary. NaN rows give NaN."""
+    norms = np.einsum("ij,ij->i", g, g) if g_norm2 is None else g_norm2
+    d2 = norms - 2.0 * (g @ q) + float(q @ q)
+    return np.asarray(np.maximum(d2, 0.0), dtype=np.float64)
+
+
 def exact_neighbours(x: npt.ArrayLike, k: int, *, block: int = 4096) -> IntArray:
     """(N, k) indices of each row's ``k`` nearest other rows (Euclidean), nearest first."""
     a = np.ascontiguousarray(x, dtype=np.float32)

@@ -16,6 +16,7 @@ import numpy as np
 
 from ffmatch.archive import decisions, store
 from ffmatch.archive.db import opened
+from ffmatch.archive.neighbours import descriptor_distance2
 from ffmatch.archive.records import Extract, PhotoTask, extract_record
 from ffmatch.archive.scoring import Scorer, Verdict, default_scorer
 from ffmatch.archive.store import FaceBank
@@ -198,8 +199,7 @@ def score_all(scorer: Scorer, one: FaceBank, bank: FaceBank, *, top: int) -> Flo
     has = bank.has_descriptor
     if scorer.name != "both" or n <= PREFILTER_FROM or np.isnan(one.descriptor[0, 0]):
         return scorer.against(one, bank)
-    q = one.descriptor[0]
-    d2 = (bank.descriptor * bank.descriptor).sum(axis=1) - 2.0 * (bank.descriptor @ q)  # (N,)
+    d2 = descriptor_distance2(one.descriptor[0], bank.descriptor, bank.descriptor_norm2)
     d2 = np.where(has, d2, np.inf)
     keep = min(max(PREFILTER_KEEP, 20 * top), n)
     near = np.argpartition(d2, keep - 1)[:keep]

@@ -66,7 +66,7 @@ def _write(path: str | os.PathLike[str], text: str) -> Path:
     return p
 
 
-_PAIR = re.compile(r"^(\w+)-(\w+) / ")
+_PAIR = re.compile(r"^(\w+)-(\w+) / |\[(\w+)-(\w+)\]")  # "rtex-ltex / eye width" or "[rtex-ltex]"
 
 
 def evidence_figure(
@@ -100,10 +100,11 @@ def evidence_figure(
         draw = ImageDraw.Draw(im)
         pts = (np.asarray(m) - [left, top]) * scale  # (14, 2) in the panel's pixels
         for reason in reasons:
-            found = _PAIR.match(reason)
-            if found is None or not {found[1], found[2]} <= set(WIDE_ORDER):
+            found = _PAIR.search(reason)
+            ends = () if found is None else [e for e in found.groups() if e]
+            if len(ends) != 2 or not set(ends) <= set(WIDE_ORDER):
                 continue
-            i, j = WIDE_ORDER.index(found[1]), WIDE_ORDER.index(found[2])
+            i, j = WIDE_ORDER.index(ends[0]), WIDE_ORDER.index(ends[1])
             colour = DIFFER if " differs " in reason else AGREE
             draw.line([tuple(pts[i]), tuple(pts[j])], fill=colour, width=3)
         for x, y in pts:

@@ -11,7 +11,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -173,6 +173,13 @@ class FaceBank:
     pitch: FloatArray  # (N,) degrees
     mouth_open: npt.NDArray[np.bool_]  # (N,)
     smiling: npt.NDArray[np.bool_]  # (N,)
+    descriptor_norm2: npt.NDArray[np.float32] = field(default=None)  # type: ignore[arg-type]
+    """(N,) squared descriptor norms, computed once (a search reads them, not the rows twice)."""
+
+    def __post_init__(self) -> None:
+        if self.descriptor_norm2 is None:
+            norm2 = np.einsum("ij,ij->i", self.descriptor, self.descriptor)
+            object.__setattr__(self, "descriptor_norm2", norm2)
 
     def __len__(self) -> int:
         return len(self.photo)
@@ -194,6 +201,7 @@ class FaceBank:
             box=self.box[k],
             markers=self.markers[k],
             descriptor=self.descriptor[k],
+            descriptor_norm2=self.descriptor_norm2[k],
             **{q: getattr(self, q)[k] for q in QUALITY},
         )
 

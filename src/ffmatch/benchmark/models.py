@@ -24,10 +24,14 @@ import numpy as np
 import numpy.typing as npt
 
 from ffmatch.core.errors import ConfigError
+from ffmatch.core.geometry import position_features, procrustes_distance
+from ffmatch.core.scaling import MinMax, fit_min_max
 from ffmatch.core.table import FloatArray, PhotoTable
 from ffmatch.matcher.aligned import PHOTO_VECTORS, aligned_diff_features
 from ffmatch.matcher.model import SCORERS
-from ffmatch.matcher.plda import fit_pose_mixture, fit_two_covariance
+from ffmatch.matcher.train import PLDAFit
+from ffmatch.matcher.train import fit_plda as fit_plda_params
+from ffmatch.paper.evaluation.controls import fit_logistic as fit_logistic_proba
 
 PairFeatures = Callable[[FloatArray, FloatArray], FloatArray]
 Scorer = Callable[[FloatArray, FloatArray], FloatArray]
@@ -38,40 +42,11 @@ def raw_features(cx: FloatArray, cy: FloatArray) -> FloatArray:
     return np.hstack([cx.reshape(len(cx), -1), cy.reshape(len(cy), -1)])
 
 
-def position_features(cx: FloatArray, cy: FloatArray) -> FloatArray:
-    """(m, 6) each photo's marker centroid (x, y) and size (RMS distance to it): no shape."""
-
-    def one(c: FloatArray) -> FloatArray:
-        centroid = np.nanmean(c, axis=1)  # (m, 2)
-        size = np.sqrt(np.nanmean(((c - centroid[:, None]) ** 2).sum(axis=2), axis=1))
-        return np.column_stack([centroid, size])
-
-    return np.hstack([one(cx), one(cy)])
-
-
 FEATURES: dict[str, PairFeatures] = {
     "raw": raw_features,
     "position": position_features,
     "aligned": aligned_diff_features,
 }
-
-
-def procrustes_distance(cx: FloatArray, cy: FloatArray) -> FloatArray:
-    """(m,) full Procrustes distance 1 - |<x, y>|^2 of unit-size centred shapes.
-
-    Over the markers both photos have; rotation and scale removed (no reflection). Points
-    are complex numbers, so this is vectorised over pairs.
-    """
-    common = ~(np.isnan(cx).any(axis=2) | np.isnan(cy).any(axis=2))  # (m, 14)
-
-    def unit(c: FloatArray) -> npt.NDArray[np.complex128]:
-        z = np.where(common, c[..., 0] + 1j * c[..., 1], 0)
-        z = np.where(
-            common, z - z.sum(axis=1, keepdims=True) / common.sum(axis=1, keepdims=True), 0
-        )
-        return np.asarray(z / np.sqrt((np.abs(z) ** 2).sum(axis=1, keepdims=True)))
-
-    return np.asarray(1.0 - np.abs((np.conj(unit(cx)) * unit(cy)).sum(axis=1)) ** 2)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -123,54 +98,22 @@ def select_models(names: tuple[str, ...] | None) -> tuple[ModelSpec, ...]:
     return tuple(m for m in MODELS if m.name in names)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Preprocess:
-    """Fill missing features with training means, then Min-Max to [0, 1] (training rows)."""
-
-    fill: FloatArray  # (k,)
-    low: FloatArray  # (k,)
-    span: FloatArray  # (k,), 1 where a column is constant
-
-    def __call__(self, x: FloatArray) -> FloatArray:
-        filled = np.where(np.isnan(x), self.fill, x)
-        return np.asarray((filled - self.low) / self.span)
-
-
-def fit_preprocess(x: FloatArray) -> Preprocess:
-    """Fitted on training rows ``x`` (n, k) only."""
-    fill = np.nanmean(x, axis=0)
-    fill = np.where(np.isnan(fill), 0.0, fill)
-    filled = np.where(np.isnan(x), fill, x)
-    low, high = filled.min(axis=0), filled.max(axis=0)
-    span = np.where(high > low, high - low, 1.0)
-    return Preprocess(fill=fill, low=low, span=span)
+def fit_preprocess(x: FloatArray) -> MinMax:
+    """Missing features filled with training means, then Min-Max; fitted on training rows only."""
+    return fit_min_max(x, fill_missing=True)
 
 
 def fit_logistic(x: FloatArray, y: npt.NDArray[np.int64], features: PairFeatures) -> Scorer:
-    """Logistic regression (C=1) on preprocessed pair features; the scorer gives P(same)."""
-    from sklearn.linear_model import LogisticRegression
-
-    prep = fit_preprocess(x)
-    clf = LogisticRegression(max_iter=2000).fit(prep(x), y)
-
-    def score(cx: FloatArray, cy: FloatArray) -> FloatArray:
-        return np.asarray(clf.predict_proba(prep(features(cx, cy)))[:, 1])
-
-    return score
+    """The logistic control (``paper.evaluation.controls.fit_logistic``) on pair features,
+    missing values filled; the scorer gives P(same)."""
+    proba = fit_logistic_proba(x, y, fill_missing=True, max_iter=2000)
+    return lambda cx, cy: proba(features(cx, cy))
 
 
 def fit_plda(photos: PhotoTable, *, representation: str = "aligned", n_iter: int = 30) -> Scorer:
-    """PLDA fitted on training ``photos`` (complete ones); the scorer gives the LLR."""
-    photo_vectors, pair_vectors = PHOTO_VECTORS[representation]
-    x = photo_vectors(photos.coords)
-    complete = np.isfinite(x).all(axis=1)
-    model = fit_two_covariance(x[complete], photos.person[complete], n_iter=n_iter)
-    params = {"mean": model.mean, "between": model.between, "within": model.within}
-
-    def score(cx: FloatArray, cy: FloatArray) -> FloatArray:
-        return SCORERS["plda"](params, *pair_vectors(cx, cy))
-
-    return score
+    """PLDA (``matcher.train.fit_plda``) fitted on training ``photos``; scores the LLR."""
+    fit = fit_plda_params(photos, representation=representation, n_iter=n_iter)
+    return _plda_scorer(fit, representation)
 
 
 def fit_plda_pose(photos: PhotoTable, poses: npt.ArrayLike, *, n_iter: int = 30) -> Scorer:
@@ -178,16 +121,14 @@ def fit_plda_pose(photos: PhotoTable, poses: npt.ArrayLike, *, n_iter: int = 30)
 
     Scoring needs no pose: both hypotheses sum over every photo's possible poses.
     """
-    photo_vectors, pair_vectors = PHOTO_VECTORS["aligned"]
-    x = photo_vectors(photos.coords)
-    complete = np.isfinite(x).all(axis=1)
-    pose = np.asarray(poses)[complete]
-    model, _ = fit_pose_mixture(x[complete], photos.person[complete], pose, n_iter=n_iter)
-    params = {"mean": model.mean, "between": model.between, "within": model.within,
-              "offsets": model.offsets, "log_prior": model.log_prior}  # fmt: skip
+    return _plda_scorer(fit_plda_params(photos, poses=poses, always_mixture=True, n_iter=n_iter))
+
+
+def _plda_scorer(fit: PLDAFit, representation: str = "aligned") -> Scorer:
+    _, pair_vectors = PHOTO_VECTORS[representation]
 
     def score(cx: FloatArray, cy: FloatArray) -> FloatArray:
-        return SCORERS["plda"](params, *pair_vectors(cx, cy))
+        return SCORERS["plda"](fit.params, *pair_vectors(cx, cy))
 
     return score
 

@@ -129,11 +129,14 @@ def train_cmd(
     photos = _photos(landmarks, data)
     n_people = len(set(photos.person.tolist()))
     described = name or f"{landmarks or data}: {len(photos)} photos of {n_people} people"
+    from ffmatch.matcher.marker_source import table_marker_source
+
     model = train_match_model(
         photos,
         config=config,
         training_data=described,
         poses=_muct_cameras(photos),
+        marker_source=table_marker_source(photos),
     )
     model = _with_command(model)
     save_model(model, out_file)
@@ -183,17 +186,30 @@ def predict_cmd(
     """
     from ffmatch.core.io.output import check_output_file
     from ffmatch.core.io.tidy import read_tidy
+    from ffmatch.matcher.marker_source import MEDIAPIPE, check_marker_source, table_marker_source
     from ffmatch.matcher.model import default_model, load_model
     from ffmatch.matcher.predict import predict_pairs
 
     inputs = [p for p in (model_file, landmarks, pairs_file) if p is not None]
     check_output_file(out_file, inputs=inputs)
-    model = default_model() if model_file is None else load_model(model_file)
-    n = predict_pairs(model, read_tidy(landmarks), pairs_file, out_file)
-    if json_out:
-        print_json({"out": str(out_file), "pairs": n})
+    photos = read_tidy(landmarks)
+    source = table_marker_source(photos)
+    if model_file is not None:
+        model = load_model(model_file)
+        check_marker_source(model.marker_source, source, model=str(model_file),
+                            data=str(landmarks))  # fmt: skip
+    elif source == MEDIAPIPE:  # extracted from photos: the model fitted on such markers
+        from ffmatch.matcher.photos.models import photo_model
+
+        model = photo_model()
     else:
-        out.print(f"wrote {out_file} ({n} pairs)")
+        model = default_model()
+    n = predict_pairs(model, photos, pairs_file, out_file)
+    if json_out:
+        print_json({"out": str(out_file), "pairs": n, "model": model.training_data})
+    else:
+        out.print(f"wrote {out_file} ({n} pairs; model: {model.training_data})", markup=False,
+                  highlight=False, soft_wrap=True)  # fmt: skip
 
 
 _FOLDS = typer.Option(

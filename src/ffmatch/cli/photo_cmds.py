@@ -20,7 +20,7 @@ from ffmatch.core.errors import ConfigError
 
 if TYPE_CHECKING:
     from ffmatch.matcher.photos.extract import Extraction, FaceChoice
-    from ffmatch.matcher.photos.match import Matcher, PhotoMatch
+    from ffmatch.matcher.verdict import Evidence, FusionModel, Measurement, PairVerdict
 
 log = logging.getLogger(__name__)
 
@@ -160,150 +160,217 @@ def _save_overlay(ex: Extraction, path: Path) -> None:
     save_overlay(read_photo(ex.source), ex, path)
 
 
-def _model(model_file: Path | None) -> Matcher:
-    from ffmatch.matcher.photos.models import photo_model
+_EVIDENCE_HELP = (
+    "geometry (the 14 markers), appearance (dlib's face descriptor) or both. "
+    "[default: both when dlib is installed, else geometry]"
+)
+_BANDS_HELP = (
+    "Verdicts: 'same' when P is at or above the model's 'same' band, where at most 1% of "
+    "different-person pairs of people never used for fitting fell; 'different' when P is at "
+    "or below the 'different' band, where at most 1% of same-person pairs fell; "
+    "'inconclusive' between the bands or when a doubt is printed (small face, implausible "
+    "markers, pose or expression too different, geometry and appearance disagree)."
+)
 
-    if model_file is not None:
-        from ffmatch.matcher.model import load_model
 
-        return load_model(model_file)
-    return photo_model()
-
-
-@app.command("match")
+@app.command("match", epilog=_BANDS_HELP)
 def match_cmd(
     photos: list[Path] | None = typer.Argument(None, help="Two photos to compare."),
+    evidence: str | None = typer.Option(None, "--evidence", "-e", help=_EVIDENCE_HELP),
     model_file: Path | None = typer.Option(
         None,
         "--model",
         "-m",
-        help="A model file from 'ffmatch train'. [default: the shipped photo model]",
+        help="A verdict model (.json, benchmarks/bench_verdict.py --fit). [default: shipped]",
     ),
     figure: Path | None = typer.Option(
         None, "--figure", help="PNG of both faces with the markers and the telling distances."
     ),
+    figures_dir: Path | None = typer.Option(
+        None, "--figures", help="Batch: folder for one such PNG per pair (pair-<row>.png)."
+    ),
     pairs_file: Path | None = typer.Option(
-        None, "--pairs", help="Batch: CSV with columns file_x,file_y (other columns kept)."
+        None,
+        "--pairs",
+        help="Batch: CSV with columns photo_x,photo_y (file names), optional face_x,face_y "
+        "(face number, 1 = leftmost); other columns kept.",
     ),
     photos_dir: Path | None = typer.Option(
         None, "--photos", help="Batch: the folder the file names in --pairs are relative to."
     ),
     out_file: Path | None = typer.Option(
-        None, "--out", "-o", help="Batch: CSV to write (adds probability, match, error)."
+        None,
+        "--out",
+        "-o",
+        help="Batch: CSV to write (adds probability, verdict, differ_most, agree_best, error).",
     ),
     top: int = typer.Option(
-        5, "--top", min=1, help="How many agreeing and differing features to show."
+        5, "--top", min=1, help="How many agreeing and differing distances to show."
     ),
     jobs: int = _JOBS,
     face: int | None = _FACE,
     largest: bool = _LARGEST,
     json_out: bool = _JSON,
 ) -> None:
-    """Do two photos show the same person? P(same), the decision, and the evidence.
+    """Do two photos show the same person? The verdict, P(same person) and the evidence.
 
-    The evidence lists the inter-marker distances (over the eye width) that differ most and
-    that agree best, each relative to the gap the model learned as ordinary for one person.
+    P(same person) assumes even odds before the photos are looked at. The evidence lists
+    the distances between markers (over the width across the eyes) that differ most and
+    agree best, in words with their codes, each relative to the gap that is ordinary for
+    two photos of one person.
 
     Example: ffmatch match a.jpg b.jpg --figure match.png
 
-    Batch example: ffmatch match --pairs pairs.csv --photos photos/ --out scores.csv
+    Batch example: ffmatch match --pairs pairs.csv --photos photos/ --out verdicts.csv
     """
+    from ffmatch.matcher.verdict import check_evidence, default_evidence, load_fusion_model
+
     choice = _choice(face, largest)
+    chosen = check_evidence(evidence) if evidence is not None else default_evidence()
     if pairs_file is not None:
         if photos:
             raise ConfigError("give two photos, or --pairs with --photos and --out, not both")
         if photos_dir is None or out_file is None:
             raise ConfigError("--pairs needs --photos DIR (where the files are) and --out FILE")
-        _match_batch(pairs_file, photos_dir, out_file, _model(model_file), choice, jobs, json_out)
+        if figure is not None:
+            raise ConfigError("--figure is for two photos; in batch mode use --figures DIR")
+        model = load_fusion_model(model_file)
+        _match_batch(pairs_file, photos_dir, out_file, figures_dir, model, chosen, choice, jobs,
+                     top, json_out)  # fmt: skip
         return
     if not photos or len(photos) != 2:
         found = len(photos or [])
         raise ConfigError(
             f"expected two photos (or --pairs FILE --photos DIR --out FILE), found {found}"
         )
-    if photos_dir is not None or out_file is not None:
-        raise ConfigError("--photos and --out belong to the batch mode (--pairs)")
-    _match_two(photos[0], photos[1], _model(model_file), choice, figure, top, json_out)
+    if photos_dir is not None or out_file is not None or figures_dir is not None:
+        raise ConfigError("--photos, --out and --figures belong to the batch mode (--pairs)")
+    _match_two(photos[0], photos[1], load_fusion_model(model_file), chosen, choice, figure, top,
+               json_out)  # fmt: skip
 
 
 def _match_two(
-    a: Path, b: Path, model: Matcher, choice: FaceChoice, figure: Path | None, top: int,
-    json_out: bool,
+    a: Path, b: Path, model: FusionModel, evidence: Evidence, choice: FaceChoice,
+    figure: Path | None, top: int, json_out: bool,
 ) -> None:  # fmt: skip
-    from ffmatch.matcher.photos.extract import FaceMeshExtractor
-    from ffmatch.matcher.photos.match import match_photos
+    from ffmatch.matcher.photos.extract import FaceMeshExtractor, extract_photos
+    from ffmatch.matcher.verdict import compare_extractions
 
     with FaceMeshExtractor() as extractor:
-        result = match_photos(a, b, model, extractor, choice=choice)
+        x, y = extract_photos([a, b], extractor, choice=choice)
+    result = compare_extractions(x, y, evidence=evidence, model=model)
     if figure is not None:
-        from ffmatch.matcher.photos.figure import save_match_figure
-        from ffmatch.matcher.photos.image import read_photo
+        from ffmatch.matcher.photos.figure import save_verdict_figure
 
-        save_match_figure(result, read_photo(a), read_photo(b), figure)
+        save_verdict_figure(result, x, y, figure, n=top)
     if json_out:
-        data = result.to_dict(top)
-        data["model"] = getattr(model, "training_data", "")
+        data = verdict_json(result, top)
+        data.update(file_x=str(a), file_y=str(b), model=model.training_data)
         if figure is not None:
             data["figure"] = str(figure)
         print_json(data)
         return
-    _print_match(result, model, top)
+    _print_verdict(result, a, b, top)
     if figure is not None:
-        out.print(f"wrote {figure}")
+        out.print(f"wrote {figure}", markup=False, highlight=False, soft_wrap=True)
 
 
-def _print_match(result: PhotoMatch, model: Any, top: int) -> None:
-    verdict = "same person" if result.match else "different people"
-    out.print(f"{result.x.source} vs {result.y.source}", markup=False, highlight=False,
-              soft_wrap=True)  # fmt: skip
-    out.print(
-        f"P(same person) = {result.probability:.3f} (threshold {result.threshold:.3f}): {verdict}"
-    )
-    if getattr(model, "training_data", ""):
-        out.print(f"model trained on: {model.training_data}", markup=False, highlight=False,
-                  soft_wrap=True)  # fmt: skip
-    for title, items in (
-        ("differ most", result.differing(top)),
-        ("agree best", result.agreeing(top)),
-    ):
-        out.print(f"{title} (distance / eye width: x vs y, gap in typical same-person gaps):")
-        for e in items:
-            out.print(
-                f"  {e.name:<26} {e.value_x:7.3f} vs {e.value_y:7.3f}  {e.score:5.1f}x",
-                markup=False,
-                highlight=False,
-            )
+def verdict_json(result: PairVerdict, top: int) -> dict[str, Any]:
+    """The verdict as JSON: probability, verdict and its meaning, doubts, measurements with
+    words and codes."""
+    from ffmatch.matcher.verdict import BAND_MEANINGS
+
+    def rows(items: list[Measurement]) -> list[dict[str, Any]]:
+        return [{"words": m.words, "code": m.code, "value_x": m.value_x, "value_y": m.value_y,
+                 "score": m.score} for m in items]  # fmt: skip
+
+    return {
+        "probability": round(result.probability, 4),
+        "verdict": result.verdict,
+        "meaning": BAND_MEANINGS[result.verdict],
+        "evidence": result.evidence,
+        "bands": {"different": result.bands[0], "same": result.bands[1]},
+        "reasons": list(result.reasons),
+        "notes": list(result.notes),
+        "geometry_probability": result.geometry_probability,
+        "appearance_probability": result.appearance_probability,
+        "descriptor_distance": result.descriptor_distance,
+        "differing": rows(result.differing(top)),
+        "agreeing": rows(result.agreeing(top)),
+    }
+
+
+_VERDICT_WORDS = {"same": "same person", "inconclusive": "inconclusive",
+                  "different": "different people"}  # fmt: skip
+
+
+def _print_verdict(result: PairVerdict, a: Path, b: Path, top: int) -> None:
+    def say(text: str) -> None:
+        out.print(text, markup=False, highlight=False, soft_wrap=True)
+
+    say(f"{a} vs {b}")
+    say(f"{_VERDICT_WORDS[result.verdict]} (P = {result.probability:.2f}; evidence: "
+        f"{result.evidence})")  # fmt: skip
+    low, high = result.bands
+    say(f"  bands: different at or below {low:.2f}, same at or above {high:.2f} "
+        "(at most 1% errors each way on people never used for fitting)")  # fmt: skip
+    for reason in result.reasons:
+        say(f"  doubt: {reason}")
+    for note in result.notes:
+        say(f"  note: {note}")
+    if result.evidence != "geometry":
+        say(f"  appearance: descriptor distance {result.descriptor_distance:.2f} "
+            f"(P = {result.appearance_probability:.2f}); markers alone: "
+            f"P = {result.geometry_probability:.2f}")  # fmt: skip
+    for title, items in (("differ most", result.differing(top)),
+                         ("agree best", result.agreeing(top))):  # fmt: skip
+        say(f"{title} (over the width across the eyes: first vs second photo; gap in ordinary "
+            "same-person gaps):")  # fmt: skip
+        for m in items:
+            label = f"{m.words} [{m.code}]"
+            say(f"  {label:<52} {m.value_x:6.3f} vs {m.value_y:6.3f}  {m.score:5.1f}x")
 
 
 def _match_batch(
-    pairs_file: Path, photos_dir: Path, out_file: Path, model: Matcher, choice: FaceChoice,
-    jobs: int, json_out: bool,
+    pairs_file: Path, photos_dir: Path, out_file: Path, figures_dir: Path | None,
+    model: FusionModel, evidence: Evidence, choice: FaceChoice, jobs: int, top: int,
+    json_out: bool,
 ) -> None:  # fmt: skip
     from ffmatch.core.io.output import check_output_file
+    from ffmatch.matcher.pairs_file import read_pairs
     from ffmatch.matcher.photos.match import (
+        BATCH_COLUMNS,
         extract_pair_photos,
-        read_pairs,
-        score_pairs,
-        write_scores,
+        judge_pairs,
+        write_verdicts,
     )
 
     if not photos_dir.is_dir():
         raise ConfigError(f"--photos {photos_dir}: expected a folder of photos")
     check_output_file(out_file, inputs=[pairs_file])
-    pairs = read_pairs(pairs_file)
-    n_photos = len(pairs.distinct_files())
+    pairs = read_pairs(pairs_file, added=BATCH_COLUMNS)
+    n_photos = len(pairs.distinct_photos())
     with progress_bar("extracting", n_photos, quiet=is_quiet()) as update:
         extracted = extract_pair_photos(pairs, photos_dir, choice=choice, on_photo=update,
                                         jobs=_jobs(jobs, n_photos))  # fmt: skip
-    scores = score_pairs(pairs, extracted, model)
-    write_scores(pairs, scores, out_file)
-    failed = sum(bool(s.error) for s in scores)
-    matched = sum(bool(s.match) for s in scores)
+    results = judge_pairs(pairs, extracted, model, evidence=evidence)
+    write_verdicts(pairs, results, out_file, top=min(top, 3))
+    if figures_dir is not None:
+        from ffmatch.matcher.photos.figure import save_verdict_figure
+
+        figures_dir.mkdir(parents=True, exist_ok=True)
+        for r, row in zip(results, pairs.numbers, strict=True):
+            if r.verdict is not None and r.x is not None and r.y is not None:
+                save_verdict_figure(r.verdict, r.x, r.y, figures_dir / f"pair-{row}.png", n=top)
+    failed = sum(bool(r.error) for r in results)
+    counts = {v: sum(r.verdict is not None and r.verdict.verdict == v for r in results)
+              for v in ("same", "inconclusive", "different")}  # fmt: skip
     if failed:
-        log.warning("%d of %d pairs not scored (see the error column of %s)", failed,
-                    len(scores), out_file)  # fmt: skip
+        log.warning("%d of %d pairs not judged (see the error column of %s)", failed,
+                    len(results), out_file)  # fmt: skip
     if json_out:
-        print_json({"out": str(out_file), "pairs": len(scores), "match": matched,
-                    "errors": failed})  # fmt: skip
+        print_json({"out": str(out_file), "pairs": len(results), **counts, "errors": failed})
     else:
-        out.print(f"wrote {out_file} ({len(scores)} pairs: {matched} match, {failed} not scored)")
+        out.print(f"wrote {out_file} ({len(results)} pairs: {counts['same']} same, "
+                  f"{counts['inconclusive']} inconclusive, {counts['different']} different, "
+                  f"{failed} not judged)", markup=False, highlight=False)  # fmt: skip

@@ -6,7 +6,8 @@ translation, scale and in-plane rotation before anything is learned:
 
 - ``align``: each photo's markers mapped onto a fixed average face (``TEMPLATE``) by the
   least-squares similarity transform (Procrustes), using only the markers the photo has;
-- ``photo_ratios``: the 91 inter-marker distances over the outer-eye width (scale-free);
+- ``log_ratios``: the log of the 91 inter-marker distances over the outer-eye width
+  (``core.geometry.distance_ratios``; scale-free);
 - ``pair_feature_matrix``: symmetric pair features, the absolute differences of two photos'
   aligned coordinates and of their log distance ratios, over the markers both photos have.
 
@@ -23,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ffmatch.core.errors import ConfigError, DataError
+from ffmatch.core.geometry import distance_ratios
 from ffmatch.core.markers import MARKER_PAIRS, N_MARKERS, WIDE_ORDER
 from ffmatch.core.table import BoolArray, FloatArray, PairTable
 
@@ -49,15 +51,10 @@ PairVectors = Callable[[FloatArray, FloatArray], tuple[FloatArray, FloatArray]]
 
 MIN_COMMON = 3  # a similarity transform has 4 degrees of freedom: 3 points fix it well
 
-_PAIR_I = np.array([i for i, _ in MARKER_PAIRS])
-_PAIR_J = np.array([j for _, j in MARKER_PAIRS])
-_RTEX, _LTEX = WIDE_ORDER.index("rtex"), WIDE_ORDER.index("ltex")
-_EYE_WIDTH = MARKER_PAIRS.index((min(_RTEX, _LTEX), max(_RTEX, _LTEX)))  # column of rtex-ltex
-
 RATIO_NAMES: tuple[str, ...] = tuple(
     f"{WIDE_ORDER[i]}-{WIDE_ORDER[j]} / eye width" for i, j in MARKER_PAIRS
 )
-"""Names of the 91 ``photo_ratios`` columns, e.g. ``'rtex-rten / eye width'``."""
+"""Names of the 91 ``distance_ratios`` columns, e.g. ``'rtex-rten / eye width'``."""
 COORD_NAMES: tuple[str, ...] = tuple(f"{a}-{axis}" for a in WIDE_ORDER for axis in "xy")
 """Names of the 28 aligned coordinates, ``'rtex-x'``, ``'rtex-y'``, ..."""
 
@@ -129,20 +126,9 @@ def align_pairs(
     return ax, ay
 
 
-def photo_ratios(coords: npt.ArrayLike) -> FloatArray:
-    """(n, 91) inter-marker distances over the outer-eye width (NaN where a marker is missing)."""
-    x = check_coords(coords)
-    diff = x[:, _PAIR_I, :] - x[:, _PAIR_J, :]  # (n, 91, 2)
-    dist = np.sqrt((diff**2).sum(axis=2))
-    width = dist[:, _EYE_WIDTH]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = dist / np.where(width > 0, width, np.nan)[:, None]
-    return np.asarray(out)
-
-
 def log_ratios(coords: npt.ArrayLike) -> FloatArray:
-    """(n, 91) log of ``photo_ratios``: differences of logs are relative differences."""
-    r = photo_ratios(coords)
+    """(n, 91) log of ``distance_ratios``: differences of logs are relative differences."""
+    r = distance_ratios(check_coords(coords))
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.asarray(np.log(np.where(r > 0, r, np.nan)))
 

@@ -30,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ffmatch.core.errors import DataError, ModelError
+from ffmatch.core.geometry import distance_ratios
 from ffmatch.core.io.atomic import atomic_write
 from ffmatch.core.io.npz import read_npz
 from ffmatch.core.table import FloatArray
@@ -39,7 +40,6 @@ from ffmatch.matcher.aligned import (
     RATIO_NAMES,
     TEMPLATE,
     check_coords,
-    photo_ratios,
 )
 from ffmatch.matcher.operating import Calibration
 from ffmatch.matcher.plda import PoseMixture, TwoCovariance, llr, pose_mixture_llr
@@ -195,6 +195,7 @@ class MatchModel:
     params: Mapping[str, FloatArray]  # the fitted arrays (see REQUIRED_PARAMS)
     calibration: Calibration  # raw score -> probability
     config: Mapping[str, Any] = field(default_factory=dict)  # training settings, for the record
+    marker_source: str = ""  # what placed the markers it was fitted on (MARKER_SOURCES); "" unknown
 
     def __post_init__(self) -> None:
         if self.kind not in SCORERS:
@@ -257,7 +258,7 @@ class MatchModel:
         """
         x = check_coords(np.asarray(coords_x, dtype=np.float64)[None], "coords_x")
         y = check_coords(np.asarray(coords_y, dtype=np.float64)[None], "coords_y")
-        rx, ry = photo_ratios(x)[0], photo_ratios(y)[0]
+        rx, ry = distance_ratios(x)[0], distance_ratios(y)[0]
         typical = self.params["ratio_within_sd"]
         out = []
         for k, name in enumerate(RATIO_NAMES):
@@ -295,6 +296,7 @@ class MatchModel:
             "config": dict(self.config),
             "params": sorted(self.params),
             "checksum": self.checksum,
+            "marker_source": self.marker_source,
         }
 
 
@@ -385,6 +387,7 @@ def _from_arrays(arrays: dict[str, np.ndarray], *, source: str) -> MatchModel:
             params=params,
             calibration=Calibration(slope=float(cal["slope"]), intercept=float(cal["intercept"])),
             config=dict(header.get("config", {})),
+            marker_source=str(header.get("marker_source", "")),
         )
     except (KeyError, TypeError, ValueError) as err:
         if isinstance(err, ModelError):

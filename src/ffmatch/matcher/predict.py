@@ -7,11 +7,10 @@ import os
 import numpy as np
 
 from ffmatch.core.errors import DataError
-from ffmatch.core.io._cells import check_row_lengths, read_csv, write_csv
 from ffmatch.core.table import PhotoTable
 from ffmatch.matcher.model import MatchModel
+from ffmatch.matcher.pairs_file import read_pairs, write_pairs
 
-PAIR_COLUMNS = ("photo_x", "photo_y")
 ADDED_COLUMNS = ("probability", "match")
 
 
@@ -23,39 +22,27 @@ def predict_pairs(
 ) -> int:
     """Write ``pairs_path``'s rows plus ``probability`` and ``match`` (1/0); return the count.
 
-    ``pairs_path`` needs columns ``photo_x`` and ``photo_y`` (photo ids of ``photos``); any
-    other columns are kept as they are. A pair whose photos share fewer than 3 markers gets
-    empty ``probability`` and ``match`` cells.
+    ``pairs_path`` needs columns ``photo_x`` and ``photo_y`` (photo ids of ``photos``;
+    ``ffmatch.matcher.pairs_file``); any other columns are kept as they are. A pair whose
+    photos share fewer than 3 markers gets empty ``probability`` and ``match`` cells.
     """
-    source = str(pairs_path)
-    header, rows, numbers = read_csv(pairs_path)
-    check_row_lengths(rows, numbers, width=len(header), source=source)
-    missing = [c for c in PAIR_COLUMNS if c not in header]
-    if missing:
-        raise DataError(
-            f"{source}: expected columns photo_x and photo_y, found {', '.join(header)}"
-        )
-    clash = [c for c in ADDED_COLUMNS if c in header]
-    if clash:
-        raise DataError(f"{source}: column {clash[0]!r} would be overwritten; rename it")
-    cx, cy = (header.index(c) for c in PAIR_COLUMNS)
+    pairs = read_pairs(pairs_path, added=ADDED_COLUMNS)
     lookup = {str(p): i for i, p in enumerate(photos.photo_id)}
-    index = np.empty((len(rows), 2), dtype=np.int64)
-    for k, (row, number) in enumerate(zip(rows, numbers, strict=True)):
-        for side, col in enumerate((cx, cy)):
-            pid = row[col].strip()
+    index = np.empty((len(pairs.rows), 2), dtype=np.int64)
+    for side, col in enumerate(("photo_x", "photo_y")):
+        for k, (pid, number) in enumerate(zip(pairs.photos(col), pairs.numbers, strict=True)):
             if pid not in lookup:
                 raise DataError(
-                    f"{source}: row {number}, column {header[col]}: photo {pid!r} is not in "
+                    f"{pairs.source}: row {number}, column {col}: photo {pid!r} is not in "
                     f"the landmark table {photos.source}"
                 )
             index[k, side] = lookup[pid]
     proba = model.probability(photos.coords[index[:, 0]], photos.coords[index[:, 1]])
-    out_rows = [
-        [*row, "", ""]  # fewer than 3 markers in both photos: no score
+    cells = [
+        ["", ""]  # fewer than 3 markers in both photos: no score
         if np.isnan(p)
-        else [*row, f"{p:.6f}", "1" if p > model.threshold else "0"]
-        for row, p in zip(rows, proba, strict=True)
+        else [f"{p:.6f}", "1" if p > model.threshold else "0"]
+        for p in proba
     ]
-    write_csv(out_path, [*header, *ADDED_COLUMNS], out_rows)
-    return len(rows)
+    write_pairs(pairs, ADDED_COLUMNS, cells, out_path)
+    return len(pairs.rows)

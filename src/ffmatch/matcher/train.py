@@ -18,11 +18,12 @@ import numpy as np
 import numpy.typing as npt
 
 from ffmatch.core.errors import ConfigError, DataError
+from ffmatch.core.geometry import distance_ratios
 from ffmatch.core.metrics import binary_metrics
 from ffmatch.core.pairs import person_pairs
 from ffmatch.core.serial import to_mapping
 from ffmatch.core.table import BoolArray, FloatArray, PhotoTable
-from ffmatch.matcher.aligned import PHOTO_VECTORS, photo_ratios
+from ffmatch.matcher.aligned import PHOTO_VECTORS
 from ffmatch.matcher.model import SCORERS, MatchModel
 from ffmatch.matcher.operating import (
     accept_rate_at_far,
@@ -87,6 +88,58 @@ def within_person_sd(values: FloatArray, persons: npt.ArrayLike) -> FloatArray:
         return np.asarray(np.sqrt(dev2 / np.where(dof > 0, dof, np.nan)))
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PLDAFit:
+    """A fitted PLDA as ``SCORERS["plda"]`` takes it, with what it was fitted on."""
+
+    params: dict[str, FloatArray]  # mean, between, within (+ offsets, log_prior: a mixture)
+    poses: list[str]  # the mixture's poses in order; the one pose name otherwise
+    n_photos: int  # complete photos the EM saw
+
+
+def fit_plda(
+    photos: PhotoTable,
+    *,
+    representation: str = "aligned",
+    poses: npt.ArrayLike | None = None,
+    always_mixture: bool = False,
+    n_iter: int = 50,
+) -> PLDAFit:
+    """PLDA on ``photos``' per-photo vectors (the complete ones: EM needs every feature).
+
+    With ``poses`` (n,) naming more than one pose among those photos, the pose mixture
+    (``matcher.plda.fit_pose_mixture``, which needs no pose when scoring); otherwise the
+    two-covariance model. ``always_mixture`` fits the mixture even for one pose (the MUCT
+    benchmark's ``plda_pose`` on frontal photos; it differs from the two-covariance model
+    only in rounding and in its one extra E-step).
+    """
+    photo_vectors, _ = PHOTO_VECTORS[representation]
+    x = photo_vectors(photos.coords)
+    complete = np.isfinite(x).all(axis=1)  # pairs with a missing feature marginalise later
+    pose = np.full(len(photos), "all") if poses is None else np.asarray(poses).astype(str)
+    if pose.shape != (len(photos),):
+        raise DataError(f"poses: expected one pose per photo ({len(photos)}), found {pose.shape}")
+    fit_pose = pose[complete]
+    if len(set(fit_pose.tolist())) > 1 or (always_mixture and poses is not None):
+        mixture, names = fit_pose_mixture(
+            x[complete], photos.person[complete], fit_pose, n_iter=n_iter
+        )
+        params = {
+            "mean": mixture.mean,
+            "between": mixture.between,
+            "within": mixture.within,
+            "offsets": mixture.offsets,
+            "log_prior": mixture.log_prior,
+        }
+        return PLDAFit(params=params, poses=names, n_photos=int(complete.sum()))
+    plda = fit_two_covariance(x[complete], photos.person[complete], n_iter=n_iter)
+    return PLDAFit(
+        params={"mean": plda.mean, "between": plda.between, "within": plda.within},
+        poses=sorted(set(fit_pose.tolist())),
+        n_photos=int(complete.sum()),
+    )
+
+
 def verification_metrics(labels: npt.ArrayLike, scores: FloatArray, proba: FloatArray,
                          threshold: float) -> dict[str, float]:  # fmt: skip
     """ROC-AUC, EER, accept rate at 1% false accepts, and accuracy/F1 at ``threshold``."""
@@ -108,11 +161,14 @@ def train_match_model(
     config: TrainConfig | None = None,
     training_data: str,
     poses: npt.ArrayLike | None = None,
+    marker_source: str = "",
 ) -> MatchModel:
     """A PLDA ``MatchModel`` fitted on ``photos``' training people, calibrated on the others.
 
     ``poses`` (n,) names each photo's pose where known (MUCT's camera): the model is then a
     pose mixture (``matching.plda.PoseMixture``), which needs no pose when scoring.
+    ``marker_source`` (``matcher.marker_source``) is recorded so that markers of another
+    source are refused later.
     """
     cfg = config or TrainConfig()
     if cfg.representation not in PHOTO_VECTORS:
@@ -127,32 +183,21 @@ def train_match_model(
         photos.subset(np.flatnonzero(train)),
         photos.subset(np.flatnonzero(val)),
     )
-    photo_vectors, _ = PHOTO_VECTORS[cfg.representation]
-    x = photo_vectors(fit_photos.coords)
-    complete = np.isfinite(x).all(axis=1)  # EM needs every feature; pairs marginalise later
-    logger.info("fitting the two-covariance model on %d photos of %d people", complete.sum(),
-                len(np.unique(fit_photos.person[complete])))  # fmt: skip
-    pose = np.full(len(photos), "all") if poses is None else np.asarray(poses).astype(str)
-    if pose.shape != (len(photos),):
-        raise DataError(f"poses: expected one pose per photo ({len(photos)}), found {pose.shape}")
-    fit_pose = pose[train][complete]
-    params: dict[str, FloatArray]
-    if len(set(fit_pose.tolist())) > 1:
-        mixture, pose_names = fit_pose_mixture(
-            x[complete], fit_photos.person[complete], fit_pose, n_iter=cfg.n_iter
+    if poses is not None and np.shape(poses) != (len(photos),):
+        raise DataError(
+            f"poses: expected one pose per photo ({len(photos)}), found {np.shape(poses)}"
         )
-        params = {
-            "mean": mixture.mean,
-            "between": mixture.between,
-            "within": mixture.within,
-            "offsets": mixture.offsets,
-            "log_prior": mixture.log_prior,
-        }
-    else:
-        plda = fit_two_covariance(x[complete], fit_photos.person[complete], n_iter=cfg.n_iter)
-        params = {"mean": plda.mean, "between": plda.between, "within": plda.within}
-        pose_names = sorted(set(fit_pose.tolist()))
-    params["ratio_within_sd"] = within_person_sd(photo_ratios(fit_photos.coords), fit_photos.person)
+    logger.info("fitting the PLDA on the photos of %d people", len(np.unique(fit_photos.person)))
+    fit = fit_plda(
+        fit_photos,
+        representation=cfg.representation,
+        poses=None if poses is None else np.asarray(poses)[train],
+        n_iter=cfg.n_iter,
+    )
+    params = dict(fit.params)
+    params["ratio_within_sd"] = within_person_sd(
+        distance_ratios(fit_photos.coords), fit_photos.person
+    )
     pairs = person_pairs(val_photos, impostor_ratio=cfg.impostor_ratio, seed=pair_seed)
     _, pair_vectors = PHOTO_VECTORS[cfg.representation]
     coords = val_photos.coords
@@ -166,8 +211,8 @@ def train_match_model(
         **verification_metrics(pairs.label, scores, proba, threshold),
         "train_people": len(np.unique(fit_photos.person)),
         "val_people": len(np.unique(val_photos.person)),
-        "train_photos": int(complete.sum()),
-        "poses": pose_names,
+        "train_photos": fit.n_photos,
+        "poses": fit.poses,
     }
     return MatchModel(
         kind="plda",
@@ -182,4 +227,5 @@ def train_match_model(
         params=params,
         calibration=calibration,
         config=to_mapping(cfg),
+        marker_source=marker_source,
     )

@@ -21,7 +21,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ffmatch.core.errors import ConfigError
-from ffmatch.core.splits import Scaling, fit_min_max
+from ffmatch.core.scaling import MinMax, fit_min_max
 from ffmatch.paper.nn.batched import History, TrainJob, train_many
 from ffmatch.paper.nn.config import MLPConfig
 from ffmatch.paper.nn.mlp import MLPWeights
@@ -61,7 +61,7 @@ class FFMatchClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         The two labels; ``classes_[1]`` is the one ``predict_proba[:, 1]`` scores.
     n_features_in_ : int
         Number of features seen in ``fit``.
-    scaling_ : Scaling
+    scaling_ : MinMax
         The fitted Min-Max transform (the identity when ``scale=False``).
     weights_ : MLPWeights
         The trained network as plain arrays.
@@ -171,6 +171,6 @@ class FFMatchClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         return str(self.device)
 
 
-def _identity(d: int) -> Scaling:
+def _identity(d: int) -> MinMax:
     """The Min-Max transform that leaves ``d`` features as they are (``scale=False``)."""
-    return Scaling(min=np.zeros(d, np.float64), scale=np.ones(d, np.float64))
+    return MinMax(min=np.zeros(d, np.float64), scale=np.ones(d, np.float64))

@@ -23,31 +23,17 @@ from typing import Literal, get_args
 import numpy as np
 
 from ffmatch.core.errors import ConfigError, DataError
+from ffmatch.core.geometry import distance_ratios, eye_width, inter_marker_distances
 from ffmatch.core.markers import MARKER_PAIRS, WIDE_ORDER
 from ffmatch.core.table import FloatArray, PairTable
 
 Representation = Literal["ffms", "distances", "proportions"]
 REPRESENTATIONS: tuple[str, ...] = get_args(Representation)
 
-_PAIR_I = np.array([i for i, _ in MARKER_PAIRS])
-_PAIR_J = np.array([j for _, j in MARKER_PAIRS])
-_RTEX, _LTEX = WIDE_ORDER.index("rtex"), WIDE_ORDER.index("ltex")
-
 
 def photo_ffms(coords: FloatArray) -> FloatArray:
     """(n, 14, 2) markers to (n, 28) coordinates ``x0, y0, x1, y1, ...``."""
     return coords.reshape(len(coords), -1)
-
-
-def photo_distances(coords: FloatArray) -> FloatArray:
-    """(n, 14, 2) markers to (n, 91) inter-marker distances in ``MARKER_PAIRS`` order."""
-    diff = coords[:, _PAIR_I, :] - coords[:, _PAIR_J, :]  # (n, 91, 2)
-    return np.asarray(np.sqrt((diff**2).sum(axis=2)))
-
-
-def eye_width(coords: FloatArray) -> FloatArray:
-    """(n,) outer-eye width rtex-ltex: the reference length of ``proportions``."""
-    return np.asarray(np.linalg.norm(coords[:, _RTEX] - coords[:, _LTEX], axis=1))
 
 
 def photo_proportions(coords: FloatArray) -> FloatArray:
@@ -59,12 +45,12 @@ def photo_proportions(coords: FloatArray) -> FloatArray:
             f"photo {row + 1}: the outer eye corners rtex and ltex coincide; proportions "
             "need a positive eye width"
         )
-    return photo_distances(coords) / width[:, None]
+    return distance_ratios(coords)
 
 
 PHOTO_FEATURES: dict[str, Callable[[FloatArray], FloatArray]] = {
     "ffms": photo_ffms,
-    "distances": photo_distances,
+    "distances": inter_marker_distances,
     "proportions": photo_proportions,
 }
 

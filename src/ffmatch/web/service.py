@@ -18,15 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 from ffmatch import archive
 from ffmatch.archive.decisions import DECISIONS
-from ffmatch.archive.scoring import Verdict
 from ffmatch.core.errors import DataError
+from ffmatch.matcher.photos.figure import VERDICT_WORDS
 
 if TYPE_CHECKING:
     from ffmatch.matcher.photos.extract import FaceMeshExtractor
-    from ffmatch.matcher.photos.match import Matcher
-
-VERDICT_WORDS = {"same": "same person", "inconclusive": "inconclusive",
-                 "different": "different people"}  # fmt: skip
+    from ffmatch.matcher.verdict import FusionModel, Verdict
 
 
 class NotFoundError(DataError, LookupError):
@@ -87,54 +84,63 @@ class Service:
         # arrive, at most ``workers`` photos are measured at once, and each of these threads
         # keeps its extractor open (the archive's search keeps its own per thread as well).
         self.photo_workers = ThreadPoolExecutor(workers, thread_name_prefix="ffmatch-photos")
-        self._model: Matcher | None = None
+        self._model: FusionModel | None = None
         self._model_lock = threading.Lock()
 
     def close(self) -> None:
         self.photo_workers.shutdown(wait=False, cancel_futures=True)
 
-    def _matcher(self) -> Matcher:
+    def _fusion(self) -> FusionModel:
+        """The shipped calibrated model, loaded once for the page's lifetime."""
         with self._model_lock:
             if self._model is None:
-                from ffmatch.matcher.photos.models import photo_model
+                from ffmatch.matcher.verdict import load_fusion_model
 
-                self._model = photo_model()
+                self._model = load_fusion_model()
             return self._model
 
     def compare(self, path_a: Path, path_b: Path, *, pictures: bool) -> Comparison:
-        """Compare two photo files; DataError (one line) when a photo has no usable face."""
-        from ffmatch.matcher.photos.match import match_photos
+        """Compare two photo files with ``ffmatch.matcher.verdict`` (as ``ffmatch match``);
+        DataError (one line) when a photo has no usable face."""
+        from ffmatch.matcher.photos.extract import extract_photos
+        from ffmatch.matcher.verdict import compare_extractions
 
-        model = self._matcher()
-        result = match_photos(path_a, path_b, model, _extractor())
-        p = result.probability
-        verdict: Verdict = "same" if result.match else "different"
-        side = "above" if result.match else "not above"
-        reasons = (f"P(same person) {p:.2f} is {side} the model's threshold "
-                   f"{result.threshold:.2f}",)  # fmt: skip
+        # compare_photos would extract the photos itself; extracting here keeps them for the
+        # pictures, on this thread's open extractor.
+        x, y = extract_photos([path_a, path_b], _extractor())
+        for e in (x, y):
+            if not e.ok:
+                raise DataError(f"{e.source}: {e.error}")
+        v = compare_extractions(x, y, model=self._fusion())
+        low, high = v.bands
+        reasons = (*v.reasons, *v.notes) or (
+            f"P = {v.probability:.2f}: "
+            + ("at or above the 'same person' band" if v.verdict == "same" else
+               "at or below the 'different people' band" if v.verdict == "different" else
+               "between the bands")
+            + f" (different at or below {low:.2f}, same at or above {high:.2f})",
+        )  # fmt: skip
         measurements = tuple(
-            f"{e.name}: {e.value_x:.3f} vs {e.value_y:.3f}, {e.score:.1f}x an ordinary "
-            f"gap for one person ({kind})"
-            for kind, items in (("differs", result.differing(3)), ("agrees", result.agreeing(3)))
-            for e in items
+            f"{m.words} [{m.code}] {kind}: {m.value_x:.2f} vs {m.value_y:.2f} eye widths, "
+            f"{m.score:.1f}x an ordinary gap for one person"
+            for kind, items in (("differs", v.differing(3)), ("agrees", v.agreeing(3)))
+            for m in items
         )
         face_a = face_b = figure = b""
         if pictures:
-            from ffmatch.matcher.photos.figure import match_figure
+            from ffmatch.matcher.photos.figure import verdict_figure
             from ffmatch.matcher.photos.image import read_photo
             from ffmatch.matcher.photos.overlay import overlay
 
             rgb_a, rgb_b = read_photo(path_a), read_photo(path_b)
-            face_a, face_b = (
-                jpeg_thumbnail(overlay(rgb_a, result.x)),
-                jpeg_thumbnail(overlay(rgb_b, result.y)),
-            )
+            face_a = jpeg_thumbnail(overlay(rgb_a, x))
+            face_b = jpeg_thumbnail(overlay(rgb_b, y))
             buf = io.BytesIO()
-            match_figure(result, rgb_a, rgb_b).savefig(buf, format="png", dpi=80)
+            verdict_figure(v, x, y, rgb_a, rgb_b).savefig(buf, format="png", dpi=80)
             figure = buf.getvalue()
-        return Comparison(probability=p, verdict=verdict, reasons=reasons, evidence="geometry",
-                          measurements=measurements, face_a=face_a, face_b=face_b,
-                          figure=figure)  # fmt: skip
+        return Comparison(probability=v.probability, verdict=v.verdict, reasons=reasons,
+                          evidence=v.evidence, measurements=measurements, face_a=face_a,
+                          face_b=face_b, figure=figure)  # fmt: skip
 
     # The archive (ffmatch.archive) -------------------------------------------------------
 

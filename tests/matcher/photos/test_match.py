@@ -13,17 +13,19 @@ import pytest
 from ffmatch.core.errors import DataError
 from ffmatch.core.io._cells import read_csv
 from ffmatch.core.markers import MARKER_PAIRS, WIDE_ORDER
+from ffmatch.matcher.pairs_file import read_pairs
 from ffmatch.matcher.photos.extract import Extraction, FaceMeshExtractor
 from ffmatch.matcher.photos.figure import marker_pair, save_match_figure
 from ffmatch.matcher.photos.image import read_photo
 from ffmatch.matcher.photos.match import (
+    BATCH_COLUMNS,
     compare,
     extract_pair_photos,
+    judge_pairs,
     match_photos,
-    read_pairs,
-    score_pairs,
-    write_scores,
+    write_verdicts,
 )
+from ffmatch.matcher.verdict import load_fusion_model
 
 
 @dataclass(frozen=True)
@@ -96,8 +98,8 @@ def test_match_photos_names_the_photo_that_failed(
         )
 
 
-def _pairs_csv(path: Path, rows: list[tuple[str, str, str]]) -> Path:
-    lines = ["file_x,file_y,note"] + [",".join(r) for r in rows]
+def _pairs_csv(path: Path, rows: list[tuple[str, ...]]) -> Path:
+    lines = ["photo_x,photo_y,face_x,face_y,note"] + [",".join(r) for r in rows]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -106,43 +108,34 @@ def test_batch_extracts_each_photo_once_and_flags_failures(
     photos_dir: Path, tmp_path: Path
 ) -> None:
     rows = [
-        ("obama-1.jpg", "obama-2.jpg", "same"),
-        ("obama-1.jpg", "biden-1.jpg", "other"),
-        ("obama-2.jpg", "multi-two-people.jpg", "crowd"),
-        ("nope.jpg", "obama-1.jpg", "missing"),
+        ("obama-1.jpg", "obama-2.jpg", "", "", "same"),
+        ("obama-1.jpg", "biden-1.jpg", "", "", "other"),
+        ("obama-2.jpg", "multi-two-people.jpg", "", "", "crowd"),
+        ("nope.jpg", "obama-1.jpg", "", "", "missing"),
+        ("obama-1.jpg", "multi-obama-and-biden.jpg", "", "2", "second face"),
+        ("obama-1.jpg", "multi-obama-and-biden.jpg", "", "3", "no third face"),
     ]
-    pairs = read_pairs(_pairs_csv(tmp_path / "pairs.csv", rows))
-    model, progress = RatioModel(), []
+    pairs = read_pairs(_pairs_csv(tmp_path / "pairs.csv", rows), added=BATCH_COLUMNS)
+    progress: list[tuple[int, int]] = []
     extracted = extract_pair_photos(
         pairs, photos_dir, on_photo=lambda d, t: progress.append((d, t))
     )
-    assert progress[-1] == (5, 5)  # 5 distinct photos for 8 references
-    assert sorted(extracted) == sorted(pairs.distinct_files())
-    scores = score_pairs(pairs, extracted, model)
-    assert model.calls == [2]  # the two good pairs in one vectorised call
-    assert [s.error == "" for s in scores] == [True, True, False, False]
-    assert scores[2].error.startswith("file_y multi-two-people.jpg: 2 faces found")
-    assert scores[3].error == "file_x nope.jpg: file not found"
-    assert np.isnan(scores[3].probability)
-    assert scores[3].match is None
-    write_scores(pairs, scores, tmp_path / "scores.csv")
+    assert progress[-1] == (6, 6)  # 6 distinct photos for 12 references
+    assert sorted(extracted) == sorted(pairs.distinct_photos())
+    results = judge_pairs(pairs, extracted, load_fusion_model(), evidence="geometry")
+    assert [r.error == "" for r in results] == [True, True, False, False, True, False]
+    assert results[2].error.startswith("photo_y multi-two-people.jpg: 2 faces found")
+    assert results[3].error == "photo_x nope.jpg: file not found"
+    assert results[5].error == "photo_y multi-obama-and-biden.jpg: face 3: only 2 found"
+    write_verdicts(pairs, results, tmp_path / "scores.csv")
     header, body, _ = read_csv(tmp_path / "scores.csv")
-    assert header == ["file_x", "file_y", "note", "probability", "match", "error"]
-    assert [r[2] for r in body] == ["same", "other", "crowd", "missing"]
-    assert body[0][4] in ("0", "1")
-    assert body[3][3:5] == ["", ""]
-
-
-def test_pairs_csv_errors_name_file_row_and_column(tmp_path: Path) -> None:
-    (tmp_path / "a.csv").write_text("x,y\na.jpg,b.jpg\n")
-    with pytest.raises(DataError, match=r"a.csv: expected columns file_x, file_y .* found x, y"):
-        read_pairs(tmp_path / "a.csv")
-    (tmp_path / "b.csv").write_text("file_x,file_y,match\na.jpg,b.jpg,1\n")
-    with pytest.raises(DataError, match=r"b.csv: column 'match' would be overwritten"):
-        read_pairs(tmp_path / "b.csv")
-    (tmp_path / "c.csv").write_text("file_x,file_y\na.jpg,b.jpg\n,b.jpg\n")
-    with pytest.raises(DataError, match=r"c.csv: row 3, column file_x: expected a file name"):
-        read_pairs(tmp_path / "c.csv")
+    assert header == ["photo_x", "photo_y", "face_x", "face_y", "note", *BATCH_COLUMNS]
+    assert [r[4] for r in body] == ["same", "other", "crowd", "missing", "second face",
+                                    "no third face"]  # fmt: skip
+    assert len(body[0][5].split(".")[1]) == 4  # probability to 4 places
+    assert body[0][6] in ("same", "inconclusive", "different")
+    assert "[" in body[0][7]  # measurements in words with codes in brackets
+    assert body[3][5:7] == ["", ""]
 
 
 def test_marker_pair_parses_distance_names() -> None:
@@ -156,4 +149,22 @@ def test_match_figure_is_written(photos_dir: Path, extracted: dict[str, Extracti
     result = compare(extracted["obama-1"], extracted["obama-2"], RatioModel())
     rgb_x, rgb_y = (read_photo(photos_dir / f"obama-{k}.jpg") for k in (1, 2))
     path = save_match_figure(result, rgb_x, rgb_y, tmp_path / "m.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_verdict_figure_lists_what_the_text_lists(
+    extracted: dict[str, Extraction], photos_dir: Path, tmp_path: Path
+) -> None:
+    from ffmatch.matcher.photos.figure import save_verdict_figure, verdict_figure
+    from ffmatch.matcher.verdict import compare_extractions
+
+    x, y = extracted["obama-1"], extracted["obama-3"]
+    result = compare_extractions(x, y, evidence="geometry")
+    fig = verdict_figure(result, x, y, read_photo(x.source), read_photo(y.source), n=4)
+    texts = " | ".join(t.get_text() for ax in fig.axes for t in ax.texts)
+    for m in (*result.differing(4), *result.agreeing(4)):
+        assert f"{m.words} [{m.code}]" in texts
+    assert "Glossary" in texts
+    assert f"P(same person) = {result.probability:.2f}" in fig.texts[0].get_text()
+    path = save_verdict_figure(result, x, y, tmp_path / "v.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ffmatch.core.errors import ConfigError, DataError
+from ffmatch.core.serial import from_mapping, to_mapping
 from ffmatch.paper.search import GeneLayout, Genes
 
 LAYOUT = GeneLayout()
@@ -106,7 +107,7 @@ def test_layout_hidden_sizes_use_its_ratio() -> None:
 
 def test_layout_round_trips_through_a_dict() -> None:
     layout = GeneLayout(hidden_bits=6, second_layer_ratio=None, learning_rate_range=(1e-5, 1e-1))
-    assert GeneLayout.from_dict(layout.to_dict()) == layout
+    assert from_mapping(GeneLayout, to_mapping(layout)) == layout
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ffmatch.core.errors import DataError
+from ffmatch.core.geometry import inter_marker_distances
 from ffmatch.core.io._cells import (
     check_row_lengths,
     format_number,
@@ -28,7 +29,6 @@ from ffmatch.core.io._cells import (
 )
 from ffmatch.core.markers import N_DISTANCES, N_MARKERS, WIDE_ORDER, coordinate_columns
 from ffmatch.core.table import ROLES, FloatArray, IntArray, PairTable, PhotoTable, StrArray
-from ffmatch.paper.representations import photo_distances
 
 PAIR_COLUMN = "image pairs"
 LABEL_COLUMN = "Outcome"
@@ -75,7 +75,7 @@ class DistanceTable:
 
 def pair_distances(coords: FloatArray) -> FloatArray:
     """(m, 182) distances of (m, 2, 14, 2) pair coordinates, in ``DISTANCE_COLUMNS`` order."""
-    per_photo = photo_distances(coords.reshape(-1, N_MARKERS, 2))  # (2m, 91)
+    per_photo = inter_marker_distances(coords.reshape(-1, N_MARKERS, 2))  # (2m, 91)
     return per_photo.reshape(len(coords), -1)
 
 

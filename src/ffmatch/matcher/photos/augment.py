@@ -22,6 +22,10 @@ import numpy.typing as npt
 from ffmatch.core.errors import ConfigError
 from ffmatch.core.table import FloatArray, PhotoTable
 from ffmatch.matcher.photos.extract import Extraction, Face
+from ffmatch.matcher.photos.image import RGBArray, require_pil
+
+DEGRADATIONS: tuple[str, ...] = ("sepia", "blur", "small", "jpeg", "scratches", "low_contrast")
+"""Damage archives show, for checking calibration on photos like theirs (``degrade``)."""
 
 
 def turn(markers3d: npt.ArrayLike, yaw: npt.ArrayLike, pitch: npt.ArrayLike) -> FloatArray:
@@ -113,3 +117,52 @@ def with_turned_copies(
         derived=np.concatenate([table.derived, table.derived[idx]]),
         source=table.source,
     )
+
+
+def degrade(rgb: RGBArray, kind: str, *, seed: int, face_width: float | None = None) -> RGBArray:
+    """A copy of an (h, w, 3) uint8 photo with one kind of archival damage (``DEGRADATIONS``).
+
+    ``sepia``: brown-toned grey; ``blur``: Gaussian, radius 1.5% of the longer side;
+    ``small``: shrunk so the face is 60 px wide (``face_width``: its width now, default 60%
+    of the photo's); ``jpeg``: re-saved at quality 8; ``scratches``: 3-6 thin light or dark
+    lines and specks; ``low_contrast``: contrast cut to 30% and lifted. Seeded.
+    """
+    Image = require_pil()
+    from PIL import ImageDraw, ImageFilter
+
+    rng = np.random.default_rng(seed)
+    h, w = rgb.shape[:2]
+    im = Image.fromarray(np.ascontiguousarray(rgb))
+    if kind == "sepia":
+        grey = np.asarray(im.convert("L"), dtype=np.float64)[..., None]
+        tone = np.array([1.07, 0.84, 0.62])  # warm brown, as faded albumen prints
+        return np.asarray(np.clip(grey * tone + np.array([18.0, 8.0, 0.0]), 0, 255), dtype=np.uint8)
+    if kind == "blur":
+        return np.asarray(im.filter(ImageFilter.GaussianBlur(0.015 * max(h, w))), dtype=np.uint8)
+    if kind == "small":
+        factor = min(1.0, 60.0 / (face_width or 0.6 * w))
+        size = (max(8, round(w * factor)), max(8, round(h * factor)))
+        return np.asarray(im.resize(size, Image.Resampling.LANCZOS), dtype=np.uint8)
+    if kind == "jpeg":
+        import io
+
+        buffer = io.BytesIO()
+        im.save(buffer, format="JPEG", quality=8)
+        buffer.seek(0)
+        with Image.open(buffer) as back:
+            return np.asarray(back.convert("RGB"), dtype=np.uint8)
+    if kind == "scratches":
+        draw = ImageDraw.Draw(im)
+        for _ in range(int(rng.integers(3, 7))):
+            x0, x1 = rng.uniform(0, w, 2)
+            y0, y1 = rng.uniform(0, h, 2)
+            shade = int(rng.choice([20, 235]))
+            draw.line([(x0, y0), (x1, y1)], fill=(shade, shade, shade),
+                      width=max(1, round(0.01 * max(h, w))))  # fmt: skip
+        for x, y in rng.uniform(0, 1, size=(40, 2)) * (w, h):
+            draw.point((float(x), float(y)), fill=(240, 240, 240))
+        return np.asarray(im, dtype=np.uint8)
+    if kind == "low_contrast":
+        a = rgb.astype(np.float64)
+        return np.asarray(np.clip(150 + (a - a.mean()) * 0.3, 0, 255), dtype=np.uint8)
+    raise ConfigError(f"degradation: expected one of {', '.join(DEGRADATIONS)}, found {kind!r}")

@@ -21,6 +21,8 @@ from ffmatch.core.markers import WIDE_ORDER
 from ffmatch.matcher.photos.extract import Extraction
 from ffmatch.matcher.photos.image import RGBArray
 from ffmatch.matcher.photos.match import EvidenceLike, PhotoMatch
+from ffmatch.matcher.verdict import Measurement, PairVerdict
+from ffmatch.matcher.words import MARKER_WORDS
 
 DIFFER_COLOUR = "#d62728"
 AGREE_COLOUR = "#2ca02c"
@@ -44,7 +46,7 @@ def match_figure(result: PhotoMatch, rgb_x: RGBArray, rgb_y: RGBArray, *, n: int
     gs = fig.add_gridspec(1, 3, width_ratios=[1, 1, 1.25])
     for k, (ex, rgb, label) in enumerate(((result.x, rgb_x, "x"), (result.y, rgb_y, "y"))):
         ax = fig.add_subplot(gs[0, k])
-        _draw_face(ax, ex, rgb, differ, agree)
+        _draw_face(ax, ex, rgb, [e.name for e in differ], [e.name for e in agree])
         ax.set_title(f"{label}: {Path(ex.source).name}", fontsize=10)
     _draw_table(fig.add_subplot(gs[0, 2]), differ, agree)
     verdict = "same person" if result.match else "different people"
@@ -56,16 +58,16 @@ def match_figure(result: PhotoMatch, rgb_x: RGBArray, rgb_y: RGBArray, *, n: int
 
 
 def _draw_face(
-    ax: Axes, ex: Extraction, rgb: RGBArray, differ: list[EvidenceLike], agree: list[EvidenceLike]
+    ax: Axes, ex: Extraction, rgb: RGBArray, differ: list[str], agree: list[str]
 ) -> None:
-    """The face's crop (box plus a margin) with markers and the chosen distances."""
+    """The face's crop (box plus a margin) with markers and the distances named (codes)."""
     m = ex.markers
     ax.imshow(rgb, cmap="gray" if rgb.ndim == 2 else None, interpolation="bilinear")
     eye = float(np.hypot(*(m[WIDE_ORDER.index("ltex")] - m[WIDE_ORDER.index("rtex")])))
     for items, colour, labels, side in ((differ, DIFFER_COLOUR, "1234567890", 1.0),
                                         (agree, AGREE_COLOUR, "abcdefghij", -1.0)):  # fmt: skip
-        for k, e in enumerate(items):
-            pair = marker_pair(e.name)
+        for k, name in enumerate(items):
+            pair = marker_pair(name)
             if pair is None:
                 continue
             a, b = m[pair[0]], m[pair[1]]
@@ -112,6 +114,79 @@ def save_match_figure(
     """Write the figure as PNG (atomically); its path."""
     p = Path(path)
     fig = match_figure(result, rgb_x, rgb_y)
+    with atomic_write(p, "wb") as fh:
+        fig.savefig(fh, format="png", dpi=110)
+    return p
+
+
+VERDICT_WORDS = {"same": "same person", "inconclusive": "inconclusive",
+                 "different": "different people"}  # fmt: skip
+
+
+def verdict_figure(
+    result: PairVerdict,
+    x: Extraction,
+    y: Extraction,
+    rgb_x: RGBArray,
+    rgb_y: RGBArray,
+    *,
+    n: int = 5,
+) -> Figure:
+    """Both faces, the ``n`` most differing (red, numbered) and best agreeing (green,
+    lettered) distances, the same items listed in words beside, and a glossary of markers."""
+    differ, agree = result.differing(n), result.agreeing(n)
+    fig = Figure(figsize=(13, 6.2), layout="constrained")
+    FigureCanvasAgg(fig)
+    gs = fig.add_gridspec(1, 3, width_ratios=[1, 1, 1.5])
+    for k, (ex, rgb, label) in enumerate(((x, rgb_x, "first"), (y, rgb_y, "second"))):
+        ax = fig.add_subplot(gs[0, k])
+        _draw_face(ax, ex, rgb, [m.code for m in differ], [m.code for m in agree])
+        ax.set_title(f"{label}: {Path(ex.source).name}", fontsize=10)
+    _draw_verdict_table(fig.add_subplot(gs[0, 2]), result, differ, agree)
+    fig.suptitle(f"{VERDICT_WORDS[result.verdict]}  (P(same person) = {result.probability:.2f}; "
+                 f"evidence: {result.evidence})", fontsize=12)  # fmt: skip
+    return fig
+
+
+def _draw_verdict_table(
+    ax: Axes, result: PairVerdict, differ: list[Measurement], agree: list[Measurement]
+) -> None:
+    """The drawn distances in words (codes in brackets), doubts, and the markers' glossary."""
+    ax.set_axis_off()
+    lines: list[tuple[str, str]] = []
+    lines += [(f"Doubt: {reason}", DIFFER_COLOUR) for reason in result.reasons]
+    lines += [(f"Note: {note}", "0.3") for note in result.notes]
+    lines.append(("Differ most (over the width across the eyes; gap in ordinary gaps)", "k"))
+    lines += [(f"  {k + 1} {m.words} [{m.code}]: {m.value_x:.3f} vs {m.value_y:.3f} "
+               f"({m.score:.1f}x)", DIFFER_COLOUR) for k, m in enumerate(differ)]  # fmt: skip
+    lines.append(("Agree best", "k"))
+    lines += [(f"  {'abcdefghij'[k % 10]} {m.words} [{m.code}]: {m.value_x:.3f} vs "
+               f"{m.value_y:.3f} ({m.score:.1f}x)", AGREE_COLOUR)
+              for k, m in enumerate(agree)]  # fmt: skip
+    lines.append(("1x = an ordinary gap between two photos of one person", "0.4"))
+    codes = sorted({c for m in (*differ, *agree) for c in m.code.split("-")},
+                   key=WIDE_ORDER.index)  # fmt: skip
+    lines.append(("Glossary (right and left: the subject's own)", "k"))
+    lines += [(f"  {c}: {MARKER_WORDS[c]}", "0.3") for c in codes]
+    step = min(0.05, 1.0 / max(len(lines), 1))
+    for k, (text, colour) in enumerate(lines):
+        ax.text(0.0, 1.0 - k * step, text, color=colour, fontsize=8.5, va="top",
+                transform=ax.transAxes, wrap=False)  # fmt: skip
+
+
+def save_verdict_figure(
+    result: PairVerdict,
+    x: Extraction,
+    y: Extraction,
+    path: str | os.PathLike[str],
+    *,
+    n: int = 5,
+) -> Path:
+    """Write the verdict figure of two extracted photos as PNG (atomically); its path."""
+    from ffmatch.matcher.photos.image import read_photo
+
+    p = Path(path)
+    fig = verdict_figure(result, x, y, read_photo(x.source), read_photo(y.source), n=n)
     with atomic_write(p, "wb") as fh:
         fig.savefig(fh, format="png", dpi=110)
     return p

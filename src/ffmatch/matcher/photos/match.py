@@ -1,25 +1,24 @@
-"""Score pairs of photos with a matching model: one pair with its evidence, or a batch.
+"""Judge pairs of photos: one pair with its evidence, or a batch from a pairs CSV.
 
-The model is anything with ``probability(coords_x, coords_y)``, ``threshold`` and
-``evidence(cx, cy)`` (``ffmatch.matcher.model.MatchModel``). A batch extracts each photo
-once however many pairs it is in (``extract_pair_photos``, optionally in several
-processes), then scores every pair in one vectorised call (``score_pairs``).
+A batch extracts each photo once however many pairs it is in (``extract_pair_photos``,
+optionally in several processes), then gives every pair its verdict (``judge_pairs``,
+``ffmatch.matcher.verdict``). ``match_photos`` scores one pair with a markers-only
+``MatchModel`` (``probability``, ``threshold``, ``evidence``).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-import numpy as np
 import numpy.typing as npt
 
 from ffmatch.core.errors import DataError
-from ffmatch.core.io._cells import check_row_lengths, format_number, read_csv, write_csv
 from ffmatch.core.table import FloatArray
+from ffmatch.matcher.pairs_file import PairsFile, write_pairs
 from ffmatch.matcher.photos.extract import (
     ExtractConfig,
     Extraction,
@@ -28,9 +27,14 @@ from ffmatch.matcher.photos.extract import (
     extract_photos,
 )
 from ffmatch.matcher.photos.parallel import extract_many
-
-PAIR_COLUMNS = ("file_x", "file_y")
-SCORE_COLUMNS = ("probability", "match", "error")
+from ffmatch.matcher.verdict import (
+    Evidence,
+    FaceEvidence,
+    FusionModel,
+    Measurement,
+    PairVerdict,
+    compare_faces,
+)
 
 
 class EvidenceLike(Protocol):
@@ -132,61 +136,21 @@ def match_photos(
     return compare(x, y, model)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class PairsFile:
-    """A CSV of pairs: its header, rows (all columns kept) and where ``file_x``/``file_y`` are."""
-
-    source: str
-    header: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
-    numbers: tuple[int, ...]  # each row's line number, for messages
-
-    def files(self, column: str) -> list[str]:
-        k = self.header.index(column)
-        return [row[k].strip() for row in self.rows]
-
-    def distinct_files(self) -> list[str]:
-        """Every file named in ``file_x`` or ``file_y``, once, in first-seen order."""
-        return list(dict.fromkeys([*self.files("file_x"), *self.files("file_y")]))
-
-
-def read_pairs(path: str | os.PathLike[str]) -> PairsFile:
-    """Read a pairs CSV with columns ``file_x``, ``file_y`` (others kept as they are)."""
-    source = str(path)
-    header, rows, numbers = read_csv(path)
-    missing = [c for c in PAIR_COLUMNS if c not in header]
-    if missing:
-        raise DataError(
-            f"{source}: expected columns file_x, file_y (photo file names), found "
-            f"{', '.join(header) or 'none'}"
-        )
-    clash = [c for c in SCORE_COLUMNS if c in header]
-    if clash:
-        raise DataError(
-            f"{source}: column {clash[0]!r} would be overwritten by the scores; rename it"
-        )
-    check_row_lengths(rows, numbers, width=len(header), source=source)
-    out = PairsFile(
-        source=source,
-        header=tuple(header),
-        rows=tuple(tuple(r) for r in rows),
-        numbers=tuple(numbers),
-    )
-    for col in PAIR_COLUMNS:
-        for name, n in zip(out.files(col), numbers, strict=True):
-            if not name:
-                raise DataError(f"{source}: row {n}, column {col}: expected a file name, found "
-                                "an empty cell")  # fmt: skip
-    return out
+BATCH_COLUMNS = ("probability", "verdict", "differ_most", "agree_best", "error")
+"""Columns ``match --pairs`` adds: P(same) to 4 places, same/inconclusive/different, the
+measurements that differ most and agree best (in words, codes in brackets), and why a pair
+was not judged."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class PairScore:
-    """One scored pair of the batch: NaN probability and ``error`` set when a photo failed."""
+class PairResult:
+    """One judged pair of a batch: the verdict and the two photos with the faces compared,
+    or ``error`` saying which photo failed and why."""
 
-    probability: float
-    match: bool | None
-    error: str
+    verdict: PairVerdict | None
+    x: Extraction | None
+    y: Extraction | None
+    error: str = ""
 
 
 def extract_pair_photos(
@@ -201,7 +165,7 @@ def extract_pair_photos(
     """Each distinct photo of ``pairs`` (file names under folder ``photos``), extracted once,
     in ``jobs`` processes; keyed by the name as the pairs file gives it."""
     folder = Path(photos)
-    names = pairs.distinct_files()
+    names = pairs.distinct_photos()
     extracted: dict[str, Extraction] = {}
     found = extract_many([folder / n for n in names], config=config, choice=choice, jobs=jobs)
     for k, (name, ex) in enumerate(zip(names, found, strict=True)):
@@ -211,38 +175,55 @@ def extract_pair_photos(
     return extracted
 
 
-def score_pairs(
-    pairs: PairsFile, extracted: Mapping[str, Extraction], model: Matcher
-) -> list[PairScore]:
-    """Score every pair from its photos' extractions, all pairs in one vectorised call."""
-    xs, ys = pairs.files("file_x"), pairs.files("file_y")
-    ok = np.array([extracted[a].ok and extracted[b].ok for a, b in zip(xs, ys, strict=True)])
-    proba = np.full(len(xs), np.nan)
-    if ok.any():
-        idx = np.flatnonzero(ok)
-        cx = np.stack([extracted[xs[i]].markers for i in idx])  # (m, 14, 2)
-        cy = np.stack([extracted[ys[i]].markers for i in idx])
-        proba[idx] = model.probability(cx, cy)
-    threshold = float(model.threshold)
+def with_face(ex: Extraction, number: int | None) -> Extraction:
+    """``ex`` with face ``number`` (1 = leftmost) chosen; None keeps its own choice."""
+    if number is None or not ex.faces:
+        return ex
+    if number > len(ex.faces):
+        return replace(ex, chosen=None, error=f"face {number}: only {len(ex.faces)} found")
+    return replace(ex, chosen=number - 1, error="")
+
+
+def judge_pairs(
+    pairs: PairsFile,
+    extracted: Mapping[str, Extraction],
+    model: FusionModel,
+    *,
+    evidence: Evidence,
+) -> list[PairResult]:
+    """The verdict on every pair, the face of each photo chosen by ``face_x``/``face_y``."""
     out = []
-    for i, (a, b) in enumerate(zip(xs, ys, strict=True)):
-        if ok[i]:
-            out.append(PairScore(probability=float(proba[i]), match=bool(proba[i] > threshold),
-                                 error=""))  # fmt: skip
-        else:
-            which, name = ("file_x", a) if not extracted[a].ok else ("file_y", b)
-            out.append(PairScore(probability=float("nan"), match=None,
-                                 error=f"{which} {name}: {extracted[name].error}"))  # fmt: skip
+    sides = zip(pairs.photos("photo_x"), pairs.photos("photo_y"), pairs.faces("face_x"),
+                pairs.faces("face_y"), strict=True)  # fmt: skip
+    for a, b, fa, fb in sides:
+        x, y = with_face(extracted[a], fa), with_face(extracted[b], fb)
+        failed = [(col, name, e) for col, name, e in (("photo_x", a, x), ("photo_y", b, y))
+                  if not e.ok]  # fmt: skip
+        if failed:
+            col, name, e = failed[0]
+            out.append(PairResult(verdict=None, x=x, y=y, error=f"{col} {name}: {e.error}"))
+            continue
+        verdict = compare_faces(model, FaceEvidence.from_extraction(x),
+                                FaceEvidence.from_extraction(y), evidence=evidence)  # fmt: skip
+        out.append(PairResult(verdict=verdict, x=x, y=y))
     return out
 
 
-def write_scores(
-    pairs: PairsFile, scores: Sequence[PairScore], path: str | os.PathLike[str]
+def batch_cells(result: PairResult, top: int = 3) -> list[str]:
+    """The ``BATCH_COLUMNS`` cells of one pair."""
+    v = result.verdict
+    if v is None:
+        return ["", "", "", "", result.error]
+
+    def listed(items: Sequence[Measurement]) -> str:
+        return "; ".join(f"{m.words} [{m.code}]" for m in items)
+
+    return [f"{v.probability:.4f}", v.verdict, listed(v.differing(top)), listed(v.agreeing(top)),
+            ""]  # fmt: skip
+
+
+def write_verdicts(
+    pairs: PairsFile, results: Sequence[PairResult], path: str | os.PathLike[str], *, top: int = 3
 ) -> None:
-    """The pairs CSV with ``probability``, ``match`` (1/0, empty on error) and ``error`` added."""
-    header = [*pairs.header, *SCORE_COLUMNS]
-    rows = [
-        [*row, format_number(s.probability), "" if s.match is None else str(int(s.match)), s.error]
-        for row, s in zip(pairs.rows, scores, strict=True)
-    ]
-    write_csv(path, header, rows)
+    """The pairs CSV with ``BATCH_COLUMNS`` added, atomically."""
+    write_pairs(pairs, BATCH_COLUMNS, [batch_cells(r, top) for r in results], path)

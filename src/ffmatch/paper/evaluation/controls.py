@@ -15,19 +15,18 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.spatial import procrustes
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import MinMaxScaler
 
 from ffmatch.core.errors import DataError
+from ffmatch.core.geometry import position_features, procrustes_distance
 from ffmatch.core.metrics import Metrics, Summary, binary_metrics, summarize_values
+from ffmatch.core.scaling import fit_min_max
 from ffmatch.core.splits import Fold, folds_per_repeat
 from ffmatch.core.table import FloatArray, PairTable
 from ffmatch.paper.representations import pair_features
@@ -82,20 +81,18 @@ def control_from_scores(
 def procrustes_disparity(pairs: PairTable) -> FloatArray:
     """(m,) Procrustes disparity of each pair's two marker sets (markers present in both).
 
-    ``scipy.spatial.procrustes`` removes translation, scale and rotation, so 0 means the same
-    shape; it needs at least 3 markers present in both photos.
+    Translation, scale, rotation and reflection removed (``scipy.spatial.procrustes``'s
+    disparity), so 0 means the same shape; it needs at least 3 markers present in both photos.
     """
-    coords = pairs.photos.coords
-    out = np.empty(len(pairs), dtype=np.float64)
-    for k, (a, b) in enumerate(zip(pairs.first, pairs.second, strict=True)):
-        both = ~(np.isnan(coords[a]).any(axis=1) | np.isnan(coords[b]).any(axis=1))
-        if both.sum() < 3:
-            raise DataError(
-                f"{pairs.photos.source}: pair {str(pairs.name[k])!r}: expected at least 3 "
-                f"markers present in both photos for a Procrustes distance, found {both.sum()}"
-            )
-        _, _, out[k] = procrustes(coords[a][both], coords[b][both])
-    return out
+    cx, cy = pairs.photos.coords[pairs.first], pairs.photos.coords[pairs.second]
+    both = (~(np.isnan(cx).any(axis=2) | np.isnan(cy).any(axis=2))).sum(axis=1)  # (m,)
+    if (both < 3).any():
+        k = int(np.flatnonzero(both < 3)[0])
+        raise DataError(
+            f"{pairs.photos.source}: pair {str(pairs.name[k])!r}: expected at least 3 "
+            f"markers present in both photos for a Procrustes distance, found {both[k]}"
+        )
+    return procrustes_distance(cx, cy, reflection=True)
 
 
 def procrustes_control(pairs: PairTable, folds: Sequence[Fold]) -> ControlResult:
@@ -107,14 +104,31 @@ def procrustes_control(pairs: PairTable, folds: Sequence[Fold]) -> ControlResult
 def position_size_features(pairs: PairTable) -> FloatArray:
     """(m, 6): per photo, marker centroid (x, y) and size (RMS distance to the centroid).
 
-    Columns: first photo's cx, cy, size, then the second's. Where the face sits in the frame
-    and how large it is, with no shape at all; missing markers are ignored.
+    Columns: first photo's cx, cy, size, then the second's (``core.geometry``'s
+    ``position_features``): where the face sits in the frame and how large it is.
     """
     coords = pairs.photos.coords  # (n, 14, 2)
-    centroid = np.nanmean(coords, axis=1)  # (n, 2)
-    size = np.sqrt(np.nanmean(((coords - centroid[:, None, :]) ** 2).sum(axis=2), axis=1))
-    per_photo = np.column_stack([centroid, size])  # (n, 3)
-    return np.hstack([per_photo[pairs.first], per_photo[pairs.second]])
+    return position_features(coords[pairs.first], coords[pairs.second])
+
+
+Proba = Callable[[npt.ArrayLike], FloatArray]
+
+
+def fit_logistic(
+    x: npt.ArrayLike, y: npt.ArrayLike, *, fill_missing: bool = False, max_iter: int = 1000
+) -> Proba:
+    """Min-Max, then logistic regression (C=1), fitted on training rows ``x`` (n, k) only.
+
+    The control classifier of the paper's run and of the benchmark: the returned function
+    gives P(match) for any rows. ``fill_missing`` fills NaN with training means first.
+    """
+    scaling = fit_min_max(x, fill_missing=fill_missing)
+    clf = LogisticRegression(max_iter=max_iter).fit(scaling(x), np.asarray(y))
+
+    def proba(rows: npt.ArrayLike) -> FloatArray:
+        return np.asarray(clf.predict_proba(scaling(rows))[:, 1], dtype=np.float64)
+
+    return proba
 
 
 def _logistic_fold_proba(
@@ -128,14 +142,12 @@ def _logistic_fold_proba(
                 f"folds: fold {f.index} of repeat {f.repeat}: the training part holds one "
                 "label only; logistic regression needs both"
             )
-        model = make_pipeline(MinMaxScaler(), LogisticRegression(max_iter=1000))
-        model.fit(X[f.train], y[f.train])
-        out.append(np.asarray(model.predict_proba(X[f.val])[:, 1], dtype=np.float64))
+        out.append(fit_logistic(X[f.train], y[f.train])(X[f.val]))
     return out
 
 
 def logistic_cv(X: npt.ArrayLike, y: npt.ArrayLike, folds: Sequence[Fold]) -> list[Metrics]:
-    """Per-fold metrics of logistic regression (default C=1) with Min-Max in a Pipeline.
+    """Per-fold metrics of ``fit_logistic``: Min-Max, then logistic regression (C=1).
 
     The scaler is fitted on each training part whatever made the folds: the leak the paper
     protocol reproduces for the networks is not copied into this control.

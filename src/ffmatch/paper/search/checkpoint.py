@@ -32,7 +32,7 @@ RandomState = tuple[Any, ...]  # what random.Random.getstate() returns: (3, 625 
 class GAState:
     """Everything needed to continue a GA run after generation ``generation``."""
 
-    config: dict[str, Any]  # GAConfig.to_dict(): resuming with another config is refused
+    config: dict[str, Any]  # to_mapping(GAConfig): resuming with another config is refused
     seed: int
     generation: int  # the last generation completed (0 = the initial population)
     population: tuple[str, ...]  # chromosomes of that generation, in order

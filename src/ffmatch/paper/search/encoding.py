@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 from ffmatch.core.errors import ConfigError, DataError
 
@@ -47,19 +46,6 @@ class Genes:
         if not ratio:
             return (self.hidden,)
         return (self.hidden, max(1, _round_half_up(self.hidden * ratio)))
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain dict for JSON."""
-        return {"hidden": self.hidden, "epochs": self.epochs, "learning_rate": self.learning_rate}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Genes:
-        """Inverse of ``to_dict``."""
-        return cls(
-            hidden=int(data["hidden"]),
-            epochs=int(data["epochs"]),
-            learning_rate=float(data["learning_rate"]),
-        )
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -148,35 +134,6 @@ class GeneLayout:
     def hidden_sizes(self, genes: Genes) -> tuple[int, ...]:
         """Hidden layer widths of ``genes`` under this layout's second-layer ratio."""
         return genes.hidden_sizes(self.second_layer_ratio)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain dict for JSON (ranges as lists)."""
-        return {
-            "hidden_bits": self.hidden_bits,
-            "epochs_bits": self.epochs_bits,
-            "learning_rate_bits": self.learning_rate_bits,
-            "hidden_range": list(self.hidden_range),
-            "epochs_range": list(self.epochs_range),
-            "learning_rate_range": list(self.learning_rate_range),
-            "second_layer_ratio": self.second_layer_ratio,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> GeneLayout:
-        """Inverse of ``to_dict``."""
-        ratio = data["second_layer_ratio"]
-        return cls(
-            hidden_bits=int(data["hidden_bits"]),
-            epochs_bits=int(data["epochs_bits"]),
-            learning_rate_bits=int(data["learning_rate_bits"]),
-            hidden_range=(int(data["hidden_range"][0]), int(data["hidden_range"][1])),
-            epochs_range=(int(data["epochs_range"][0]), int(data["epochs_range"][1])),
-            learning_rate_range=(
-                float(data["learning_rate_range"][0]),
-                float(data["learning_rate_range"][1]),
-            ),
-            second_layer_ratio=None if ratio is None else float(ratio),
-        )
 
 
 def _linear(v: int, bits: int, value_range: tuple[int, int]) -> int:

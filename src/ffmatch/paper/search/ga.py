@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ffmatch.core.errors import ConfigError, DataError
+from ffmatch.core.serial import from_mapping, to_mapping
 from ffmatch.paper.search.checkpoint import GAState, load_state, save_state
 from ffmatch.paper.search.encoding import GeneLayout, Genes
 
@@ -33,6 +34,8 @@ FITNESS_METRICS = ("accuracy", "f1", "balanced_accuracy", "roc_auc")
 SELECTION_EPSILON = 1e-6
 
 Evaluate = Callable[[Sequence[Genes]], Sequence[float]]
+
+_GENE_KEYS = ("hidden", "epochs", "learning_rate")  # Genes' fields, flat in an individual
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -70,31 +73,6 @@ class GAConfig:
         if not isinstance(self.layout, GeneLayout):
             raise ConfigError(f"GA config: layout must be a GeneLayout, found {self.layout!r}")
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain dict for JSON and for comparing with a checkpoint's config."""
-        return {
-            "population": self.population,
-            "generations": self.generations,
-            "crossover_prob": self.crossover_prob,
-            "mutation_prob": self.mutation_prob,
-            "elitism": self.elitism,
-            "fitness": self.fitness,
-            "layout": self.layout.to_dict(),
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> GAConfig:
-        """Inverse of ``to_dict``."""
-        return cls(
-            population=int(data["population"]),
-            generations=int(data["generations"]),
-            crossover_prob=float(data["crossover_prob"]),
-            mutation_prob=float(data["mutation_prob"]),
-            elitism=int(data["elitism"]),
-            fitness=str(data["fitness"]),
-            layout=GeneLayout.from_dict(data["layout"]),
-        )
-
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Individual:
@@ -106,14 +84,14 @@ class Individual:
 
     def to_dict(self) -> dict[str, Any]:
         """Flat dict: chromosome, hidden, epochs, learning_rate, fitness."""
-        return {"chromosome": self.chromosome, **self.genes.to_dict(), "fitness": self.fitness}
+        return {"chromosome": self.chromosome, **to_mapping(self.genes), "fitness": self.fitness}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Individual:
         """Inverse of ``to_dict``."""
         return cls(
             chromosome=str(data["chromosome"]),
-            genes=Genes.from_dict(data),
+            genes=from_mapping(Genes, {k: data[k] for k in _GENE_KEYS}, "individual"),
             fitness=float(data["fitness"]),
         )
 
@@ -206,7 +184,7 @@ class GAResult:
             "n_evaluated": self.n_evaluated,
             "epochs_per_fold": self.epochs_per_fold,
             "seed": self.seed,
-            "config": self.config.to_dict(),
+            "config": to_mapping(self.config),
             "fitness_by_generation": self.fitness_by_generation,
             "history": [rec.to_dict() for rec in self.history],
             "evaluated": [ind.to_dict() for ind in self.evaluated],
@@ -219,7 +197,7 @@ class GAResult:
             best=Individual.from_dict(data["best"]),
             history=tuple(GenerationRecord.from_dict(d) for d in data["history"]),
             evaluated=tuple(Individual.from_dict(d) for d in data["evaluated"]),
-            config=GAConfig.from_dict(data["config"]),
+            config=from_mapping(GAConfig, data["config"], "config"),
             seed=int(data["seed"]),
         )
 
@@ -451,7 +429,7 @@ def _snapshot(state: _State, config: GAConfig, seed: int) -> GAState:
     """The checkpoint of the state after its last generation."""
     assert state.best is not None
     return GAState(
-        config=config.to_dict(),
+        config=to_mapping(config),
         seed=seed,
         generation=len(state.history) - 1,
         population=tuple(state.population),
@@ -468,7 +446,7 @@ def _load(checkpoint: Path, config: GAConfig, seed: int) -> _State | None:
         logger.info("no GA checkpoint at %s; starting a new run", checkpoint)
         return None
     saved = load_state(checkpoint)
-    asked = {"seed": seed, **config.to_dict()}
+    asked = {"seed": seed, **to_mapping(config)}
     found = {"seed": saved.seed, **saved.config}
     diff = [key for key in asked if asked[key] != found.get(key)]
     if diff:

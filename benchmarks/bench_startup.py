@@ -1,0 +1,93 @@
+"""Benchmark: how long commands take to start, before their work begins (issue 15, item 3).
+
+Each case runs in a fresh interpreter (``python -c``), best of ``--repeats`` wall times,
+the current tree and (with ``--baseline REV``) git revision REV's ``src/`` interleaved, so
+a shared machine's load hits both alike. It also lists which heavy libraries each case
+imported. The cases:
+
+- ``cli``: the CLI with every command registered (what any ``ffmatch ...`` loads first);
+- ``match``: that, plus ``ffmatch match``'s modules and the shipped model, up to the point
+  where the face-mesh extractor (MediaPipe) starts;
+- ``evolve``: the CLI plus the pipeline ``ffmatch evolve`` runs (this one needs torch).
+
+    python benchmarks/bench_startup.py --baseline cfd2e83 --repeats 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HEAVY = ("torch", "numba", "sklearn", "scipy.stats", "pandas", "matplotlib", "mediapipe")
+CASES = {
+    "cli": "from ffmatch.cli import commands",
+    "match": (
+        "from ffmatch.cli import commands\n"
+        "from ffmatch.matcher.photos.extract import FaceMeshExtractor\n"
+        "from ffmatch.matcher.photos.match import match_photos\n"
+        "from ffmatch.matcher.photos.models import photo_model\n"
+        "photo_model()"
+    ),
+    "evolve": "from ffmatch.cli import commands\nfrom ffmatch.paper.pipeline.run import run_step",
+}
+
+
+def _run(src: str, code: str) -> tuple[float, list[str]]:
+    script = (
+        f"import sys, json\n{code}\nprint(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
+    )
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": src},
+        check=True,
+    )
+    return time.perf_counter() - start, json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--baseline", metavar="REV", help="also time this git revision's src/")
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    root = Path(__file__).resolve().parents[1]
+    trees = {"current": str(root / "src")}
+    if args.baseline:
+        tmp = Path(tempfile.mkdtemp())
+        archive = subprocess.run(
+            ["git", "-C", str(root), "archive", args.baseline, "src"],
+            capture_output=True,
+            check=True,
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(tmp)], input=archive, check=True)
+        trees = {f"rev {args.baseline}": str(tmp / "src"), **trees}
+    _run(trees["current"], "import numpy")  # warm the file cache
+    print(
+        f"# bench_startup: best of {args.repeats} wall seconds, "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
+    print(f"{'case':<8}{'tree':<16}{'seconds':>9}  heavy libraries imported")
+    out = {}
+    for case, code in CASES.items():
+        best = dict.fromkeys(trees, float("inf"))
+        loaded: dict[str, list[str]] = {}
+        for _ in range(args.repeats):
+            for name, src in trees.items():
+                seconds, loaded[name] = _run(src, code)
+                best[name] = min(best[name], seconds)
+        for name in trees:
+            print(f"{case:<8}{name:<16}{best[name]:>9.3f}  {', '.join(loaded[name]) or '-'}")
+        out[case] = {"seconds": best, "imported": loaded}
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
