@@ -1,7 +1,8 @@
 """ORL as an archive: search rank-1/rank-5 and CMC, grouping BCubed, on people never fitted.
 
-Needs an archive of the ORL faces (``ffmatch index FFMATCH_DATA/faces-orl --db orl.db
---labels-from-folders``; ids ``s<k>/<n>.pgm``). The fusion model names the ORL people it was
+Needs an archive of ORL faces with ids ``s<k>/<n>.pgm`` holding at least photos 1 and 2 of
+every person and all photos of the test people (docs/archive.md gives the commands; indexing
+all 400 works too). The fusion model names the ORL people it was
 fitted on (``metrics.people_fit`` of the shipped ``verdict_model.json``); only the others are
 queried and grouped, so no figure comes from a person the model saw.
 
@@ -117,7 +118,7 @@ def main() -> None:
     people = test_people()
     print(f"test people ({len(people)}): {' '.join(f's{p}' for p in people)}")
     n_faces = int(sum(_person(p) in people for p in bank.photo))
-    print(f"faces found: {len(bank)} of 400 photos; {n_faces} of the test people's")
+    print(f"faces in the archive: {len(bank)}; {n_faces} of them of the test people")
     results = {}
     print("| evidence | rank-1 | rank-5 | BCubed precision | recall | F1 | groups |")
     print("| --- | --- | --- | --- | --- | --- | --- |")

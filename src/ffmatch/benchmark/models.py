@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -29,9 +29,9 @@ from ffmatch.core.scaling import MinMax, fit_min_max
 from ffmatch.core.table import FloatArray, PhotoTable
 from ffmatch.matcher.aligned import PHOTO_VECTORS, aligned_diff_features
 from ffmatch.matcher.model import SCORERS
-from ffmatch.matcher.train import PLDAFit
-from ffmatch.matcher.train import fit_plda as fit_plda_params
-from ffmatch.paper.evaluation.controls import fit_logistic as fit_logistic_proba
+
+if TYPE_CHECKING:  # the fits import scikit-learn and SciPy: only when a model is fitted
+    from ffmatch.matcher.train import PLDAFit
 
 PairFeatures = Callable[[FloatArray, FloatArray], FloatArray]
 Scorer = Callable[[FloatArray, FloatArray], FloatArray]
@@ -106,12 +106,16 @@ def fit_preprocess(x: FloatArray) -> MinMax:
 def fit_logistic(x: FloatArray, y: npt.NDArray[np.int64], features: PairFeatures) -> Scorer:
     """The logistic control (``paper.evaluation.controls.fit_logistic``) on pair features,
     missing values filled; the scorer gives P(same)."""
+    from ffmatch.paper.evaluation.controls import fit_logistic as fit_logistic_proba
+
     proba = fit_logistic_proba(x, y, fill_missing=True, max_iter=2000)
     return lambda cx, cy: proba(features(cx, cy))
 
 
 def fit_plda(photos: PhotoTable, *, representation: str = "aligned", n_iter: int = 30) -> Scorer:
     """PLDA (``matcher.train.fit_plda``) fitted on training ``photos``; scores the LLR."""
+    from ffmatch.matcher.train import fit_plda as fit_plda_params
+
     fit = fit_plda_params(photos, representation=representation, n_iter=n_iter)
     return _plda_scorer(fit, representation)
 
@@ -121,6 +125,8 @@ def fit_plda_pose(photos: PhotoTable, poses: npt.ArrayLike, *, n_iter: int = 30)
 
     Scoring needs no pose: both hypotheses sum over every photo's possible poses.
     """
+    from ffmatch.matcher.train import fit_plda as fit_plda_params
+
     return _plda_scorer(fit_plda_params(photos, poses=poses, always_mixture=True, n_iter=n_iter))
 
 

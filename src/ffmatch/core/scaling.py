@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.preprocessing import MinMaxScaler
 
 F64Array = npt.NDArray[np.float64]
 F32Array = npt.NDArray[np.float32]
@@ -48,6 +47,8 @@ def fit_min_max(x: npt.ArrayLike, *, fill_missing: bool = False) -> MinMax:
     With ``fill_missing`` a missing value is first replaced by its column's training mean
     (0 for a column with no value at all), as the benchmark's classifiers need.
     """
+    from sklearn.preprocessing import MinMaxScaler  # here: importing this module stays light
+
     arr = np.asarray(x, dtype=np.float64)
     fill = None
     if fill_missing:

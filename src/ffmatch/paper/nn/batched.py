@@ -63,7 +63,7 @@ _COSTS = {
 }
 _MAX_ATOMS = 64  # distinct sizes are merged into at most this many before bucketing
 # Parameter-steps (padded parameters x steps) from which the compiled Adam pays for loading
-# numba and its cached loop (about 0.7 s of CPU) in a process that has not loaded it yet:
+# numba and its cached loop (0.5-1 s of CPU) in a process that has not loaded it yet:
 # it saves about 3 ns per padded parameter-step over the eager passes on this 2-core CPU.
 # Either path gives the same numbers, so this choice only moves time.
 _FUSED_MIN_WORK = 1e8
