@@ -140,7 +140,9 @@ def rank(
         k = face - 1
     one = query.faces.take([k])
     p = score_all(scorer, one, bank, top=top)
-    keep = bank.sha256 != query.sha256
+    # Only a query the archive holds (``in_archive``) has stored faces of its own content;
+    # for any other the 1M-string comparison is skipped.
+    keep = bank.sha256 != query.sha256 if query.in_archive else np.ones(len(bank), dtype=bool)
     if excluded_photos:
         keep &= ~np.isin(bank.photo, list(excluded_photos))
     p = np.where(keep, p, -np.inf)
