@@ -58,3 +58,25 @@ def test_a_config_file_out_of_range_is_refused(
     config.write_text("[mlp]\nlr = 1e308\n")
     assert run(["cv", "--config", str(config), "--out", str(tmp_path / "o")]) == 2
     assert "lr: expected a number in (0, 10.0], found 1e+308" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "expected a configuration file, found a folder"),
+        (b"seed = 1 # \xe9\n", "expected UTF-8 text, found byte 0xe9 at offset 11"),
+        (b"[eval]\nholdout = 0.99\n", "eval.holdout = 0.99: leaves no rows to train on"),
+    ],
+)
+def test_a_config_that_cannot_be_used_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes | None, message: str
+) -> None:
+    config = tmp_path / "c.toml"
+    if content is None:
+        config.mkdir()
+    else:
+        config.write_bytes(content)
+    assert run(["-q", "cv", "--config", str(config), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.count("\n") == 1

@@ -65,6 +65,8 @@ def test_extract_turned_copies_for_training(photos: Path, tmp_path: Path) -> Non
     assert len(table) == 2 + 6
     assert table.photo_id[2] == "obama-1~turn1"
     assert set(table.person) == {"obama"}
+    assert table.quality is not None  # copies keep their photo's face values
+    assert table.quality[2].tolist() == table.quality[0].tolist()
 
 
 def test_extract_takes_a_photo_named_twice_once(photos: Path, tmp_path: Path) -> None:

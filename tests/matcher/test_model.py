@@ -211,7 +211,7 @@ def test_sizes_and_types_are_checked_before_arrays_are_read(
     small_model: MatchModel, tmp_path: Path
 ) -> None:
     np.save(tmp_path / "plain.npy", np.zeros(3))
-    with pytest.raises(ModelError, match=r"not an ffmatch model file.*not a readable \.npz"):
+    with pytest.raises(ModelError, match=r"plain.npy: not a readable \.npz archive.*; not an"):
         load_model(tmp_path / "plain.npy")
     with pytest.raises(ModelError, match="expected a model file, found a folder"):
         load_model(tmp_path)

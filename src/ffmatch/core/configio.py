@@ -50,6 +50,15 @@ def load_toml(cls: type[T], path: Path) -> T:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: configuration file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: expected a configuration file, found a folder") from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(
+            f"{path}: expected UTF-8 text, found byte {err.object[err.start]:#04x} at offset "
+            f"{err.start}"
+        ) from None
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read ({err.strerror or err})") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: not valid TOML ({err})") from None
     return from_mapping(cls, data, where=str(path))

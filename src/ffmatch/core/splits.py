@@ -187,7 +187,15 @@ class _Splitter:
         if not 0.0 < test_size < 1.0:
             raise ConfigError(f"test_size: expected a fraction between 0 and 1, found {test_size}")
         labels, group_arr = _check_labels(y, groups)
-        train, test = self._holdout(labels, group_arr, test_size)
+        try:
+            train, test = self._holdout(labels, group_arr, test_size)
+        except ValueError as err:  # scikit-learn: an empty train or test part
+            if isinstance(err, DataError | ConfigError):
+                raise
+            raise ConfigError(
+                f"eval.holdout = {test_size}: leaves no rows to train on or none to check "
+                f"with ({len(labels)} rows); expected a share such as 0.25"
+            ) from None
         return np.sort(train).astype(np.int64), np.sort(test).astype(np.int64)
 
     def cv_rows(self, n: int, train: IntArray) -> IntArray:

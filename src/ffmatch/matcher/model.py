@@ -325,7 +325,7 @@ def load_model(path: Path) -> MatchModel:
         arrays = read_npz(path, max_bytes=MAX_MODEL_BYTES, check=_check_member)
     except DataError as err:
         raise ModelError(
-            f"not an ffmatch model file (expected a .npz archive written by 'ffmatch train'): {err}"
+            f"{err}; not an ffmatch model file (a .npz archive written by 'ffmatch train')"
         ) from None
     try:
         return _from_arrays(arrays, source=str(path))

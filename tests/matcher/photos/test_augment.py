@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from ffmatch.core.errors import ConfigError
-from ffmatch.matcher.photos.augment import turn, turned_copies, with_turned_copies
+from ffmatch.matcher.photos.augment import (
+    DEGRADATIONS,
+    degrade,
+    turn,
+    turned_copies,
+    with_turned_copies,
+)
 from ffmatch.matcher.photos.extract import Extraction, to_table
 
 
@@ -57,3 +63,23 @@ def test_table_gets_copies_of_extracted_photos_only(extracted: dict[str, Extract
     ]  # fmt: skip
     assert list(table.person[3:]) == ["obama", "obama", "biden", "biden"]
     assert not table.missing[3:].any()
+
+
+@pytest.mark.parametrize("kind", DEGRADATIONS)
+def test_degradations_keep_a_photo_and_are_seeded(kind: str) -> None:
+    rng = np.random.default_rng(0)
+    rgb = rng.integers(0, 256, size=(112, 92, 3), dtype=np.uint8)
+    out = degrade(rgb, kind, seed=3, face_width=70.0)
+    assert out.dtype == np.uint8
+    assert out.ndim == 3
+    if kind == "small":
+        assert out.shape[1] == round(92 * 60 / 70)  # the face shrunk to 60 px
+    else:
+        assert out.shape == rgb.shape
+        assert not np.array_equal(out, rgb)
+    np.testing.assert_array_equal(out, degrade(rgb, kind, seed=3, face_width=70.0))
+
+
+def test_unknown_degradation() -> None:
+    with pytest.raises(ConfigError, match="degradation: expected one of sepia, blur, small"):
+        degrade(np.zeros((8, 8, 3), dtype=np.uint8), "fog", seed=0)

@@ -69,7 +69,10 @@ def read_npz(path: Path, *, max_bytes: int, check: MemberCheck) -> dict[str, np.
                             f"{path}: member {name!r} of shape {shape} would take {nbytes} "
                             f"bytes; expected at most {max_bytes} in all"
                         )
-                    check(name, tuple(shape), dtype)
+                    try:
+                        check(name, tuple(shape), dtype)
+                    except DataError as err:
+                        raise DataError(f"{path}: {err}") from None
                     total += nbytes
                 with archive.open(info) as fh:
                     arrays[name] = np.lib.format.read_array(fh, allow_pickle=False)

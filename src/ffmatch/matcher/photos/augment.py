@@ -101,8 +101,8 @@ def with_turned_copies(
 ) -> PhotoTable:
     """``table`` (``to_table(extractions)``) plus ``copies`` turned rows per extracted photo.
 
-    A copy's id is ``<photo_id>~turn<k>`` (k from 1), its person and ``derived`` flags its
-    photo's; photos without a face get no copies.
+    A copy's id is ``<photo_id>~turn<k>`` (k from 1), its person, ``derived`` flags, face
+    values and descriptor its photo's; photos without a face get no copies.
     """
     rows = [k for k, e in enumerate(extractions) if e.face is not None]
     faces = [f for f in (extractions[k].face for k in rows) if f is not None]
@@ -116,7 +116,13 @@ def with_turned_copies(
         coords=np.concatenate([table.coords, coords.reshape(-1, *table.coords.shape[1:])]),
         derived=np.concatenate([table.derived, table.derived[idx]]),
         source=table.source,
-    )
+        # A copy keeps its photo's face values and descriptor (so the table still reads as
+        # markers found by MediaPipe); its pose is not re-measured.
+        quality=None if table.quality is None else np.concatenate([table.quality,
+                                                                   table.quality[idx]]),
+        descriptors=None if table.descriptors is None else np.concatenate(
+            [table.descriptors, table.descriptors[idx]]),
+    )  # fmt: skip
 
 
 def degrade(rgb: RGBArray, kind: str, *, seed: int, face_width: float | None = None) -> RGBArray:
