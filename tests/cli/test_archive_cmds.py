@@ -202,3 +202,17 @@ def test_default_search_uses_the_fused_verdicts(
     first = doc["candidates"][0]
     assert (first["person"], first["evidence"], first["verdict"]) == ("s3", "both", "same")
     assert any("descriptor distance" in r for r in first["reasons"])
+
+
+def test_a_groups_sheet_stops_at_its_face_limit(archive: tuple[Path, Path], tmp_path: Path) -> None:
+    from ffmatch.archive import group
+    from ffmatch.archive.sheets import groups_html
+
+    _, db = archive
+    grouping = group(db, evidence="geometry")  # the labels join each person's two photos
+    assert [g.size for g in grouping.groups] == [2, 2, 2]
+    text = groups_html(db, grouping, tmp_path / "g.html", max_faces=3).read_text()
+    assert (
+        "2 more groups (of 2 faces or fewer) are in the CSV; this sheet shows the first 2" in text
+    )
+    assert text.count("data:image/jpeg;base64,") == 2

@@ -170,13 +170,21 @@ def shortlist_html(
     return _write(path, _page(f"ffmatch search ({evidence} evidence)", "".join(parts)))
 
 
+MAX_SHEET_FACES = 2_000  # faces drawn on a groups sheet (each is a JPEG inside the file)
+
+
 def groups_html(
-    db_path: str | os.PathLike[str], grouping: Grouping, path: str | os.PathLike[str]
+    db_path: str | os.PathLike[str],
+    grouping: Grouping,
+    path: str | os.PathLike[str],
+    *,
+    max_faces: int = MAX_SHEET_FACES,
 ) -> Path:
     """The contact sheet of ``ffmatch group --html``: a strip of faces per group, largest
-    first, the weakest link of each group framed in red; faces alone at the end."""
+    first, the weakest link of each group framed in red; faces alone at the end. Past
+    ``max_faces`` faces the sheet stops and says how many groups the CSV has beyond it."""
     with opened(db_path) as conn:
-        bank = store.load_bank(conn)
+        bank = store.cached_bank(conn, db_path)
     root = photo_path  # files are looked up by archive id only
 
     def card(photo: str, face: int, note: str, weak: bool) -> str:
@@ -195,7 +203,16 @@ def groups_html(
     for c in grouping.conflicts:
         parts.append(f"<p class=different>{_e(c)}</p>")
     alone = []
-    for g in grouping.groups:
+    drawn = 0
+    for k, g in enumerate(grouping.groups):
+        if drawn + g.size > max_faces:
+            rest = len(grouping.groups) - k
+            parts.append(
+                f"<p>{rest} more groups (of {g.size} faces or fewer) are in the CSV; "
+                f"this sheet shows the first {drawn} faces.</p>"
+            )
+            break
+        drawn += g.size
         if g.size == 1:
             m = g.members[0]
             alone.append(card(m.photo, m.face, _e(m.person), False))
