@@ -183,3 +183,22 @@ def test_out_that_is_a_file_is_refused(tmp_path: Path, tiny_config: Path,
 def test_unknown_representation_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["cv", "--representation", "pixels", "--out", str(tmp_path / "x")]) == 2
     assert "unknown representation 'pixels'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_overwrite_removes_the_earlier_runs_files(
+    tmp_path: Path, tiny_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    assert run(["-q", "evolve", "--config", str(tiny_config), "--out", str(out)]) == 0
+    assert (out / "checkpoint.json").exists()
+    assert run(["-q", "cv", "--config", str(tiny_config), "--out", str(out), "--overwrite"]) == 0
+    assert not (out / "checkpoint.json").exists()
+    assert not list((out / "figures").glob("ga_*.png"))
+    assert (out / "figures" / "confusion.png").exists()
+    (out / "notes.txt").write_text("mine")
+    capsys.readouterr()
+    assert run(["-q", "cv", "--config", str(tiny_config), "--out", str(out), "--overwrite"]) == 2
+    assert "holds notes.txt, which no ffmatch run writes" in capsys.readouterr().err
+    assert (out / "notes.txt").read_text() == "mine"
+    assert (out / "metrics.json").exists()

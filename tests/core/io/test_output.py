@@ -61,6 +61,26 @@ def test_a_folder_holding_a_run_needs_overwrite(tmp_path: Path) -> None:
         check_output_folder(other / "a.jpg")
 
 
+def test_overwrite_removes_only_an_earlier_runs_files(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    (run / "figures").mkdir(parents=True)
+    for name in ("config.toml", "checkpoint.json", "report.md", "figures/ga_genes.png"):
+        (run / name).write_text("x")
+    assert check_output_folder(run, overwrite=True) == run
+    assert [p for p in run.rglob("*") if p.is_file()] == []
+    (run / "config.toml").write_text("x")
+    (run / "figures" / "mine.svg").write_text("x")
+    with pytest.raises(DataError, match=r"run: holds figures/mine.svg, which no ffmatch run"):
+        check_output_folder(run, overwrite=True)
+    assert (run / "config.toml").exists()
+    (run / "figures" / "mine.svg").unlink()
+    (run / "notes.txt").write_text("x")
+    with pytest.raises(DataError, match=r"holds notes.txt, which no ffmatch run writes"):
+        check_output_folder(run, overwrite=True)
+    assert check_output_folder(run, resume=True) == run
+    assert (run / "notes.txt").exists()
+
+
 def test_json_is_strict() -> None:
     text = json_text({"a": math.nan, "b": [np.float64(np.inf), np.int64(3)], "c": np.ones(2)})
     assert json.loads(text) == {"a": None, "b": [None, 3], "c": [1.0, 1.0]}

@@ -24,6 +24,34 @@ from ffmatch.core.errors import DataError
 RUN_MARKER = "config.toml"
 """A file every run folder holds (the resolved configuration): its presence marks a run."""
 
+RUN_FILES = frozenset(
+    {RUN_MARKER, "metrics.json", "checkpoint.json", "results.json", "report.md", "report.html"}
+)
+"""The files a run writes at the top of its folder (``RunFolder``, the benchmark report, the
+GA checkpoint); with ``figures/*.png`` they are all ``--overwrite`` may remove."""
+
+
+def _run_artefacts(folder: Path, option: str) -> list[Path]:
+    """The files an earlier run left in ``folder``; DataError naming any other file."""
+    found: list[Path] = []
+    for entry in sorted(folder.iterdir()):
+        if entry.is_dir() and not entry.is_symlink() and entry.name == "figures":
+            inner = sorted(entry.iterdir())
+            stray = [f for f in inner if f.suffix != ".png" or not f.is_file() or f.is_symlink()]
+            found.extend(f for f in inner if f not in stray)
+            entry = stray[0] if stray else entry
+            if not stray:
+                continue
+        elif entry.is_file() and not entry.is_symlink() and entry.name in RUN_FILES:
+            found.append(entry)
+            continue
+        raise DataError(
+            f"{option} {folder}: holds {entry.relative_to(folder)}, which no ffmatch run "
+            "writes; --overwrite replaces only an earlier run's files: move it or choose "
+            "another folder"
+        )
+    return found
+
 
 def _same_file(a: Path, b: Path) -> bool:
     try:
@@ -81,8 +109,9 @@ def check_output_folder(
     """``path`` ready to receive a run: created, writable, and not holding another run.
 
     A folder already holding a run (``config.toml``) is refused unless ``overwrite`` or
-    ``resume``; with ``overwrite`` the files the earlier run left are the caller's to
-    replace. A non-empty folder that holds no run is refused too (it is someone's data).
+    ``resume``. With ``overwrite`` the earlier run's files (``RUN_FILES``, ``figures/*.png``)
+    are removed here, so none of them stays beside the new report; a file no run writes is
+    refused, never deleted. A non-empty folder that holds no run is refused too.
     """
     target = Path(path)
     if target.exists() and not target.is_dir():
@@ -102,6 +131,12 @@ def check_output_folder(
                 f"{option} {target}: is a folder with other files; choose an empty or new "
                 "folder (or pass --overwrite)"
             )
+    if target.is_dir() and overwrite and not resume:
+        for old in _run_artefacts(target, option):
+            try:
+                old.unlink()
+            except OSError as err:
+                raise DataError(f"{option} {old}: cannot remove ({err.strerror})") from None
     _writable_folder(target, option)
     return target
 
