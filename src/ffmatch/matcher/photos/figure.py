@@ -21,7 +21,7 @@ from ffmatch.core.markers import WIDE_ORDER
 from ffmatch.matcher.photos.extract import Extraction
 from ffmatch.matcher.photos.image import RGBArray
 from ffmatch.matcher.photos.match import EvidenceLike, PhotoMatch
-from ffmatch.matcher.verdict import Measurement, PairVerdict
+from ffmatch.matcher.verdict import VERDICT_WORDS, Measurement, PairVerdict
 from ffmatch.matcher.words import MARKER_WORDS
 
 DIFFER_COLOUR = "#d62728"
@@ -117,10 +117,6 @@ def save_match_figure(
     with atomic_write(p, "wb") as fh:
         fig.savefig(fh, format="png", dpi=110)
     return p
-
-
-VERDICT_WORDS = {"same": "same person", "inconclusive": "inconclusive",
-                 "different": "different people"}  # fmt: skip
 
 
 def verdict_figure(
