@@ -29,7 +29,7 @@ CASES = {
     "match": (
         "from ffmatch.cli import commands\n"
         "from ffmatch.matcher.photos.extract import FaceMeshExtractor\n"
-        "from ffmatch.matcher.photos.match import match_photos\n"
+        "from ffmatch.matcher.photos.match import judge_pairs\n"
         "from ffmatch.matcher.photos.models import photo_model\n"
         "photo_model()"
     ),

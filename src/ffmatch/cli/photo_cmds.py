@@ -300,16 +300,14 @@ def verdict_json(result: PairVerdict, top: int) -> dict[str, Any]:
     }
 
 
-_VERDICT_WORDS = {"same": "same person", "inconclusive": "inconclusive",
-                  "different": "different people"}  # fmt: skip
-
-
 def _print_verdict(result: PairVerdict, a: Path, b: Path, top: int) -> None:
+    from ffmatch.matcher.verdict import VERDICT_WORDS
+
     def say(text: str) -> None:
         out.print(text, markup=False, highlight=False, soft_wrap=True)
 
     say(f"{a} vs {b}")
-    say(f"{_VERDICT_WORDS[result.verdict]} (P = {result.probability:.2f}; evidence: "
+    say(f"{VERDICT_WORDS[result.verdict]} (P = {result.probability:.2f}; evidence: "
         f"{result.evidence})")  # fmt: skip
     low, high = result.bands
     say(f"  bands: different at or below {low:.2f}, same at or above {high:.2f} "

@@ -70,6 +70,13 @@ BAND_MEANINGS: dict[Verdict, str] = {
 }
 """What each verdict means, for --help, the docs and the JSON output."""
 
+VERDICT_WORDS: dict[Verdict, str] = {
+    "same": "same person",
+    "inconclusive": "inconclusive",
+    "different": "different people",
+}
+"""Each verdict as the text, the figure and the web page print it."""
+
 # Markers an expression moves: left out of the geometry when only one photo shows it.
 SMILE_MARKERS = ("rtal", "ltal", "ls", "sto", "li")
 OPEN_MOUTH_MARKERS = ("sto", "li", "sm", "pg", "me")
@@ -754,6 +761,7 @@ __all__ = [
     "BAND_MEANINGS",
     "EVIDENCES",
     "VERDICTS",
+    "VERDICT_WORDS",
     "Evidence",
     "FaceEvidence",
     "FaceEvidenceArray",

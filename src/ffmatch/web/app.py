@@ -29,7 +29,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ffmatch.archive.decisions import DECISIONS
 from ffmatch.core.errors import DataError, FFMatchError
-from ffmatch.matcher.photos.figure import VERDICT_WORDS
+from ffmatch.matcher.verdict import VERDICT_WORDS
 from ffmatch.web.guard import BodyLimit, TokenGuard, too_large_message
 from ffmatch.web.service import (
     Comparison,

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ffmatch import archive
 from ffmatch.archive.decisions import DECISIONS
 from ffmatch.core.errors import DataError
-from ffmatch.matcher.photos.figure import VERDICT_WORDS
+from ffmatch.matcher.verdict import VERDICT_WORDS
 
 if TYPE_CHECKING:
     from ffmatch.matcher.photos.extract import FaceMeshExtractor

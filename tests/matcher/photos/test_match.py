@@ -1,101 +1,21 @@
-"""Scoring photo pairs: one pair with evidence, the batch (each photo once), the pairs CSV."""
+"""Judging photo pairs in a batch (each photo once), the pairs CSV, and the verdict figure."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-import numpy.typing as npt
-import pytest
-
-from ffmatch.core.errors import DataError
 from ffmatch.core.io._cells import read_csv
-from ffmatch.core.markers import MARKER_PAIRS, WIDE_ORDER
 from ffmatch.matcher.pairs_file import read_pairs
-from ffmatch.matcher.photos.extract import Extraction, FaceMeshExtractor
-from ffmatch.matcher.photos.figure import marker_pair, save_match_figure
+from ffmatch.matcher.photos.extract import Extraction
+from ffmatch.matcher.photos.figure import marker_pair
 from ffmatch.matcher.photos.image import read_photo
 from ffmatch.matcher.photos.match import (
     BATCH_COLUMNS,
-    compare,
     extract_pair_photos,
     judge_pairs,
-    match_photos,
     write_verdicts,
 )
 from ffmatch.matcher.verdict import load_fusion_model
-
-
-@dataclass(frozen=True)
-class Ev:
-    name: str
-    value_x: float
-    value_y: float
-    difference: float
-    typical: float
-    score: float
-
-
-class RatioModel:
-    """A stand-in matcher: P(same) falls with the mean gap of the 91 distances / eye width."""
-
-    threshold = 0.5
-
-    def __init__(self) -> None:
-        self.calls: list[int] = []
-
-    @staticmethod
-    def _ratios(c: np.ndarray) -> np.ndarray:
-        i, j = np.array(MARKER_PAIRS).T
-        d = np.hypot(*(c[:, i] - c[:, j]).transpose(2, 0, 1))
-        return d / d[:, [MARKER_PAIRS.index((0, 3))]]
-
-    def probability(self, coords_x: npt.ArrayLike, coords_y: npt.ArrayLike) -> np.ndarray:
-        x, y = np.asarray(coords_x), np.asarray(coords_y)
-        self.calls.append(len(x))
-        gap = np.abs(self._ratios(x) - self._ratios(y)).mean(axis=1)
-        return np.exp(-gap / 0.03)
-
-    def evidence(self, coords_x: npt.ArrayLike, coords_y: npt.ArrayLike) -> Sequence[Ev]:
-        rx = self._ratios(np.asarray(coords_x)[None])[0]
-        ry = self._ratios(np.asarray(coords_y)[None])[0]
-        out = [
-            Ev(name=f"{WIDE_ORDER[i]}-{WIDE_ORDER[j]} / eye width", value_x=rx[k],
-               value_y=ry[k], difference=ry[k] - rx[k], typical=0.02,
-               score=abs(ry[k] - rx[k]) / 0.02)
-            for k, (i, j) in enumerate(MARKER_PAIRS) if (i, j) != (0, 3)
-        ]  # fmt: skip
-        return sorted(out, key=lambda e: -e.score)
-
-
-def test_compare_reports_probability_decision_and_evidence(
-    extracted: dict[str, Extraction],
-) -> None:
-    model = RatioModel()
-    same = compare(extracted["obama-1"], extracted["obama-1"], model)
-    assert same.probability == pytest.approx(1.0)
-    assert same.match
-    other = compare(extracted["obama-1"], extracted["rose-leslie-1"], model)
-    assert other.probability < same.probability
-    scores = [e.score for e in other.evidence]
-    assert scores == sorted(scores, reverse=True)
-    assert other.differing(3) == list(other.evidence[:3])
-    assert other.agreeing(1)[0].score == min(scores)
-    data = other.to_dict(2)
-    assert len(data["differing"]) == 2
-    assert data["match"] == other.match
-    assert np.array(data["markers_x"]).shape == (14, 2)
-
-
-def test_match_photos_names_the_photo_that_failed(
-    photos_dir: Path, extractor: FaceMeshExtractor
-) -> None:
-    with pytest.raises(DataError, match=r"multi-two-people.jpg: 2 faces found"):
-        match_photos(
-            photos_dir / "obama-1.jpg", photos_dir / "multi-two-people.jpg", RatioModel(), extractor
-        )
 
 
 def _pairs_csv(path: Path, rows: list[tuple[str, ...]]) -> Path:
@@ -142,14 +62,6 @@ def test_marker_pair_parses_distance_names() -> None:
     assert marker_pair("rtex-me / eye width") == (0, 13)
     assert marker_pair("rtex-x") is None
     assert marker_pair("nose-chin / eye width") is None
-
-
-def test_match_figure_is_written(photos_dir: Path, extracted: dict[str, Extraction],
-                                 tmp_path: Path) -> None:  # fmt: skip
-    result = compare(extracted["obama-1"], extracted["obama-2"], RatioModel())
-    rgb_x, rgb_y = (read_photo(photos_dir / f"obama-{k}.jpg") for k in (1, 2))
-    path = save_match_figure(result, rgb_x, rgb_y, tmp_path / "m.png")
-    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_verdict_figure_lists_what_the_text_lists(

@@ -20,8 +20,7 @@ from ffmatch.core.io.atomic import atomic_write
 from ffmatch.core.markers import WIDE_ORDER
 from ffmatch.matcher.photos.extract import Extraction
 from ffmatch.matcher.photos.image import RGBArray
-from ffmatch.matcher.photos.match import EvidenceLike, PhotoMatch
-from ffmatch.matcher.verdict import Measurement, PairVerdict
+from ffmatch.matcher.verdict import VERDICT_WORDS, Measurement, PairVerdict
 from ffmatch.matcher.words import MARKER_WORDS
 
 DIFFER_COLOUR = "#d62728"
@@ -36,25 +35,6 @@ def marker_pair(feature: str) -> tuple[int, int] | None:
     if len(parts) == 2 and all(p in WIDE_ORDER for p in parts):
         return WIDE_ORDER.index(parts[0]), WIDE_ORDER.index(parts[1])
     return None
-
-
-def match_figure(result: PhotoMatch, rgb_x: RGBArray, rgb_y: RGBArray, *, n: int = 4) -> Figure:
-    """The two faces with markers, the ``n`` most differing and ``n`` best agreeing distances."""
-    differ, agree = result.differing(n), result.agreeing(n)
-    fig = Figure(figsize=(12, 5.2), layout="constrained")
-    FigureCanvasAgg(fig)
-    gs = fig.add_gridspec(1, 3, width_ratios=[1, 1, 1.25])
-    for k, (ex, rgb, label) in enumerate(((result.x, rgb_x, "x"), (result.y, rgb_y, "y"))):
-        ax = fig.add_subplot(gs[0, k])
-        _draw_face(ax, ex, rgb, [e.name for e in differ], [e.name for e in agree])
-        ax.set_title(f"{label}: {Path(ex.source).name}", fontsize=10)
-    _draw_table(fig.add_subplot(gs[0, 2]), differ, agree)
-    verdict = "same person" if result.match else "different people"
-    fig.suptitle(
-        f"P(same person) = {result.probability:.2f}  (threshold {result.threshold:.2f}): {verdict}",
-        fontsize=12,
-    )
-    return fig
 
 
 def _draw_face(
@@ -88,39 +68,6 @@ def _draw_face(
         ax.set_xlim(x0 - pad, x1 + pad)
         ax.set_ylim(y1 + pad, y0 - pad)  # image rows grow downwards
     ax.set_axis_off()
-
-
-def _draw_table(ax: Axes, differ: list[EvidenceLike], agree: list[EvidenceLike]) -> None:
-    """The listed distances: both photos' values (over the eye width) and the gap's size."""
-    ax.set_axis_off()
-    lines: list[tuple[str, str]] = [("Differ most (gap / typical gap for one person)", "k")]
-    lines += [(f"  {k + 1} {e.name}: {e.value_x:.3f} vs {e.value_y:.3f}  ({e.score:.1f}x)",
-               DIFFER_COLOUR) for k, e in enumerate(differ)]  # fmt: skip
-    lines.append(("", "k"))
-    lines.append(("Agree best", "k"))
-    lines += [(f"  {'abcdefghij'[k % 10]} {e.name}: {e.value_x:.3f} vs {e.value_y:.3f}  "
-               f"({e.score:.1f}x)", AGREE_COLOUR) for k, e in enumerate(agree)]  # fmt: skip
-    lines.append(("", "k"))
-    lines.append(("1x = an ordinary gap between two photos of one person", "0.4"))
-    for k, (text, colour) in enumerate(lines):
-        family = "monospace" if text.startswith("  ") else "sans-serif"
-        ax.text(0.0, 1.0 - k * 0.075, text, color=colour, fontsize=9.5, va="top",
-                transform=ax.transAxes, family=family)  # fmt: skip
-
-
-def save_match_figure(
-    result: PhotoMatch, rgb_x: RGBArray, rgb_y: RGBArray, path: str | os.PathLike[str]
-) -> Path:
-    """Write the figure as PNG (atomically); its path."""
-    p = Path(path)
-    fig = match_figure(result, rgb_x, rgb_y)
-    with atomic_write(p, "wb") as fh:
-        fig.savefig(fh, format="png", dpi=110)
-    return p
-
-
-VERDICT_WORDS = {"same": "same person", "inconclusive": "inconclusive",
-                 "different": "different people"}  # fmt: skip
 
 
 def verdict_figure(

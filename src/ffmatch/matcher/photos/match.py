@@ -1,9 +1,8 @@
-"""Judge pairs of photos: one pair with its evidence, or a batch from a pairs CSV.
+"""Judge a batch of photo pairs from a pairs CSV.
 
 A batch extracts each photo once however many pairs it is in (``extract_pair_photos``,
 optionally in several processes), then gives every pair its verdict (``judge_pairs``,
-``ffmatch.matcher.verdict``). ``match_photos`` scores one pair with a markers-only
-``MatchModel`` (``probability``, ``threshold``, ``evidence``).
+``ffmatch.matcher.verdict``).
 """
 
 from __future__ import annotations
@@ -12,20 +11,9 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Protocol
 
-import numpy.typing as npt
-
-from ffmatch.core.errors import DataError
-from ffmatch.core.table import FloatArray
 from ffmatch.matcher.pairs_file import PairsFile, write_pairs
-from ffmatch.matcher.photos.extract import (
-    ExtractConfig,
-    Extraction,
-    FaceChoice,
-    FaceMeshExtractor,
-    extract_photos,
-)
+from ffmatch.matcher.photos.extract import ExtractConfig, Extraction, FaceChoice
 from ffmatch.matcher.photos.parallel import extract_many
 from ffmatch.matcher.verdict import (
     Evidence,
@@ -35,106 +23,6 @@ from ffmatch.matcher.verdict import (
     PairVerdict,
     compare_faces,
 )
-
-
-class EvidenceLike(Protocol):
-    """One feature's values in both photos and how unusual their gap is (see MatchModel)."""
-
-    @property
-    def name(self) -> str: ...
-    @property
-    def value_x(self) -> float: ...
-    @property
-    def value_y(self) -> float: ...
-    @property
-    def difference(self) -> float: ...
-    @property
-    def typical(self) -> float: ...
-    @property
-    def score(self) -> float: ...
-
-
-class Matcher(Protocol):
-    """What scoring needs of a model: ``ffmatch.matcher.model.MatchModel`` provides it."""
-
-    @property
-    def threshold(self) -> float: ...
-    def probability(self, coords_x: npt.ArrayLike, coords_y: npt.ArrayLike) -> FloatArray: ...
-    def evidence(
-        self, coords_x: npt.ArrayLike, coords_y: npt.ArrayLike
-    ) -> Sequence[EvidenceLike]: ...
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class PhotoMatch:
-    """Two photos compared: P(same person), the decision, and the features behind it."""
-
-    x: Extraction
-    y: Extraction
-    probability: float
-    threshold: float
-    evidence: tuple[EvidenceLike, ...]  # most differing first
-
-    @property
-    def match(self) -> bool:
-        return self.probability > self.threshold
-
-    def agreeing(self, n: int = 5) -> list[EvidenceLike]:
-        """The ``n`` features that agree best (smallest gap relative to what is typical)."""
-        return sorted(self.evidence, key=lambda e: e.score)[:n]
-
-    def differing(self, n: int = 5) -> list[EvidenceLike]:
-        """The ``n`` features that differ most, relative to what the model learned."""
-        return list(self.evidence[:n])
-
-    def to_dict(self, n: int = 5) -> dict[str, Any]:
-        """JSON-ready summary: files, probability, decision, top agreeing/differing features."""
-
-        def rows(items: list[EvidenceLike]) -> list[dict[str, Any]]:
-            return [
-                {"feature": e.name, "value_x": e.value_x, "value_y": e.value_y,
-                 "difference": e.difference, "typical": e.typical, "score": e.score}
-                for e in items
-            ]  # fmt: skip
-
-        return {
-            "file_x": self.x.source,
-            "file_y": self.y.source,
-            "probability": self.probability,
-            "threshold": self.threshold,
-            "match": self.match,
-            "differing": rows(self.differing(n)),
-            "agreeing": rows(self.agreeing(n)),
-            "markers_x": self.x.markers.tolist(),
-            "markers_y": self.y.markers.tolist(),
-        }
-
-
-def compare(x: Extraction, y: Extraction, model: Matcher) -> PhotoMatch:
-    """Score two extracted photos; DataError naming the photo if either has no usable face."""
-    cx, cy = x.require(), y.require()
-    p = float(model.probability(cx[None], cy[None])[0])
-    return PhotoMatch(
-        x=x, y=y, probability=p, threshold=float(model.threshold),
-        evidence=tuple(model.evidence(cx, cy)),
-    )  # fmt: skip
-
-
-def match_photos(
-    path_x: str | os.PathLike[str],
-    path_y: str | os.PathLike[str],
-    model: Matcher,
-    extractor: FaceMeshExtractor,
-    *,
-    choice: FaceChoice | None = None,
-) -> PhotoMatch:
-    """Extract both photos and compare them; DataError (one line) if either fails."""
-    x, y = extract_photos([path_x, path_y], extractor, choice=choice)
-    for e in (x, y):
-        if not e.ok:
-            raise DataError(f"{e.source}: {e.error}")
-    return compare(x, y, model)
-
 
 BATCH_COLUMNS = ("probability", "verdict", "differ_most", "agree_best", "error")
 """Columns ``match --pairs`` adds: P(same) to 4 places, same/inconclusive/different, the
