@@ -202,3 +202,16 @@ def test_overwrite_removes_the_earlier_runs_files(
     assert "holds notes.txt, which no ffmatch run writes" in capsys.readouterr().err
     assert (out / "notes.txt").read_text() == "mine"
     assert (out / "metrics.json").exists()
+
+
+def test_a_huge_job_stops_with_its_estimate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "huge"
+    args = ["cv", "--hidden", "4096,4096,4096,4096", "--repeats", "1000", "--out", str(out)]
+    assert run(args) == 2
+    err = capsys.readouterr().err
+    assert "this job needs about" in err
+    assert "network-epochs of 56-4096-4096-4096-4096-2); run with --yes to start it" in err
+    assert len(err.strip().splitlines()) == 1
+    assert not out.exists()

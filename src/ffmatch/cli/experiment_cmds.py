@@ -63,11 +63,19 @@ def _finish(result: RunOutput, *, json_out: bool) -> None:
 
 
 def _step(
-    command: Step, config: RunConfig, out_dir: Path, total: int, *, overwrite: bool, **kw: Any
+    command: Step,
+    config: RunConfig,
+    out_dir: Path,
+    total: int,
+    *,
+    overwrite: bool,
+    yes: bool,
+    **kw: Any,
 ) -> RunOutput:
     """Run one step with a progress bar over ``total`` epochs or generations."""
     from ffmatch.paper.pipeline.run import run_step
 
+    opt.check_cost(command, config, yes=yes)
     opt.check_out_folder(out_dir, config, overwrite=overwrite, resume=kw.get("resume", False))
     unit = "generations" if command == "evolve" else "training"
     with progress_bar(unit, total, quiet=is_quiet()) as update:
@@ -90,6 +98,7 @@ def cv_cmd(
     device: str | None = opt.DEVICE,
     config_path: Path | None = opt.CONFIG,
     overwrite: bool = opt.OVERWRITE,
+    yes: bool = opt.YES,
     json_out: bool = JSON_OUT,
 ) -> None:
     """10-fold cross-validation of the MLP (56-20-10-2 by default), and a holdout check.
@@ -100,7 +109,10 @@ def cv_cmd(
         config_path, data=data, representation=representation, protocol=protocol, seed=seed,
         device=device, repeats=repeats, epochs=epochs, hidden=hidden,
     )  # fmt: skip
-    _finish(_step("cv", config, out_dir, config.mlp.epochs, overwrite=overwrite), json_out=json_out)
+    _finish(
+        _step("cv", config, out_dir, config.mlp.epochs, overwrite=overwrite, yes=yes),
+        json_out=json_out,
+    )
 
 
 @app.command("prune")
@@ -133,6 +145,7 @@ def prune_cmd(
     device: str | None = opt.DEVICE,
     config_path: Path | None = opt.CONFIG,
     overwrite: bool = opt.OVERWRITE,
+    yes: bool = opt.YES,
     json_out: bool = JSON_OUT,
 ) -> None:
     """Train the MLP and prune it by distinctiveness (Gedeon), fold by fold.
@@ -145,7 +158,8 @@ def prune_cmd(
         pruning={"centring": centring, "layers": layers}, finetune_epochs=finetune_epochs,
     )  # fmt: skip
     _finish(
-        _step("prune", config, out_dir, config.mlp.epochs, overwrite=overwrite), json_out=json_out
+        _step("prune", config, out_dir, config.mlp.epochs, overwrite=overwrite, yes=yes),
+        json_out=json_out,
     )
 
 
@@ -188,6 +202,7 @@ def evolve_cmd(
     device: str | None = opt.DEVICE,
     config_path: Path | None = opt.CONFIG,
     overwrite: bool = opt.OVERWRITE,
+    yes: bool = opt.YES,
     json_out: bool = JSON_OUT,
 ) -> None:
     """The genetic algorithm over hidden size, epochs and learning rate (section 2.4).
@@ -206,6 +221,7 @@ def evolve_cmd(
         out_dir,
         config.ga.generations + 1,
         overwrite=overwrite,
+        yes=yes,
         resume=resume,
         prune_networks=not no_prune,
     )
@@ -221,6 +237,7 @@ def reproduce_cmd(
     device: str | None = opt.DEVICE,
     config_path: Path | None = opt.CONFIG,
     overwrite: bool = opt.OVERWRITE,
+    yes: bool = opt.YES,
     json_out: bool = JSON_OUT,
 ) -> None:
     """The whole paper on its own data: selection, MLP, pruning, GA, holdout, controls.
@@ -233,6 +250,7 @@ def reproduce_cmd(
     from ffmatch.paper.pipeline.run import run_reproduce
 
     config = opt.resolve(config_path, data=data, protocol=protocol, seed=seed, device=device)
+    opt.check_cost("reproduce", config, yes=yes)
     opt.check_out_folder(out_dir, config, overwrite=overwrite)
     with progress_bar("GA generations", 2 * (config.ga.generations + 1), quiet=is_quiet()) as bar:
         use_threads()

@@ -87,6 +87,22 @@ OVERWRITE = typer.Option(
 )
 
 
+YES = typer.Option(
+    False,
+    "--yes",
+    help="Start even a job estimated to need more memory than the machine "
+    "has, or over an hour of training.",
+)
+
+
+def check_cost(command: Any, config: Any, *, yes: bool) -> None:
+    """ConfigError with the estimate when the job is far past the usual size, unless --yes."""
+    from ffmatch.paper.pipeline.cost import check_cost as check
+    from ffmatch.paper.pipeline.cost import estimate, machine_memory
+
+    check(estimate(config, command), memory=machine_memory(), yes=yes)
+
+
 def check_out_folder(out_dir: Path, config: Any, *, overwrite: bool, resume: bool = False) -> None:
     """The run folder checked before the run: not holding another run, not an input."""
     from ffmatch.core.io.output import check_output_folder
