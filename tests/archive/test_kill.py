@@ -29,6 +29,7 @@ def _count(db: Path) -> int:
         return 0
 
 
+@pytest.mark.slow
 def test_kill_9_then_rerun_completes_without_duplicates(orl_faces: Path, tmp_path: Path) -> None:
     pytest.importorskip("mediapipe")
     orl = orl_faces

@@ -135,6 +135,7 @@ def test_reproduce_writes_every_file(tmp_path: Path, tiny_config: Path) -> None:
     assert "Figures, protocol 'paper'" in (out / "report.md").read_text()
 
 
+@pytest.mark.slow
 def test_config_records_the_folds_actually_used(tmp_path: Path, tiny_config: Path) -> None:
     wide = tmp_path / "wide.toml"
     wide.write_text(tiny_config.read_text().replace("n_splits = 3", "n_splits = 20"))

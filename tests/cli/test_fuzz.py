@@ -22,6 +22,9 @@ from hypothesis import strategies as st
 from ffmatch.cli.app import run
 from ffmatch.core.io.tidy import MARKER_COLUMNS
 
+# Three CLI fuzzers of 25 generated cases each: seconds, so out of the quick loop; CI runs them.
+pytestmark = pytest.mark.slow
+
 FUZZ = settings(
     max_examples=25,
     deadline=None,

@@ -146,6 +146,7 @@ def test_match_failures_are_one_line(photos: Path, capsys: pytest.CaptureFixture
     assert "--pairs needs --photos DIR" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_match_batch_writes_verdicts_and_figures(
     photos: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

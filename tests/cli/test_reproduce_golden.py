@@ -69,6 +69,7 @@ def test_differences_names_each_path_and_ignores_wall_time() -> None:
     assert differences({"a": [1]}, {"a": [1, 2]}) == ["/a: 1 items != 2"]
 
 
+@pytest.mark.slow
 def test_reproduce_gives_the_stored_metrics(tmp_path: Path) -> None:
     out = tmp_path / "paper"
     config = GOLDEN / "reproduce-tiny.toml"

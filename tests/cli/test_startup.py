@@ -55,6 +55,7 @@ def test_command_start_up_imports_none_of_the_heavy_libraries(case: str) -> None
     assert _loaded(CASES[case]) == []
 
 
+@pytest.mark.slow
 def test_evolve_imports_torch_but_no_plotting_or_photo_libraries() -> None:
     loaded = _loaded(
         "from ffmatch.cli import commands\nfrom ffmatch.paper.pipeline.run import run_step"

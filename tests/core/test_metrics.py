@@ -42,6 +42,7 @@ def test_paper_table6_after_ga() -> None:
     assert m.balanced_accuracy == pytest.approx((5 / 6 + 2 / 3) / 2)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(
     rows=st.lists(

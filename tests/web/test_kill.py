@@ -19,6 +19,7 @@ QUERY = "obama/obama-1.jpg"
 OTHERS = ("obama/obama-2.jpg", "biden/biden-1.jpg", "rose-leslie/rose-leslie-1.jpg")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
 def test_kill_while_saving_decisions_keeps_the_database_consistent(archive_db: Path) -> None:
     with socket.socket() as s:

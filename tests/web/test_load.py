@@ -17,6 +17,7 @@ from ffmatch.web import create_app
 PHOTOS = ("kit-harington-1.jpg", "kit-harington-2.jpg", "obama-4.jpg", "rose-leslie-1.jpg")
 
 
+@pytest.mark.slow
 def test_compare_and_search_under_load_answer_without_errors(
     archive_db: Path, shared_photos: Path, serve: Any
 ) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from ffmatch.core.io._cells import read_csv
 from ffmatch.matcher.pairs_file import read_pairs
 from ffmatch.matcher.photos.extract import Extraction
@@ -24,6 +26,7 @@ def _pairs_csv(path: Path, rows: list[tuple[str, ...]]) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_batch_extracts_each_photo_once_and_flags_failures(
     photos_dir: Path, tmp_path: Path
 ) -> None:
