@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -76,16 +77,6 @@ def tidy_csv(tmp_path: Path, tiny_photos: PhotoTable) -> Path:
     return path
 
 
-def _edit(path: Path, row: int, column: str, value: str) -> Path:
-    lines = path.read_text().splitlines()
-    header = lines[0].split(",")
-    cells = lines[row - 1].split(",")
-    cells[header.index(column)] = value
-    lines[row - 1] = ",".join(cells)
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
 @pytest.mark.parametrize(
     ("row", "column", "value", "message"),
     [
@@ -111,13 +102,22 @@ def _edit(path: Path, row: int, column: str, value: str) -> Path:
         (6, "role", "D", r"row 6, column role: expected A, B, C or empty, found 'D'"),
     ],
 )
-def test_bad_cells(tidy_csv: Path, row: int, column: str, value: str, message: str) -> None:
+def test_bad_cells(
+    edit_cell: Callable[[Path, int, str, str], Path],
+    tidy_csv: Path,
+    row: int,
+    column: str,
+    value: str,
+    message: str,
+) -> None:
     with pytest.raises(DataError, match=message):
-        read_tidy(_edit(tidy_csv, row, column, value))
+        read_tidy(edit_cell(tidy_csv, row, column, value))
 
 
-def test_missing_marker_refused_when_all_are_needed(tidy_csv: Path) -> None:
-    _edit(_edit(tidy_csv, 4, "li_x", ""), 4, "li_y", "")
+def test_missing_marker_refused_when_all_are_needed(
+    edit_cell: Callable[[Path, int, str, str], Path], tidy_csv: Path
+) -> None:
+    edit_cell(edit_cell(tidy_csv, 4, "li_x", ""), 4, "li_y", "")
     assert read_tidy(tidy_csv).missing[2].tolist() == [m == 10 for m in range(14)]
     with pytest.raises(
         DataError,
@@ -141,7 +141,9 @@ def test_header_problems(tidy_csv: Path) -> None:
         read_tidy(tidy_csv)
 
 
-def test_derived_cell_must_name_markers(tmp_path: Path, tiny_photos: PhotoTable) -> None:
+def test_derived_cell_must_name_markers(
+    edit_cell: Callable[[Path, int, str, str], Path], tmp_path: Path, tiny_photos: PhotoTable
+) -> None:
     derived = np.zeros_like(tiny_photos.derived)
     derived[0, 0] = True
     path = tmp_path / "ffm.csv"
@@ -151,7 +153,7 @@ def test_derived_cell_must_name_markers(tmp_path: Path, tiny_photos: PhotoTable)
         match=r"row 3, column derived: expected marker abbreviations "
         r".*found 'nose'",
     ):
-        read_tidy(_edit(path, 3, "derived", "nas nose"))
+        read_tidy(edit_cell(path, 3, "derived", "nas nose"))
 
 
 def test_marker_columns() -> None:

@@ -31,17 +31,6 @@ def ffm_csv(tmp_path: Path, tiny_photos: PhotoTable) -> Path:
     return path
 
 
-def _edit(path: Path, row: int, column: str, value: str) -> Path:
-    """Set one cell (row as a spreadsheet numbers it: header = 1) of a written CSV."""
-    lines = path.read_text().splitlines()
-    header = lines[0].split(",")
-    cells = lines[row - 1].split(",")
-    cells[header.index(column)] = value
-    lines[row - 1] = ",".join(cells)
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
 def test_ffm_round_trip_values_and_bytes(ffm_csv: Path, tiny_photos: PhotoTable) -> None:
     pairs = read_wide_ffms(ffm_csv)
     expected = paper_pairs(tiny_photos)
@@ -91,31 +80,39 @@ def test_non_integer_coordinates_round_trip_exactly(
         ("1e999", r"ffm.csv: row 3, column 1ltex-y: expected a finite number, found '1e999'"),
     ],
 )
-def test_bad_cells_name_row_and_column(ffm_csv: Path, value: str, message: str) -> None:
+def test_bad_cells_name_row_and_column(
+    edit_cell: Callable[[Path, int, str, str], Path], ffm_csv: Path, value: str, message: str
+) -> None:
     with pytest.raises(DataError, match=message):
-        read_wide_ffms(_edit(ffm_csv, 3, "1ltex-y", value))
+        read_wide_ffms(edit_cell(ffm_csv, 3, "1ltex-y", value))
 
 
 @pytest.mark.parametrize("value", ["2", "-1", "yes", "0.5", ""])
-def test_label_must_be_0_or_1(ffm_csv: Path, value: str) -> None:
+def test_label_must_be_0_or_1(
+    edit_cell: Callable[[Path, int, str, str], Path], ffm_csv: Path, value: str
+) -> None:
     with pytest.raises(DataError, match=r"row 4, column Outcome: expected a label 0 or 1"):
-        read_wide_ffms(_edit(ffm_csv, 4, "Outcome", value))
+        read_wide_ffms(edit_cell(ffm_csv, 4, "Outcome", value))
 
 
-def test_a_photo_must_agree_across_its_rows(ffm_csv: Path) -> None:
+def test_a_photo_must_agree_across_its_rows(
+    edit_cell: Callable[[Path, int, str, str], Path], ffm_csv: Path
+) -> None:
     # Photo 1-1 is the first photo of row 2 and the second photo of row 4.
     with pytest.raises(
         DataError,
         match=r"rows 2 and 4 disagree on photo '1-1': column 1sn-y is \d+ in row 2, "
         r"column 2sn-y is 9999 in row 4",
     ):
-        read_wide_ffms(_edit(ffm_csv, 4, "2sn-y", "9999"))
+        read_wide_ffms(edit_cell(ffm_csv, 4, "2sn-y", "9999"))
 
 
 @pytest.mark.parametrize("name", ["1-1", "1-1 & 1-1", "1-1 and 1-2", " & 1-2"])
-def test_pair_name_must_name_two_photos(ffm_csv: Path, name: str) -> None:
+def test_pair_name_must_name_two_photos(
+    edit_cell: Callable[[Path, int, str, str], Path], ffm_csv: Path, name: str
+) -> None:
     with pytest.raises(DataError, match=r"row 2, column image pairs: expected a pair name"):
-        read_wide_ffms(_edit(ffm_csv, 2, "image pairs", name))
+        read_wide_ffms(edit_cell(ffm_csv, 2, "image pairs", name))
 
 
 def test_wrong_header(ffm_csv: Path) -> None:
@@ -204,13 +201,15 @@ def test_distance_round_trip(tmp_path: Path, tiny_photos: PhotoTable) -> None:
     assert again.read_bytes() == path.read_bytes()
 
 
-def test_distance_errors(tmp_path: Path, tiny_photos: PhotoTable) -> None:
+def test_distance_errors(
+    edit_cell: Callable[[Path, int, str, str], Path], tmp_path: Path, tiny_photos: PhotoTable
+) -> None:
     path = tmp_path / "d.csv"
     write_wide_distances(_distances(paper_pairs(tiny_photos)), path)
     with pytest.raises(DataError, match=r"row 5, column 150: expected a distance >= 0, found -3"):
-        read_wide_distances(_edit(path, 5, "150", "-3"))
+        read_wide_distances(edit_cell(path, 5, "150", "-3"))
     with pytest.raises(DataError, match=r"row 5, column 150: expected a number, found 'x'"):
-        read_wide_distances(_edit(path, 5, "150", "x"))
+        read_wide_distances(edit_cell(path, 5, "150", "x"))
     ffm = tmp_path / "ffm.csv"
     write_wide_ffms(paper_pairs(tiny_photos), ffm)
     with pytest.raises(DataError, match=r"expected 184 columns"):
