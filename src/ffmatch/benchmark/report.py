@@ -249,10 +249,12 @@ def run_benchmark_folder(
     *,
     command: str,
     on_step: Callable[[int, int], None] | None = None,
+    jobs: int = 1,
 ) -> BenchmarkSummary:
     """One benchmark run, assembled: load ``config.data``, run the models (the paper's rows
     when ``config.variants`` is ``("paper",)``, else photos with person ids), then write the
-    report, ``results.json`` and ``config.toml`` into ``out_dir``; returns the summary."""
+    report, ``results.json`` and ``config.toml`` into ``out_dir``; returns the summary.
+    ``jobs`` processes share the folds of a photo benchmark (the results do not change)."""
     from ffmatch.benchmark.paper import run_paper_benchmark
     from ffmatch.benchmark.protocol import run_benchmark
     from ffmatch.core.configio import write_toml
@@ -262,7 +264,7 @@ def run_benchmark_folder(
     if config.variants == ("paper",):
         result = run_paper_benchmark(load_pairs(config.data), config)
     else:
-        result = run_benchmark(load_photos(config.data), config, on_step=on_step)
+        result = run_benchmark(load_photos(config.data), config, on_step=on_step, jobs=jobs)
     summary = write_benchmark_report(result, out_dir, command=command)
     write_toml(config, out_dir / "config.toml")
     return summary
