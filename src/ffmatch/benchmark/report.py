@@ -256,13 +256,14 @@ def run_benchmark_folder(
     from ffmatch.benchmark.paper import run_paper_benchmark
     from ffmatch.benchmark.protocol import run_benchmark
     from ffmatch.core.configio import write_toml
+    from ffmatch.core.io.output import replacing_run
     from ffmatch.core.sources import load_pairs, load_photos
 
-    out_dir.mkdir(parents=True, exist_ok=True)
     if config.variants == ("paper",):
         result = run_paper_benchmark(load_pairs(config.data), config)
     else:
         result = run_benchmark(load_photos(config.data), config, on_step=on_step)
-    summary = write_benchmark_report(result, out_dir, command=command)
-    write_toml(config, out_dir / "config.toml")
+    with replacing_run(out_dir) as staging:  # an earlier run's files stay until all is written
+        summary = write_benchmark_report(result, staging, command=command)
+        write_toml(config, staging / "config.toml")
     return summary

@@ -6,7 +6,7 @@ it returns.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -54,6 +54,19 @@ def _bar(quiet: bool) -> Iterator[Callable[[str, int, int], None]]:
             progress.update(tasks[phase], completed=done, total=total)  # type: ignore[arg-type]
 
         yield update
+
+
+def _check_outputs(
+    db: Path, out_file: Path | None, html_file: Path | None, *, inputs: Sequence[Path] = ()
+) -> None:
+    """The report files checked before the work: never the archive, an input or each other."""
+    from ffmatch.core.io.output import check_output_file
+
+    if out_file is not None:
+        check_output_file(out_file, inputs=[db, *inputs])
+    if html_file is not None:
+        given = [db, *inputs] + ([out_file] if out_file is not None else [])
+        check_output_file(html_file, inputs=given, option="--html")
 
 
 @app.command("index")
@@ -141,6 +154,7 @@ def search_cmd(
     from ffmatch.archive.reports import document, shortlist_rows, write_shortlists
     from ffmatch.archive.sheets import shortlist_html
 
+    _check_outputs(db, out_file, html_file, inputs=queries)
     lists = search_many(db, list(queries), top=top, evidence=evidence, face=face)
     if out_file is not None:
         write_shortlists(lists, out_file)
@@ -226,6 +240,7 @@ def group_cmd(
 
     if threshold is not None and not 0.0 < threshold < 1.0:
         raise ConfigError(f"--threshold: expected a probability in (0, 1), found {threshold}")
+    _check_outputs(db, out_file, html_file)
     grouping = group(db, evidence=evidence, threshold=threshold)
     write_groups(grouping, out_file)
     if html_file is not None:

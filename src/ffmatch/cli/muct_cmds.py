@@ -116,7 +116,7 @@ def train_cmd(
     """
     from ffmatch.cli.options import MAX_SEED, check_range
     from ffmatch.core.configio import load_toml, write_toml
-    from ffmatch.core.io.output import check_output_file
+    from ffmatch.core.io.output import check_output_file, replacing_files
     from ffmatch.matcher.model import save_model
     from ffmatch.matcher.train import train_match_model
 
@@ -139,8 +139,10 @@ def train_cmd(
         marker_source=table_marker_source(photos),
     )
     model = _with_command(model)
-    save_model(model, out_file)
-    write_toml(config, out_file.with_suffix(".config.toml"))
+    # both files or neither: an earlier model and its config are replaced together
+    with replacing_files([out_file, out_file.with_suffix(".config.toml")]) as (model_to, toml_to):
+        save_model(model, model_to)
+        write_toml(config, toml_to)
     if json_out:
         print_json({"out": str(out_file), "threshold": model.threshold, "metrics": model.metrics})
         return
