@@ -55,6 +55,28 @@ def test_contradicting_constraints_are_reported() -> None:
     assert conflicts == [[0, 1]]
 
 
+def test_a_must_link_joins_the_two_clusters_whole() -> None:
+    """A "same" decision about 0 and 2 says their groups show one person: all four join (two
+    faces alone pulled together would leave 1 and 3, far from the other pair, on their own)."""
+    near, far = 0.95, 0.05
+    prob = np.array(
+        [[1, near, far, far], [near, 1, far, far], [far, far, 1, near], [far, far, near, 1]]
+    )
+    ids, conflicts = constrained_average_linkage(prob, 0.6, labels=[""] * 4, must=[(0, 2)])
+    assert len(set(ids)) == 1
+    assert conflicts == []
+
+
+def test_a_contradicting_must_link_is_left_out_and_tears_nothing_apart() -> None:
+    near, far = 0.95, 0.05
+    prob = np.array([[1, near, far], [near, 1, far], [far, far, 1]])
+    ids, conflicts = constrained_average_linkage(
+        prob, 0.6, labels=["x", "x", "y"], must=[(0, 1), (1, 2)]
+    )
+    assert _same_partition(ids, np.array([0, 0, 1]))  # x stays whole, y apart
+    assert conflicts == [[0, 1, 2]]
+
+
 def _bank(people: list[str], scale: float = 0.05) -> tuple[object, DescriptorScorer]:
     rng = np.random.default_rng(1)
     centres = {p: rng.standard_normal(128) for p in sorted(set(people))}

@@ -75,6 +75,32 @@ class SearchOut(BaseModel):
     candidates: list[CandidateOut]
 
 
+class FaceOut(BaseModel):
+    photo: str = Field(description="archive photo id")
+    face: int = Field(description="face number in that photo, 1 = leftmost")
+    person: str = Field(description="its known name, empty if none")
+
+
+class WeakestOut(BaseModel):
+    face: FaceOut = Field(description="the member least tied to the rest of its group")
+    closest: FaceOut = Field(description="the member it is most alike")
+    probability: float = Field(description="P(same) of that pair")
+
+
+class GroupOut(BaseModel):
+    number: int = Field(description="1 = the largest group")
+    faces: list[FaceOut]
+    weakest: WeakestOut | None = Field(description="null for a group of one")
+
+
+class GroupsOut(BaseModel):
+    evidence: str = Field(description="the evidence compared: geometry, appearance or both")
+    threshold: float = Field(description="P(same) at which pairs were cut")
+    conflicts: list[str] = Field(description="decisions or known names that contradict "
+                                 "each other (not applied), in words")  # fmt: skip
+    groups: list[GroupOut]
+
+
 class DecisionOut(BaseModel):
     a: str
     b: str
@@ -235,8 +261,8 @@ def create_app(
 
     @app.get("/groups", include_in_schema=False)
     async def groups_page(request: Request) -> Response:
-        groups = await run_in_threadpool(service.groups)
-        return page(request, "groups.html", groups=groups)
+        result = await run_in_threadpool(service.groups)
+        return page(request, "groups.html", groups=result.groups, conflicts=result.conflicts)
 
     @app.get("/archive", include_in_schema=False)
     async def archive_page(request: Request) -> Response:
@@ -288,6 +314,20 @@ def create_app(
         d = await run_in_threadpool(service.decide, body.a, body.b, body.decision,
                                     note=body.note)  # fmt: skip
         return DecisionOut(**asdict(d))
+
+    @app.get("/api/groups", response_model=GroupsOut, tags=["api"])
+    async def api_groups() -> GroupsOut:
+        """The archive's likely-same-person groups, largest first, honouring every decision."""
+        r = await run_in_threadpool(service.groups)
+        return GroupsOut(
+            evidence=r.evidence, threshold=r.threshold, conflicts=list(r.conflicts),
+            groups=[GroupOut(number=g.number, faces=[FaceOut(**asdict(f)) for f in g.faces],
+                             weakest=None if g.weakest is None else WeakestOut(
+                                 face=FaceOut(**asdict(g.weakest[0])),
+                                 closest=FaceOut(**asdict(g.weakest[1])),
+                                 probability=g.weakest[2]))
+                    for g in r.groups],
+        )  # fmt: skip
 
     @app.get("/api/decisions", response_model=list[DecisionOut], tags=["api"])
     async def api_decisions() -> list[DecisionOut]:

@@ -175,17 +175,20 @@ class Service:
     def decisions(self) -> list[DecisionView]:
         return [_decision_view(d) for d in archive.list_decisions(self.db_path)]
 
-    def groups(self) -> list[GroupView]:
-        """Likely-same-person groups, largest first, each with its weakest link."""
+    def groups(self) -> Groups:
+        """Likely-same-person groups, largest first, each with its weakest link; decisions
+        that contradict each other or known names, in words."""
+        grouping = archive.group(self.db_path)
         out = []
-        for g in archive.group(self.db_path).groups:
+        for g in grouping.groups:
             faces = tuple(_face(m) for m in g.members)
             weak = None
             if g.weakest is not None:  # the member least tied to the rest, its closest one
                 a, b, p = g.weakest
                 weak = (_face(a), _face(b), float(p))
             out.append(GroupView(number=g.number, faces=faces, weakest=weak))
-        return out
+        return Groups(groups=tuple(out), conflicts=grouping.conflicts,
+                      threshold=grouping.threshold, evidence=grouping.evidence)  # fmt: skip
 
     def summary(self) -> SummaryView:
         s = archive.archive_summary(self.db_path)
@@ -272,6 +275,16 @@ class GroupView:
     number: int
     faces: tuple[GroupFace, ...]
     weakest: tuple[GroupFace, GroupFace, float] | None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Groups:
+    """The Groups page: every face in one group, and the constraints that could not be met."""
+
+    groups: tuple[GroupView, ...]
+    conflicts: tuple[str, ...]  # decisions or names contradicting each other, in words
+    threshold: float  # P(same) at which pairs were cut
+    evidence: str  # geometry, appearance or both
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
