@@ -99,7 +99,9 @@ def index_cmd(
     """
     from ffmatch.archive import index_folder
     from ffmatch.archive.reports import document
+    from ffmatch.cli.options import MAX_JOBS, check_range
 
+    check_range("--workers", workers, 0, MAX_JOBS)
     with _bar(is_quiet()) as update:
         report = index_folder(
             photo_dir,
