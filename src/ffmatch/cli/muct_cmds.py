@@ -14,7 +14,7 @@ import typer
 from ffmatch.benchmark.config import PAPER_BENCHMARK, BenchmarkConfig
 from ffmatch.cli.app import app, command_line, is_quiet
 from ffmatch.cli.common import out, print_json
-from ffmatch.cli.options import shown
+from ffmatch.cli.options import YES, shown
 from ffmatch.core.errors import DataError
 from ffmatch.matcher.train import TrainConfig
 from ffmatch.paper.pipeline.config import override
@@ -250,12 +250,18 @@ _OVERWRITE = typer.Option(
 
 
 def _run_benchmark(
-    config: BenchmarkConfig, out_dir: Path, *, json_out: bool, overwrite: bool
+    config: BenchmarkConfig, out_dir: Path, *, json_out: bool, overwrite: bool, yes: bool
 ) -> None:
     """Run a benchmark with a progress bar and print its summary (or the paths as JSON)."""
     from ffmatch.benchmark.report import run_benchmark_folder
     from ffmatch.cli.common import progress_bar
-    from ffmatch.cli.options import MAX_EPOCHS, MAX_REPEATS, MAX_SEED, check_range
+    from ffmatch.cli.options import (
+        MAX_EPOCHS,
+        MAX_REPEATS,
+        MAX_SEED,
+        check_benchmark_cost,
+        check_range,
+    )
     from ffmatch.core.io.output import check_output_folder
     from ffmatch.core.serial import to_mapping
 
@@ -264,6 +270,7 @@ def _run_benchmark(
     check_range("--epochs", config.mlp_epochs, 1, MAX_EPOCHS)
     check_range("--seed", config.seed, 0, MAX_SEED)
     check_range("--people", config.people, 2, 100_000)
+    check_benchmark_cost(config, yes=yes)
     check_output_folder(out_dir, overwrite=overwrite)
     total = config.folds * config.repeats * len(config.variants)
     with progress_bar("folds", total, quiet=is_quiet()) as update:
@@ -288,6 +295,7 @@ def benchmark_muct(
     seed: int | None = _BENCH_SEED,
     config_path: Path | None = _CONFIG,
     overwrite: bool = _OVERWRITE,
+    yes: bool = YES,
     json_out: bool = _JSON,
 ) -> None:
     """Subject-disjoint MUCT benchmark: models side by side, frontal and all cameras.
@@ -298,7 +306,7 @@ def benchmark_muct(
         config_path, BenchmarkConfig(), folds=folds, repeats=repeats, models=models,
         mlp_epochs=epochs, people=people, seed=seed,
     )  # fmt: skip
-    _run_benchmark(config, out_dir, json_out=json_out, overwrite=overwrite)
+    _run_benchmark(config, out_dir, json_out=json_out, overwrite=overwrite, yes=yes)
 
 
 @benchmark_app.command("paper")
@@ -325,6 +333,7 @@ def benchmark_paper(
     seed: int | None = _BENCH_SEED,
     config_path: Path | None = _CONFIG,
     overwrite: bool = _OVERWRITE,
+    yes: bool = YES,
     json_out: bool = _JSON,
 ) -> None:
     """The benchmark's models on the paper's 36 rows, grouped by set, with intervals.
@@ -335,7 +344,7 @@ def benchmark_paper(
         config_path, PAPER_BENCHMARK, data=data, folds=folds, repeats=repeats, models=models,
         mlp_epochs=epochs, seed=seed,
     )  # fmt: skip
-    _run_benchmark(config, out_dir, json_out=json_out, overwrite=overwrite)
+    _run_benchmark(config, out_dir, json_out=json_out, overwrite=overwrite, yes=yes)
 
 
 def _print_summary(summary: BenchmarkSummary) -> None:

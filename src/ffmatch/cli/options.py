@@ -103,6 +103,17 @@ def check_cost(command: Any, config: Any, *, yes: bool) -> None:
     check(estimate(config, command), memory=machine_memory(), yes=yes)
 
 
+def check_benchmark_cost(config: Any, *, yes: bool) -> None:
+    """``check_cost`` for ``ffmatch benchmark``: its MLPs on the table it will load."""
+    from ffmatch.benchmark.cost import benchmark_size, estimate_benchmark
+    from ffmatch.paper.pipeline.cost import check_cost as check
+    from ffmatch.paper.pipeline.cost import machine_memory
+
+    people, photos = benchmark_size(config)
+    check(estimate_benchmark(config, people=people, photos=photos), memory=machine_memory(),
+          yes=yes)  # fmt: skip
+
+
 def check_out_folder(out_dir: Path, config: Any, *, overwrite: bool, resume: bool = False) -> None:
     """The run folder checked before the run: not holding another run, not an input."""
     from ffmatch.core.io.output import check_output_folder
