@@ -45,6 +45,7 @@ def test_join_puts_two_groups_in_one(unnamed_db: Path, serve: Any) -> None:
                       "biden/biden-1.jpg", "biden/biden-2.jpg"}  # fmt: skip
     assert body["conflicts"] == []
     assert _sizes(html) == [5, 2, 1]
+    assert f"reaches {body['threshold']:.2f} (evidence: both;" in html
     assert "could not be followed" not in html
 
 

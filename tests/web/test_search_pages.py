@@ -106,6 +106,22 @@ def test_bad_pages_get_one_line_on_the_page(client: TestClient, query: str, mess
     assert f'<p class="error" role="alert">{message}</p>' in r.text
 
 
+def test_each_candidate_says_the_evidence_its_verdict_used(client: TestClient) -> None:
+    """Markers that cannot be used (a turned head, implausible markers) leave appearance
+    alone: the page says so beside that verdict, and "both" where both were weighed."""
+    html = client.get("/search", params={"photo": QUERY, "top": "7"}).text
+    items = html.split("</ol>")[0].split('<li class="candidate"')[1:]
+    assert len(items) == 7
+    said = []
+    for item in items:
+        evidence = re.search(r'<span class="evidence">\(evidence: (\w+)\)</span>', item)
+        assert evidence is not None
+        unused = "the markers were not used" in item
+        assert evidence[1] == ("appearance" if unused else "both")
+        said.append(evidence[1])
+    assert set(said) == {"appearance", "both"}  # this archive has both kinds
+
+
 def test_side_by_side_shows_both_faces_cropped_and_each_whole_photo_one_link_away(
     client: TestClient,
 ) -> None:
