@@ -69,7 +69,7 @@ class CandidateOut(BaseModel):
     verdict: str
     person: str
     rank: int = Field(description="1 = the most likely, over the whole ranking")
-    evidence: str = Field(description="what was compared: geometry, appearance or both")
+    evidence: str = Field(description="what its verdict used: geometry, appearance or both")
 
 
 class SearchOut(BaseModel):
