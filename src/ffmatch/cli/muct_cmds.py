@@ -14,7 +14,7 @@ import typer
 from ffmatch.benchmark.config import PAPER_BENCHMARK, BenchmarkConfig
 from ffmatch.cli.app import app, command_line, is_quiet
 from ffmatch.cli.common import out, print_json
-from ffmatch.cli.options import YES, shown
+from ffmatch.cli.options import OVERWRITE, YES, shown
 from ffmatch.core.errors import DataError
 from ffmatch.matcher.train import TrainConfig
 from ffmatch.paper.pipeline.config import override
@@ -244,11 +244,6 @@ def _benchmark_config(path: Path | None, preset: BenchmarkConfig, **given: Any) 
     return changed
 
 
-_OVERWRITE = typer.Option(
-    False, "--overwrite", help="Replace the results of an earlier run in the --out folder."
-)
-
-
 def _run_benchmark(
     config: BenchmarkConfig, out_dir: Path, *, json_out: bool, overwrite: bool, yes: bool
 ) -> None:
@@ -294,7 +289,7 @@ def benchmark_muct(
     ),
     seed: int | None = _BENCH_SEED,
     config_path: Path | None = _CONFIG,
-    overwrite: bool = _OVERWRITE,
+    overwrite: bool = OVERWRITE,
     yes: bool = YES,
     json_out: bool = _JSON,
 ) -> None:
@@ -332,7 +327,7 @@ def benchmark_paper(
     epochs: int | None = _EPOCHS,
     seed: int | None = _BENCH_SEED,
     config_path: Path | None = _CONFIG,
-    overwrite: bool = _OVERWRITE,
+    overwrite: bool = OVERWRITE,
     yes: bool = YES,
     json_out: bool = _JSON,
 ) -> None:

@@ -83,7 +83,9 @@ MAX_GA_SIZE = 10_000  # population, generations
 
 
 OVERWRITE = typer.Option(
-    False, "--overwrite", help="Replace the results of an earlier run in the --out folder."
+    False,
+    "--overwrite",
+    help="Replace an earlier run's results in the --out folder (once the new run has finished).",
 )
 
 

@@ -170,6 +170,20 @@ def test_a_failure_while_swapping_is_undone(
     assert _files(tmp_path) == before
 
 
+def test_a_folder_on_its_own_file_system_is_staged_inside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = tmp_path / "run"
+    _earlier_run(run)
+    monkeypatch.setattr("ffmatch.core.io.output._same_device", lambda a, b: False)
+    with replacing_run(run) as staging:
+        assert staging.parent == run
+        _write_new_run(staging)
+    assert sorted(str(p.relative_to(run)) for p in run.rglob("*")) == [
+        "config.toml", "figures", "figures/confusion.png", "metrics.json",
+    ]  # fmt: skip
+
+
 def test_a_resumable_checkpoint_is_left_where_it_is(tmp_path: Path) -> None:
     run = tmp_path / "run"
     run.mkdir()

@@ -168,14 +168,18 @@ def replacing_run(target: Path, *, in_place: Collection[str] = ()) -> Iterator[P
     files replace the earlier run's own files in ``target`` (``run_files``).
 
     Use as ``with replacing_run(out) as staging: write(staging)``. The staging folder sits
-    beside ``target`` (same file system: every move is a rename). On an error, Ctrl-C or
+    beside ``target`` (same file system: every move is a rename), or inside it where that
+    cannot be. On an error, Ctrl-C or
     SIGTERM it is removed and ``target`` is left as it was; files no run writes are never
     touched. ``in_place`` names files the run writes straight into ``target`` (the GA
     checkpoint, which must outlive a killed run to resume it): the swap leaves them alone.
     """
     target.mkdir(parents=True, exist_ok=True)
-    # A folder mounted on its own (a container's volume) cannot rename to its parent.
-    beside = target.parent if _same_device(target, target.parent) else target
+    # A folder mounted on its own (a container's volume) cannot rename to its parent, and a
+    # parent we may not write cannot hold the staging folder: then it goes inside ``target``.
+    parent = target.parent
+    usable = os.access(parent, os.W_OK | os.X_OK) and _same_device(target, parent)
+    beside = parent if usable else target
     keep = {target / name for name in in_place}
     with _staged(target, beside, lambda: [f for f in run_files(target) if f not in keep]) as st:
         yield st
