@@ -11,6 +11,7 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from ffmatch.archive import group, record_decision
 from ffmatch.archive.group import cluster_bank, constrained_average_linkage
 from ffmatch.archive.store import bank_from_arrays
+from ffmatch.core.errors import DataError
 
 from .conftest import BASE, DescriptorScorer
 
@@ -139,3 +140,29 @@ def test_decisions_and_faces_of_one_photo_constrain_the_archive(
     assert where[("ann/0.jpg", 1)] != where[("ann/1.jpg", 1)]
     assert where[("cy/0.jpg", 1)] == where[("bob/0.jpg", 1)]
     assert after.faces == before.faces == 11
+
+
+def test_a_failed_contact_sheet_keeps_the_earlier_group_list(
+    small_archive: tuple[Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from ffmatch.cli.app import run
+
+    _, db = small_archive
+    out, sheet = tmp_path / "groups.csv", tmp_path / "groups.html"
+    out.write_text("earlier groups")
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise DataError("the sheet could not be drawn")
+
+    monkeypatch.setattr("ffmatch.archive.sheets.groups_html", broken)
+    args = ["group", "--db", str(db), "--evidence", "geometry", "--out", str(out)]
+    assert run([*args, "--html", str(sheet)]) == 2
+    assert "the sheet could not be drawn" in capsys.readouterr().err
+    assert out.read_text() == "earlier groups"
+    assert not sheet.exists()
+    assert run(args) == 0
+    assert out.read_text().startswith("photo,face,group,person")
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no staging

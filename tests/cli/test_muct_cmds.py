@@ -6,6 +6,7 @@ import csv
 import dataclasses
 import json
 import tomllib
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -221,3 +222,12 @@ def test_a_failed_train_keeps_the_earlier_model_and_its_config(
     assert run(["train", "--landmarks", str(small_tidy), "--out", str(model)]) == 2
     assert "config.toml could not be written" in capsys.readouterr().err
     assert _tree(tmp_path) == before
+
+
+def test_a_benchmark_of_the_majority_alone_warns_nothing(tmp_path: Path) -> None:
+    args = ["-q", "benchmark", "paper", "--models", "majority", "--repeats", "1", "--out",
+            str(tmp_path / "bench")]  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib's empty-legend warning reached stderr
+        assert run(args) == 0
+    assert (tmp_path / "bench" / "figures" / "roc_paper.png").is_file()

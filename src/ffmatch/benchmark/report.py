@@ -152,7 +152,8 @@ def roc_figure(result: BenchmarkResult, variant: str) -> Figure:
         ax.plot(far, tar, label=name, lw=1.2, ls="--" if _SPEC[name].control_of else "-")
     ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls=":")
     ax.set(xlabel="false accept rate", ylabel="true accept rate", title=f"ROC, {variant}")
-    ax.legend(fontsize=7, loc="lower right")
+    if ax.get_legend_handles_labels()[0]:  # none when the majority is the only model
+        ax.legend(fontsize=7, loc="lower right")
     return fig
 
 

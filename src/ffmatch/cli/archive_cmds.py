@@ -69,6 +69,18 @@ def _check_outputs(
         check_output_file(html_file, inputs=given, option="--html")
 
 
+@contextmanager
+def _replacing(*paths: Path | None) -> Iterator[list[Path | None]]:
+    """Where to write the report files given (None: not asked for); they replace earlier
+    ones only once all are written (``replacing_files``)."""
+    from ffmatch.core.io.output import replacing_files
+
+    given = [p for p in paths if p is not None]
+    with replacing_files(given) as staged:
+        new = iter(staged)
+        yield [None if p is None else next(new) for p in paths]
+
+
 @app.command("index")
 def index_cmd(
     photo_dir: Path = typer.Argument(..., help="The folder of photos (searched recursively)."),
@@ -158,10 +170,11 @@ def search_cmd(
 
     _check_outputs(db, out_file, html_file, inputs=queries)
     lists = search_many(db, list(queries), top=top, evidence=evidence, face=face)
-    if out_file is not None:
-        write_shortlists(lists, out_file)
-    if html_file is not None:
-        shortlist_html(db, lists, html_file)
+    with _replacing(out_file, html_file) as (new_csv, new_html):
+        if new_csv is not None:
+            write_shortlists(lists, new_csv)
+        if new_html is not None:
+            shortlist_html(db, lists, new_html)
     for s in lists:
         if s.in_archive:
             err.print(
@@ -244,9 +257,11 @@ def group_cmd(
         raise ConfigError(f"--threshold: expected a probability in (0, 1), found {threshold}")
     _check_outputs(db, out_file, html_file)
     grouping = group(db, evidence=evidence, threshold=threshold)
-    write_groups(grouping, out_file)
-    if html_file is not None:
-        groups_html(db, grouping, html_file)
+    with _replacing(out_file, html_file) as (new_csv, new_html):
+        assert new_csv is not None  # --out is required
+        write_groups(grouping, new_csv)
+        if new_html is not None:
+            groups_html(db, grouping, new_html)
     for c in grouping.conflicts:
         err.print(c, markup=False, highlight=False)
     if json_out:

@@ -215,6 +215,31 @@ def test_model_files_are_replaced_together_or_not_at_all(tmp_path: Path) -> None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.config.toml", "m.ffm"]
 
 
+def test_files_of_two_folders_are_written_before_either_is_replaced(tmp_path: Path) -> None:
+    csv, html = tmp_path / "a" / "list.csv", tmp_path / "b" / "sheet.html"
+    for path in (csv, html):
+        path.parent.mkdir()
+        path.write_text("old")
+
+    def fail_on_the_sheet() -> None:
+        with replacing_files([csv, html]) as (new_csv, _):
+            new_csv.write_text("new")
+            raise DataError("the sheet could not be drawn")
+
+    with pytest.raises(DataError, match="the sheet could not be drawn"):
+        fail_on_the_sheet()
+    assert _files(tmp_path) == {
+        "a": b"<dir>", "a/list.csv": b"old", "b": b"<dir>", "b/sheet.html": b"old"
+    }  # fmt: skip
+    with replacing_files([csv, html]) as (new_csv, new_html):
+        new_csv.write_text("new")
+        new_html.write_text("new")
+    assert (csv.read_text(), html.read_text()) == ("new", "new")
+    assert len(_files(tmp_path)) == 4
+    with pytest.raises(ValueError, match="expected distinct files"), replacing_files([csv, csv]):
+        pass
+
+
 def _dead_pid() -> int:
     child = subprocess.Popen([sys.executable, "-c", ""])
     child.wait()

@@ -18,7 +18,7 @@ import re
 import secrets
 import shutil
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -187,16 +187,26 @@ def replacing_run(target: Path, *, in_place: Collection[str] = ()) -> Iterator[P
 
 @contextmanager
 def replacing_files(paths: Sequence[Path]) -> Iterator[list[Path]]:
-    """Where to write new versions of ``paths`` (files of one folder), which replace them
-    all together when the block ends without error; on an error nothing is replaced.
+    """Where to write new versions of ``paths``, which replace them when the block ends
+    without error; on an error nothing is replaced.
 
-    Use as ``with replacing_files([a, b]) as (new_a, new_b): ...``.
+    Use as ``with replacing_files([a, b]) as (new_a, new_b): ...``. Files of one folder are
+    swapped together; files of several folders folder by folder, after all were written.
     """
-    folder = paths[0].parent
-    if any(p.parent != folder for p in paths):
-        raise ValueError(f"replacing_files: expected files of one folder, found {paths}")
-    with _staged(folder, folder, lambda: [p for p in paths if p.is_file()]) as staging:
-        yield [staging / p.name for p in paths]
+    folders = list(dict.fromkeys(p.parent for p in paths))
+    if len(set(paths)) < len(paths):
+        raise ValueError(f"replacing_files: expected distinct files, found {paths}")
+    with ExitStack() as stack:
+        staged = {}
+        for folder in folders:
+            own = [p for p in paths if p.parent == folder]
+            staged[folder] = stack.enter_context(_staged(folder, folder, _existing(own)))
+        yield [staged[p.parent] / p.name for p in paths]
+
+
+def _existing(paths: list[Path]) -> Callable[[], list[Path]]:
+    """Which of ``paths`` are files when called (at swap time)."""
+    return lambda: [p for p in paths if p.is_file()]
 
 
 @contextmanager
