@@ -83,7 +83,9 @@ def test_search_writes_csv_html_and_json(
         "probability",
         "verdict",
         "person",
+        "evidence",
     ]
+    assert {r["evidence"] for r in rows} == {"geometry"}  # as --evidence asked
     assert [r["rank"] for r in rows] == ["1", "2", "3"] * 2
     own = [r for r in rows if r["query"].endswith("1.pgm")]
     assert all(r["candidate"] != "s1/1.pgm" for r in own)
@@ -91,6 +93,7 @@ def test_search_writes_csv_html_and_json(
     text = sheet.read_text()
     assert text.count("data:image/jpeg;base64,") == 2 + 6  # each query + each candidate
     assert text.count("<details>") == 6  # each candidate's evidence figure, one click away
+    assert text.count("(evidence: geometry)") == 6  # what each verdict used
     assert (
         run(
             [

@@ -44,7 +44,17 @@ def test_join_puts_two_groups_in_one(unnamed_db: Path, serve: Any) -> None:
     assert joined == {"obama/obama-1.jpg", "obama/obama-2.jpg", "obama/obama-3.jpg",
                       "biden/biden-1.jpg", "biden/biden-2.jpg"}  # fmt: skip
     assert body["conflicts"] == []
+    for g in body["groups"]:  # the weakest link: a member, its closest other member, their P
+        if len(g["faces"]) == 1:
+            assert g["weakest"] is None
+            continue
+        weak = g["weakest"]
+        assert weak["face"] in g["faces"]
+        assert weak["closest"] in g["faces"]
+        assert weak["face"] != weak["closest"]
+        assert 0.0 <= weak["probability"] <= 1.0
     assert _sizes(html) == [5, 2, 1]
+    assert f"reaches {body['threshold']:.2f} (evidence: both;" in html
     assert "could not be followed" not in html
 
 

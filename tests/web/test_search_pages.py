@@ -106,6 +106,22 @@ def test_bad_pages_get_one_line_on_the_page(client: TestClient, query: str, mess
     assert f'<p class="error" role="alert">{message}</p>' in r.text
 
 
+def test_each_candidate_says_the_evidence_its_verdict_used(client: TestClient) -> None:
+    """Markers that cannot be used (a turned head, implausible markers) leave appearance
+    alone: the page says so beside that verdict, and "both" where both were weighed."""
+    html = client.get("/search", params={"photo": QUERY, "top": "7"}).text
+    items = html.split("</ol>")[0].split('<li class="candidate"')[1:]
+    assert len(items) == 7
+    said = []
+    for item in items:
+        evidence = re.search(r'<span class="evidence">\(evidence: (\w+)\)</span>', item)
+        assert evidence is not None
+        unused = "the markers were not used" in item
+        assert evidence[1] == ("appearance" if unused else "both")
+        said.append(evidence[1])
+    assert set(said) == {"appearance", "both"}  # this archive has both kinds
+
+
 def test_side_by_side_shows_both_faces_cropped_and_each_whole_photo_one_link_away(
     client: TestClient,
 ) -> None:
@@ -121,3 +137,23 @@ def test_side_by_side_shows_both_faces_cropped_and_each_whole_photo_one_link_awa
         assert links == [f"/photos/{QUERY}", f"/photos/{cand}"]
         for url in (*images, *links):
             assert client.get(url).status_code == 200
+
+
+def test_an_uploaded_photo_pages_like_an_archive_photo(
+    client: TestClient, shared_photos: Path
+) -> None:
+    """A photo the archive does not hold: its pages come from the measured query the page
+    keeps, in the same order as the API's ``offset``."""
+    photo = (shared_photos / "obama-4.jpg").read_bytes()
+    api = client.post("/api/search", files={"photo": ("new.jpg", photo)},
+                      data={"limit": "3", "offset": "3"}).json()  # fmt: skip
+    assert api["query_in_archive"] is None
+    first = client.post("/search", files={"photo": ("new.jpg", photo)}, data={"top": "3"})
+    assert first.status_code == 200
+    nxt = re.search(r'href="(/search\?upload=[0-9a-f]{64}&amp;top=3&amp;page=2)" rel="next"',
+                    first.text)  # fmt: skip
+    assert nxt is not None
+    second = client.get(nxt[1].replace("&amp;", "&"))
+    assert second.status_code == 200
+    assert _ranks(second.text) == [c["photo"] for c in api["candidates"]]
+    assert "Shortlist for new.jpg" in second.text  # the user's name for it, kept

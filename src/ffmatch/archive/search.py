@@ -38,7 +38,7 @@ class Candidate:
     verdict: Verdict
     person: str  # its known label, "" if none
     reasons: tuple[str, ...]  # the top evidence in words
-    evidence: str  # what was compared: geometry, appearance or both
+    evidence: str  # what its verdict used: geometry, appearance or both
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -165,17 +165,17 @@ def rank(
     cands = []
     for r, i in enumerate(best[offset:], start=offset):
         prob = float(p[i])
-        verdict, reasons = scorer.explain(one, bank.take([i]), prob)
+        why = scorer.explain(one, bank.take([i]), prob)
         cands.append(
             Candidate(
                 rank=r + 1,
                 photo=str(bank.photo[i]),
                 face=int(bank.face[i]),
                 probability=prob,
-                verdict=verdict,
+                verdict=why.verdict,
                 person=str(bank.person[i]),
-                reasons=reasons,
-                evidence=scorer.name,
+                reasons=why.reasons,
+                evidence=why.evidence,
             )
         )
     return Shortlist(

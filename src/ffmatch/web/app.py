@@ -69,7 +69,7 @@ class CandidateOut(BaseModel):
     verdict: str
     person: str
     rank: int = Field(description="1 = the most likely, over the whole ranking")
-    evidence: str = Field(description="what was compared: geometry, appearance or both")
+    evidence: str = Field(description="what its verdict used: geometry, appearance or both")
 
 
 class SearchOut(BaseModel):
@@ -299,7 +299,8 @@ def create_app(
     @app.get("/groups", include_in_schema=False)
     async def groups_page(request: Request) -> Response:
         result = await run_in_threadpool(service.groups)
-        return page(request, "groups.html", groups=result.groups, conflicts=result.conflicts)
+        return page(request, "groups.html", groups=result.groups, conflicts=result.conflicts,
+                    threshold=result.threshold, evidence=result.evidence)  # fmt: skip
 
     @app.get("/archive", include_in_schema=False)
     async def archive_page(request: Request) -> Response:
