@@ -137,3 +137,23 @@ def test_side_by_side_shows_both_faces_cropped_and_each_whole_photo_one_link_awa
         assert links == [f"/photos/{QUERY}", f"/photos/{cand}"]
         for url in (*images, *links):
             assert client.get(url).status_code == 200
+
+
+def test_an_uploaded_photo_pages_like_an_archive_photo(
+    client: TestClient, shared_photos: Path
+) -> None:
+    """A photo the archive does not hold: its pages come from the measured query the page
+    keeps, in the same order as the API's ``offset``."""
+    photo = (shared_photos / "obama-4.jpg").read_bytes()
+    api = client.post("/api/search", files={"photo": ("new.jpg", photo)},
+                      data={"limit": "3", "offset": "3"}).json()  # fmt: skip
+    assert api["query_in_archive"] is None
+    first = client.post("/search", files={"photo": ("new.jpg", photo)}, data={"top": "3"})
+    assert first.status_code == 200
+    nxt = re.search(r'href="(/search\?upload=[0-9a-f]{64}&amp;top=3&amp;page=2)" rel="next"',
+                    first.text)  # fmt: skip
+    assert nxt is not None
+    second = client.get(nxt[1].replace("&amp;", "&"))
+    assert second.status_code == 200
+    assert _ranks(second.text) == [c["photo"] for c in api["candidates"]]
+    assert "Shortlist for new.jpg" in second.text  # the user's name for it, kept
