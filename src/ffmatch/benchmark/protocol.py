@@ -22,8 +22,9 @@ from __future__ import annotations
 import logging
 import math
 import multiprocessing
+import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -187,24 +188,24 @@ def training_threshold(pairs: PairTable, scorer: Scorer) -> float:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class _FoldTask:
-    """One fold of one variant, with everything its work needs (sent to a worker process)."""
-
-    variant: str
-    photos: PhotoTable  # the variant's photos
-    split: FoldSplit
-    seed: np.random.SeedSequence  # the fold's own child of the variant's pair seed
-    specs: tuple[ModelSpec, ...]
-    config: BenchmarkConfig
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
 class _FoldPairs:
     """A fold's training and test pairs, and its test photos."""
 
     train: PairTable
     test: PairTable
     test_photos: PhotoTable
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Fold:
+    """One fold of one variant with its pairs and seed, all fixed before any model runs, so
+    what a fold gives does not depend on which process fits it or when."""
+
+    variant: str
+    split: FoldSplit
+    train_photos: PhotoTable
+    pairs: _FoldPairs
+    model_seed: int  # the MLPs' and the GA's seed
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -219,30 +220,20 @@ class _MLPFold:
     pairs: _FoldPairs
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class _FoldOutcome:
-    """What one fold task returns: the scores of the models fitted in it, the MLPs to train."""
-
-    scores: list[tuple[str, FoldScore]]  # ("variant/model", score)
-    mlps: list[_MLPFold]
-
-
 def _variant_photos(photos: PhotoTable, variant: str) -> PhotoTable:
     if variant == "all":
         return photos
     return photos.subset(np.flatnonzero(muct_camera(photos.photo_id) == "a"))
 
 
-def _run_fold(task: _FoldTask) -> _FoldOutcome:
-    """Fit and score every model but the MLPs on one fold; prepare the MLPs' jobs.
-
-    Its randomness comes from ``task.seed`` alone, so the outcome does not depend on which
-    process runs it or when.
-    """
-    photos, split, config = task.photos, task.split, task.config
+def _prepare_fold(
+    photos: PhotoTable, variant: str, split: FoldSplit, seed: np.random.SeedSequence,
+    config: BenchmarkConfig,
+) -> _Fold:  # fmt: skip
+    """The fold's photos and seeded pairs (cheap: no model is fitted here)."""
     check_disjoint(photos, split)
     train_ph, test_ph = photos.subset(split.train), photos.subset(split.test)
-    s_train, s_test, s_mlp = (int(s.generate_state(1)[0]) for s in task.seed.spawn(3))
+    s_train, s_test, s_mlp = (int(s.generate_state(1)[0]) for s in seed.spawn(3))
     train_pairs = person_pairs(
         train_ph,
         impostor_ratio=config.impostor_ratio,
@@ -251,30 +242,46 @@ def _run_fold(task: _FoldTask) -> _FoldOutcome:
     )
     test_pairs = person_pairs(test_ph, impostor_ratio=config.impostor_ratio, seed=s_test)
     pairs = _FoldPairs(train=train_pairs, test=test_pairs, test_photos=test_ph)
-    tc = train_ph.coords
-    out = _FoldOutcome(scores=[], mlps=[])
-    for spec in task.specs:
-        if spec.kind == "mlp":
-            x = FEATURES[spec.features](tc[train_pairs.first], tc[train_pairs.second])
-            prep = fit_preprocess(x)
-            job = mlp_job(prep(x), train_pairs.label, config, s_mlp)
-            out.mlps.append(
-                _MLPFold(variant=task.variant, spec=spec, split=split, job=job, prep=prep,
-                         pairs=pairs)
-            )  # fmt: skip
-            continue
-        scorer = fit_scorer(spec, train_ph, train_pairs, s_mlp)
-        out.scores.append(
-            (f"{task.variant}/{spec.name}", _score_fold(spec.name, split, scorer, pairs))
-        )
+    return _Fold(variant=variant, split=split, train_photos=train_ph, pairs=pairs,
+                 model_seed=s_mlp)  # fmt: skip
+
+
+def _mlp_fold(fold: _Fold, spec: ModelSpec, config: BenchmarkConfig) -> _MLPFold:
+    """The MLP ``spec``'s training job on ``fold`` (features scaled on its training pairs)."""
+    tc, train_pairs = fold.train_photos.coords, fold.pairs.train
+    x = FEATURES[spec.features](tc[train_pairs.first], tc[train_pairs.second])
+    prep = fit_preprocess(x)
+    job = mlp_job(prep(x), train_pairs.label, config, fold.model_seed)
+    return _MLPFold(variant=fold.variant, spec=spec, split=fold.split, job=job, prep=prep,
+                    pairs=fold.pairs)  # fmt: skip
+
+
+def _fit_fold(fold: _Fold, specs: tuple[ModelSpec, ...]) -> list[tuple[str, FoldScore]]:
+    """Fit and score the models ``specs`` (no MLP) on one fold: ("variant/model", score)."""
+    out = []
+    for spec in specs:
+        scorer = fit_scorer(spec, fold.train_photos, fold.pairs.train, fold.model_seed)
+        score = _score_fold(spec.name, fold.split, scorer, fold.pairs)
+        out.append((f"{fold.variant}/{spec.name}", score))
     return out
 
 
 def _score_mlp(item: _MLPFold, weights: MLPWeights) -> tuple[str, FoldScore]:
-    """A trained fold MLP scored on its fold (a worker's task, like ``_run_fold``)."""
+    """A trained fold MLP scored on its fold (a worker's task, like ``_fit_fold``)."""
     scorer = mlp_scorer(weights, ROW_FEATURES[item.spec.features], item.prep)
     key = f"{item.variant}/{item.spec.name}"
     return key, _score_fold(item.spec.name, item.split, scorer, item.pairs)
+
+
+def _train_mlps(mlps: list[_MLPFold], variants: tuple[str, ...]) -> list[MLPWeights]:
+    """The weights of ``mlps`` (in their order): every MLP of a variant in one batched call."""
+    weights: list[MLPWeights] = []
+    for variant in variants:
+        batch = [m.job for m in mlps if m.variant == variant]
+        if batch:
+            logger.info("%s: training %d MLPs at once", variant, len(batch))
+            weights += [t.weights for t in train_many(batch, evaluate="last_epoch")]
+    return weights
 
 
 def _limit_blas_threads() -> None:
@@ -289,16 +296,29 @@ def _limit_blas_threads() -> None:
 
 
 @contextmanager
-def _fold_map(jobs: int) -> Iterator[Callable[..., Iterator[Any]]]:
-    """An ordered ``map`` over ``jobs`` processes (the built-in one for ``jobs=1``)."""
+def _worker_pool(jobs: int) -> Iterator[ProcessPoolExecutor | None]:
+    """``jobs`` worker processes, or None for ``jobs=1`` (everything in this process)."""
     if jobs <= 1:
-        yield map
+        yield None
         return
     # forkserver: workers start from a clean process, not a fork of one holding PyTorch's
     # thread pools (forking those can deadlock)
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(jobs, mp_context=context, initializer=_limit_blas_threads) as pool:
-        yield pool.map
+        yield pool
+
+
+def _count_done(futures: list[Future[Any]], on_step: Callable[[int, int], None]) -> None:
+    """Call ``on_step(done, total)`` as each of ``futures`` finishes, in any order."""
+    lock, done = threading.Lock(), [0]
+
+    def step(_: Future[Any]) -> None:
+        with lock:
+            done[0] += 1
+            on_step(done[0], len(futures))
+
+    for future in futures:
+        future.add_done_callback(step)
 
 
 def run_benchmark(
@@ -310,8 +330,9 @@ def run_benchmark(
 ) -> BenchmarkResult:
     """Run every model of ``config`` on every fold of every variant (see the module doc).
 
-    ``jobs`` processes share the folds (and the trained MLPs' scoring); the results are
-    the same for any number of them: every fold's randomness is fixed before any runs.
+    With ``jobs`` > 1, worker processes fit and score the folds while this process trains
+    the MLPs, then they score the MLPs. The results are the same for any ``jobs``: every
+    fold's pairs and seeds are fixed before any model runs.
     """
     specs = select_models(config.models)
     if config.people is not None:
@@ -320,7 +341,7 @@ def run_benchmark(
     people: dict[str, int] = {}
     n_photos: dict[str, int] = {}
     variant_seeds = np.random.SeedSequence(config.seed).spawn(len(VARIANTS))
-    tasks: list[_FoldTask] = []
+    folds: list[_Fold] = []
     for variant in config.variants:
         vphotos = _variant_photos(photos, variant)
         people[variant], n_photos[variant] = len(np.unique(vphotos.person)), len(vphotos)
@@ -331,29 +352,31 @@ def run_benchmark(
             repeats=config.repeats,
             seed=int(fold_seed.generate_state(1)[0]),
         )
-        tasks += [
-            _FoldTask(variant=variant, photos=vphotos, split=split, seed=sseed, specs=specs,
-                      config=config)
+        folds += [
+            _prepare_fold(vphotos, variant, split, sseed, config)
             for split, sseed in zip(splits, pair_seed.spawn(len(splits)), strict=True)
-        ]  # fmt: skip
-    scores: dict[str, list[FoldScore]] = {}
-    mlps: list[_MLPFold] = []
-    with _fold_map(jobs) as fold_map:
-        for done, outcome in enumerate(fold_map(_run_fold, tasks), start=1):
-            for key, score in outcome.scores:
-                scores.setdefault(key, []).append(score)
-            mlps += outcome.mlps
+        ]
+    mlps = [_mlp_fold(f, s, config) for f in folds for s in specs if s.kind == "mlp"]
+    others = tuple(s for s in specs if s.kind != "mlp")
+    with _worker_pool(jobs) as pool:
+        if pool is None:
+            fitted = []
+            for done, fold in enumerate(folds, start=1):
+                fitted.append(_fit_fold(fold, others))
+                if on_step is not None:
+                    on_step(done, len(folds))
+            weights = _train_mlps(mlps, config.variants)
+            scored = list(map(_score_mlp, mlps, weights))
+        else:
+            futures = [pool.submit(_fit_fold, fold, others) for fold in folds]
             if on_step is not None:
-                on_step(done, len(tasks))
-        weights: list[MLPWeights] = []
-        for variant in config.variants:  # every MLP of a variant in one batched call
-            batch = [m.job for m in mlps if m.variant == variant]
-            if batch:
-                logger.info("%s: training %d MLPs at once", variant, len(batch))
-                weights += [t.weights for t in train_many(batch, evaluate="last_epoch")]
-        ordered_mlps = [m for v in config.variants for m in mlps if m.variant == v]
-        for key, score in fold_map(_score_mlp, ordered_mlps, weights):
-            scores.setdefault(key, []).append(score)
+                _count_done(futures, on_step)
+            weights = _train_mlps(mlps, config.variants)  # here, while the workers fit folds
+            fitted = [future.result() for future in futures]
+            scored = list(pool.map(_score_mlp, mlps, weights))
+    scores: dict[str, list[FoldScore]] = {}
+    for key, score in [*(item for fold in fitted for item in fold), *scored]:
+        scores.setdefault(key, []).append(score)
     ordered = {
         f"{v}/{s.name}": sorted(scores[f"{v}/{s.name}"], key=lambda f: (f.repeat, f.fold))
         for v in config.variants
