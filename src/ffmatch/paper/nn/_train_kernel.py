@@ -23,6 +23,7 @@ from numba.extending import intrinsic
 LANES = 8
 _VEC = ir.VectorType(ir.FloatType(), LANES)
 _I32 = ir.IntType(32)
+_COLS = 2  # column vectors per block: 4 rows x 2 vectors = 8 sums in registers
 
 # contract: fused multiply-adds; reassoc: reductions in vector lanes. Neither depends on the
 # data or the thread, so a result is the same on every run of one machine; between CPUs it
@@ -63,7 +64,9 @@ def _axpy(typingctx, dst, at, src, src_at, scale, n):
         dst_v, at_v, src_v, src_at_v, scale_v, n_v = args
         one = builder.insert_element(ir.Constant(_VEC, ir.Undefined), scale_v, ir.Constant(_I32, 0))
         splat = builder.shuffle_vector(
-            one, ir.Constant(_VEC, ir.Undefined), ir.Constant(ir.VectorType(_I32, LANES), [0] * LANES)
+            one,
+            ir.Constant(_VEC, ir.Undefined),
+            ir.Constant(ir.VectorType(_I32, LANES), [0] * LANES),
         )
         with cgutils.for_range(builder, builder.udiv(n_v, ir.Constant(n_v.type, LANES))) as loop:
             step = builder.mul(loop.index, ir.Constant(n_v.type, LANES))
@@ -87,7 +90,9 @@ def _hsum(builder, vec):
     width = LANES
     while width > 1:
         width //= 2
-        lo = builder.shuffle_vector(vec, vec, ir.Constant(ir.VectorType(_I32, width), list(range(width))))
+        lo = builder.shuffle_vector(
+            vec, vec, ir.Constant(ir.VectorType(_I32, width), list(range(width)))
+        )
         hi = builder.shuffle_vector(
             vec, vec, ir.Constant(ir.VectorType(_I32, width), list(range(width, 2 * width)))
         )
@@ -112,52 +117,123 @@ def _dot(typingctx, a, a_at, b, b_at, n):
             step = builder.mul(loop.index, ir.Constant(n_v.type, LANES))
             x = _vec_at(context, builder, signature.args[0], a_v, builder.add(a_at_v, step))
             y = _vec_at(context, builder, signature.args[2], b_v, builder.add(b_at_v, step))
-            total = _fma(builder, builder.load(x, align=4), builder.load(y, align=4), builder.load(acc))
+            total = _fma(
+                builder, builder.load(x, align=4), builder.load(y, align=4), builder.load(acc)
+            )
             builder.store(total, acc)
         return _hsum(builder, builder.load(acc))
 
     return sig, codegen
 
 
-def _block_product(rows):
-    """An intrinsic for ``rows`` rows of C = A B (+ C): see ``_mm4``."""
+def _shuffle(builder, x, y, mask):
+    return builder.shuffle_vector(x, y, ir.Constant(ir.VectorType(_I32, len(mask)), mask))
+
+
+@intrinsic
+def _dots(typingctx, out, out_at, a, a_at, b, b_at, b_step, n):
+    """out[out_at + q] = sum(a[a_at:a_at + n] * b[b_at + q b_step:][:n]) for q < LANES, n a
+    multiple of LANES: LANES dot products, their lane sums combined as one transpose."""
+    sig = types.void(out, out_at, a, a_at, b, b_at, b_step, n)
+    assert LANES == 8  # the three combining levels below are written for 8 lanes
+
+    def codegen(context, builder, signature, args):
+        out_v, out_at_v, a_v, a_at_v, b_v, b_at_v, b_step_v, n_v = args
+        i64 = n_v.type
+        accs = [
+            cgutils.alloca_once_value(builder, ir.Constant(_VEC, [0.0] * LANES))
+            for _ in range(LANES)
+        ]
+        with cgutils.for_range(builder, builder.udiv(n_v, ir.Constant(i64, LANES))) as loop:
+            col = builder.mul(loop.index, ir.Constant(i64, LANES))
+            x = builder.load(
+                _vec_at(context, builder, signature.args[2], a_v, builder.add(a_at_v, col)), align=4
+            )
+            for q in range(LANES):
+                row = builder.add(
+                    builder.add(b_at_v, builder.mul(b_step_v, ir.Constant(i64, q))), col
+                )
+                y = builder.load(_vec_at(context, builder, signature.args[4], b_v, row), align=4)
+                builder.store(_fma(builder, x, y, builder.load(accs[q])), accs[q])
+        v = [builder.load(acc) for acc in accs]
+        # Level 1: pairs of lanes; 2: quads; 3: halves. Lane q of the result sums v[q].
+        v = [builder.fadd(_shuffle(builder, v[2 * k], v[2 * k + 1], [0, 8, 2, 10, 4, 12, 6, 14]),
+                          _shuffle(builder, v[2 * k], v[2 * k + 1], [1, 9, 3, 11, 5, 13, 7, 15]))
+             for k in range(4)]  # fmt: skip
+        v = [builder.fadd(_shuffle(builder, v[2 * k], v[2 * k + 1], [0, 1, 8, 9, 4, 5, 12, 13]),
+                          _shuffle(builder, v[2 * k], v[2 * k + 1], [2, 3, 10, 11, 6, 7, 14, 15]))
+             for k in range(2)]  # fmt: skip
+        total = builder.fadd(_shuffle(builder, v[0], v[1], [0, 1, 2, 3, 8, 9, 10, 11]),
+                             _shuffle(builder, v[0], v[1], [4, 5, 6, 7, 12, 13, 14, 15]))  # fmt: skip
+        builder.store(total, _vec_at(context, builder, signature.args[0], out_v, out_at_v), align=4)
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+def _emit_block(context, builder, sig, args, rows, cols, col):
+    """IR for C[q, col + v LANES : ...] (q < rows, v < cols) of C = A B (+ C): the
+    rows x cols vector sums stay in registers over the whole k loop."""
+    c_v, c_at_v, c_step_v, a_v, a_at_v, a_step_v, a_k_v, b_v, b_at_v, b_k_v, k_v, _, add_v = args
+    ta, tb, tc = sig.args[3], sig.args[7], sig.args[0]
+    i64 = k_v.type
+
+    def const(x):
+        return ir.Constant(i64, x)
+
+    outs = [
+        [
+            _vec_at(context, builder, tc, c_v, builder.add(
+                builder.add(c_at_v, builder.mul(c_step_v, const(q))), builder.add(col, const(v * LANES))))
+            for v in range(cols)
+        ]
+        for q in range(rows)
+    ]  # fmt: skip
+    adding = builder.icmp_unsigned("!=", add_v, ir.Constant(add_v.type, 0))
+    accs = [[cgutils.alloca_once(builder, _VEC) for _ in range(cols)] for _ in range(rows)]
+    for q in range(rows):
+        for v in range(cols):
+            start = builder.select(
+                adding, builder.load(outs[q][v], align=4), ir.Constant(_VEC, [0.0] * LANES)
+            )
+            builder.store(start, accs[q][v])
+    with cgutils.for_range(builder, k_v) as kk:
+        b_row = builder.add(builder.add(b_at_v, builder.mul(kk.index, b_k_v)), col)
+        bvs = [
+            builder.load(_vec_at(context, builder, tb, b_v, builder.add(b_row, const(v * LANES))), align=4)
+            for v in range(cols)
+        ]  # fmt: skip
+        a_row = builder.add(a_at_v, builder.mul(kk.index, a_k_v))
+        for q in range(rows):
+            at = builder.add(a_row, builder.mul(a_step_v, const(q)))
+            x = _splat(builder, builder.load(_elem_ptr(context, builder, ta, a_v, at), align=4))
+            for v in range(cols):
+                builder.store(_fma(builder, x, bvs[v], builder.load(accs[q][v])), accs[q][v])
+    for q in range(rows):
+        for v in range(cols):
+            builder.store(builder.load(accs[q][v]), outs[q][v], align=4)
+
+
+def _block_product(rows, cols=_COLS):
+    """An intrinsic for ``rows`` rows of C = A B (+ C), ``cols`` vectors of columns at a
+    time, then one: see ``_mm``."""
 
     @intrinsic
     def block(typingctx, c, c_at, c_step, a, a_at, a_step, a_k, b, b_at, b_k, k_len, n, add):
         sig = types.void(c, c_at, c_step, a, a_at, a_step, a_k, b, b_at, b_k, k_len, n, add)
 
         def codegen(context, builder, signature, args):
-            c_v, c_at_v, c_step_v, a_v, a_at_v, a_step_v, a_k_v, b_v, b_at_v, b_k_v, k_v, n_v, add_v = args
-            ta, tb, tc = signature.args[3], signature.args[7], signature.args[0]
+            n_v = args[11]
             i64 = n_v.type
-            accs = [cgutils.alloca_once(builder, _VEC) for _ in range(rows)]
-            with cgutils.for_range(builder, builder.udiv(n_v, ir.Constant(i64, LANES))) as chunk:
-                col = builder.mul(chunk.index, ir.Constant(i64, LANES))
-                outs = [
-                    _vec_at(context, builder, tc, c_v,
-                            builder.add(builder.add(c_at_v, builder.mul(c_step_v, ir.Constant(i64, q))), col))
-                    for q in range(rows)
-                ]  # fmt: skip
-                for q in range(rows):
-                    start = builder.select(
-                        builder.icmp_unsigned("!=", add_v, ir.Constant(add_v.type, 0)),
-                        builder.load(outs[q], align=4),
-                        ir.Constant(_VEC, [0.0] * LANES),
-                    )
-                    builder.store(start, accs[q])
-                with cgutils.for_range(builder, k_v) as kk:
-                    bv = builder.load(
-                        _vec_at(context, builder, tb, b_v,
-                                builder.add(builder.add(b_at_v, builder.mul(kk.index, b_k_v)), col)),
-                        align=4,
-                    )  # fmt: skip
-                    a_row = builder.add(a_at_v, builder.mul(kk.index, a_k_v))
-                    for q in range(rows):
-                        at = builder.add(a_row, builder.mul(a_step_v, ir.Constant(i64, q)))
-                        x = builder.load(_elem_ptr(context, builder, ta, a_v, at), align=4)
-                        builder.store(_fma(builder, _splat(builder, x), bv, builder.load(accs[q])), accs[q])
-                for q in range(rows):
-                    builder.store(builder.load(accs[q]), outs[q], align=4)
+            wide = builder.udiv(n_v, ir.Constant(i64, LANES * cols))
+            with cgutils.for_range(builder, wide) as group:
+                col = builder.mul(group.index, ir.Constant(i64, LANES * cols))
+                _emit_block(context, builder, signature, args, rows, cols, col)
+            done = builder.mul(wide, ir.Constant(i64, LANES * cols))
+            rest = builder.udiv(builder.sub(n_v, done), ir.Constant(i64, LANES))
+            with cgutils.for_range(builder, rest) as one:
+                col = builder.add(done, builder.mul(one.index, ir.Constant(i64, LANES)))
+                _emit_block(context, builder, signature, args, rows, 1, col)
             return context.get_dummy_value()
 
         return sig, codegen
@@ -167,15 +243,13 @@ def _block_product(rows):
 
 _mm4 = _block_product(4)
 _mm1 = _block_product(1)
-_mm4.__doc__ = """For q < 4 and columns j < n (a multiple of LANES):
-C[c_at + q c_step + j] = (C[...] if add else 0) + sum over k < k_len of
-A[a_at + q a_step + k a_k] * B[b_at + k b_k + j]. The 4 rows' sums stay in vector registers
-over the whole k loop; _mm1 is the same for one row."""
 
 
 @numba.njit(inline="always", **_JIT)
 def _mm(c, c_at, c_step, a, a_at, a_step, a_k, b, b_at, b_k, k_len, n, rows, add):
-    """Rows q < ``rows`` of C = A B (+ C), four at a time (see _mm4)."""
+    """For q < rows and j < n (a multiple of LANES): C[c_at + q c_step + j] = (C[...] if
+    add else 0) + sum over k < k_len of A[a_at + q a_step + k a_k] * B[b_at + k b_k + j],
+    each sum in order of k. Four rows at a time, their sums kept in vector registers."""
     q = 0
     while q + 4 <= rows:
         _mm4(c, c_at + q * c_step, c_step, a, a_at + q * a_step, a_step, a_k, b, b_at, b_k,
@@ -235,12 +309,22 @@ def _step(params, grads, m, v, off, n_params, sizes, depth, acts, width, bsz, g,
         w_at = b_at - n_in * n_out
         a0 = k * bsz * width
         if k:
+            # The gradient below, g W^T, LANES units at a time; zero where a unit was off.
             for r in range(rows):
+                for i in range(0, n_in, LANES):
+                    _dots(
+                        gb,
+                        r * width + i,
+                        g,
+                        r * width,
+                        params,
+                        off + w_at + i * n_out,
+                        n_out,
+                        n_out,
+                    )
                 for i in range(n_in):
-                    below = np.float32(0.0)
-                    if acts[a0 + r * width + i] > 0.0:
-                        below = _dot(g, r * width, params, off + w_at + i * n_out, n_out)
-                    gb[r * width + i] = below
+                    if acts[a0 + r * width + i] <= 0.0:
+                        gb[r * width + i] = 0.0
         grads[b_at:end] = 0.0
         for r in range(rows):
             _axpy(grads, b_at, g, r * width, np.float32(1.0), n_out)

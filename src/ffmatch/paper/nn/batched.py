@@ -43,6 +43,7 @@ from ffmatch.paper.nn.init import batch_orders, init_weights
 from ffmatch.paper.nn.mlp import MLPWeights
 
 N_OUT = 2  # two logits, softmax cross-entropy (section 2.2)
+ENGINES = ("auto", "compiled", "stacked")  # how train_many trains; see its docstring
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -115,14 +116,15 @@ def train_many(
     device: str = "cpu",
     on_epoch: Callable[[int, int], None] | None = None,
     evaluate: Literal["every_epoch", "last_epoch"] = "every_epoch",
-    engine: Literal["auto", "stacked"] = "auto",
+    engine: Literal["auto", "compiled", "stacked"] = "auto",
 ) -> list[TrainResult]:
     """Train all jobs; results in job order.
 
-    On the CPU each network trains start to end in one compiled loop
-    (``ffmatch.paper.nn.cpu``); on a GPU, or with engine="stacked", all networks train as
-    one stacked tensor program (this module). Both compute ``torch.optim.Adam`` on the mean
-    cross-entropy from the same initial weights and batch order.
+    engine "compiled" trains each network start to end in one compiled loop on the CPU
+    (``ffmatch.paper.nn.cpu``); "stacked" trains all networks as one stacked tensor program
+    (this module), on the CPU or a GPU; "auto" is "compiled" on the CPU, else "stacked".
+    Both compute ``torch.optim.Adam`` on the mean cross-entropy from the same initial
+    weights and batch order; their numbers differ by float rounding only.
     on_epoch(done, total) reports progress in epochs of the longest job (for progress bars).
     evaluate="last_epoch" measures loss and accuracy only after each network's last epoch
     (earlier history entries are NaN): about a quarter less work, for callers that need
@@ -132,12 +134,14 @@ def train_many(
         _check_job(job, k)
     if evaluate not in ("every_epoch", "last_epoch"):
         raise ConfigError(f"evaluate: expected 'every_epoch' or 'last_epoch', found {evaluate!r}")
-    if engine not in ("auto", "stacked"):
-        raise ConfigError(f"engine: expected 'auto' or 'stacked', found {engine!r}")
+    if engine not in ENGINES:
+        raise ConfigError(f"engine: expected one of {', '.join(ENGINES)}, found {engine!r}")
     if not jobs:
         return []
     dev = torch.device(device)
-    if dev.type == "cpu" and engine == "auto":
+    if engine == "compiled" and dev.type != "cpu":
+        raise ConfigError(f"engine 'compiled' trains on the CPU; for {device} use 'stacked'")
+    if dev.type == "cpu" and engine != "stacked":
         return _train_on_cpu(jobs, on_epoch=on_epoch, every_epoch=evaluate == "every_epoch")
     buckets = bucket_jobs(jobs, device=dev.type)
     use_fused = _use_fused(jobs, buckets, dev)
@@ -175,7 +179,9 @@ def _train_on_cpu(
             on_epoch(done, total)
 
     packed = cpu.pack(jobs)
-    cpu.run(packed, every_epoch=every_epoch, threads=torch.get_num_threads(), on_progress=progress)
+    cpu.run(
+        packed, jobs, every_epoch=every_epoch, threads=torch.get_num_threads(), on_progress=progress
+    )
     out = []
     for i, job in enumerate(jobs):
         weights, stats, proba = cpu.unpack(packed, i)

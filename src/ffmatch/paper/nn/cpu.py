@@ -30,7 +30,7 @@ import numpy.typing as npt
 from ffmatch.paper.nn.init import batch_orders, init_weights
 from ffmatch.paper.nn.mlp import MLPWeights
 
-_CHUNKS_PER_THREAD = 4  # work pieces per thread, so a slow network does not idle the others
+_PIECES_PER_THREAD = 16  # work pieces per thread: small enough that no thread idles long
 # Hidden and output widths are padded to a multiple of this, so the inner loops are whole
 # vector registers (no scalar tails); padded units start at zero and stay zero.
 LANES = 8
@@ -105,24 +105,25 @@ def pack(jobs: Sequence[Any]) -> Packed:
     rows = [nt + nv for nt, nv in zip(n_train, n_val, strict=True)]
     d_in = [s[0] for s in sizes]
     padded = [(s[0], *(-(-w // LANES) * LANES for w in s[1:])) for s in sizes]
-    x_parts, y_parts, p_parts, o_parts = [], [], [], []
-    for job, s, ps in zip(jobs, sizes, padded, strict=True):
+    # An epoch's order does not depend on how many epochs follow (batch_orders draws them
+    # in turn), so jobs that share rows and seed (a GA's individuals on one fold) share one
+    # draw, cut to their epochs.
+    longest: dict[tuple[int, int], int] = {}
+    for job in jobs:
+        key = (len(job.y_train), job.seed)
+        longest[key] = max(longest.get(key, 0), job.epochs)
+    orders = {key: batch_orders(key[0], e, key[1]) for key, e in longest.items()}
+    x_parts, y_parts, o_parts = [], [], []
+    for job in jobs:
         x_parts.append(np.asarray(job.x_train, np.float32).ravel())
         y_parts.append(np.asarray(job.y_train, np.int64))
         if job.y_val is not None:
             x_parts.append(np.asarray(job.x_val, np.float32).ravel())
             y_parts.append(np.asarray(job.y_val, np.int64))
-        w0 = job.init if job.init is not None else init_weights(s, job.seed)
-        for k, (w, b) in enumerate(zip(w0.weights, w0.biases, strict=True)):
-            wp = np.zeros((ps[k], ps[k + 1]), np.float32)
-            wp[: w.shape[0], : w.shape[1]] = w
-            bp = np.zeros(ps[k + 1], np.float32)
-            bp[: len(b)] = b
-            p_parts += [wp, bp]
-        o_parts.append(batch_orders(len(job.y_train), job.epochs, job.seed).ravel())
+        o_parts.append(orders[len(job.y_train), job.seed][: job.epochs].ravel())
     n_params = [sum(a * b + b for a, b in itertools.pairwise(s)) for s in padded]
     epochs = [j.epochs for j in jobs]
-    params = np.concatenate([np.asarray(p, np.float32).ravel() for p in p_parts])
+    params = np.zeros(sum(n_params), np.float32)  # the initial weights: see init_weights_
     max_depth = max(len(s) for s in sizes)
     size_table = np.zeros((2, len(jobs), max_depth), np.int64)
     for i, (s, ps) in enumerate(zip(sizes, padded, strict=True)):
@@ -139,8 +140,8 @@ def pack(jobs: Sequence[Any]) -> Packed:
         order=np.concatenate(o_parts).astype(np.int64),
         order_at=_starts([nt * e for nt, e in zip(n_train, epochs, strict=True)]),
         params=params,
-        m=np.zeros_like(params),
-        v=np.zeros_like(params),
+        m=np.zeros(len(params), np.float32),
+        v=np.zeros(len(params), np.float32),
         p_at=_starts(n_params),
         n_params=np.array(n_params, np.int64),
         sizes=size_table[0],
@@ -156,6 +157,22 @@ def pack(jobs: Sequence[Any]) -> Packed:
     )
 
 
+def init_weights_(p: Packed, jobs: Sequence[Any], nets: Sequence[int]) -> None:
+    """Write networks ``nets``' initial weights (``job.init``, else drawn from the job's
+    seed) into ``p.params``, each layer in the top-left corner of its padded block."""
+    for i in nets:
+        job = jobs[i]
+        nd = int(p.depth[i]) + 1
+        w0 = job.init if job.init is not None else init_weights(tuple(p.real[i, :nd]), job.seed)
+        at = int(p.p_at[i])
+        for a, b, w, bias in zip(
+            p.sizes[i, : nd - 1], p.sizes[i, 1:nd], w0.weights, w0.biases, strict=True
+        ):
+            p.params[at : at + a * b].reshape(a, b)[: w.shape[0], : w.shape[1]] = w
+            p.params[at + a * b : at + a * b + len(bias)] = bias
+            at += a * b + b
+
+
 def _work(p: Packed) -> npt.NDArray[np.float64]:
     """Each network's multiply-adds per epoch times epochs: what its training costs."""
     macs = (p.real[:, :-1] * p.real[:, 1:]).sum(axis=1)
@@ -164,29 +181,38 @@ def _work(p: Packed) -> npt.NDArray[np.float64]:
 
 def run(
     p: Packed,
+    jobs: Sequence[Any],
     *,
     every_epoch: bool,
     threads: int,
     on_progress: Callable[[float], None] | None = None,
 ) -> None:
-    """Train every network of ``p`` in place, ``threads`` at a time (the loop releases the
-    GIL). ``on_progress(fraction)`` is called from this thread as pieces finish."""
+    """Initialise and train every network of ``p`` (packed from ``jobs``) in place,
+    ``threads`` at a time (the compiled loop and torch's draws release the GIL).
+    ``on_progress(fraction)`` is called from this thread as pieces finish."""
     kernel = _kernel()
     work = _work(p)
-    by_cost = np.argsort(-work, kind="stable")  # longest first: the tail is short pieces
-    n_pieces = min(len(by_cost), max(1, threads) * _CHUNKS_PER_THREAD)
-    pieces = [np.ascontiguousarray(c) for c in np.array_split(by_cost, n_pieces)]
+    # Networks dealt round-robin, longest first, into pieces of about equal work that the
+    # threads take in turn: the last pieces to finish are short ones.
+    by_cost = np.argsort(-work, kind="stable")
+    n_pieces = min(len(by_cost), max(1, threads) * _PIECES_PER_THREAD)
+    pieces = [np.ascontiguousarray(by_cost[k::n_pieces]) for k in range(n_pieces)]
     args = p.kernel_args()
+
+    def train(piece: npt.NDArray[np.int64]) -> None:
+        init_weights_(p, jobs, piece.tolist())
+        kernel(piece, *args, every_epoch)
+
     total, done = float(work.sum()) or 1.0, 0.0
     if threads <= 1:
         for piece in pieces:
-            kernel(piece, *args, every_epoch)
+            train(piece)
             done += float(work[piece].sum())
             if on_progress is not None:
                 on_progress(done / total)
         return
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        futures = {pool.submit(kernel, piece, *args, every_epoch): piece for piece in pieces}
+        futures = {pool.submit(train, piece): piece for piece in pieces}
         for future in as_completed(futures):
             future.result()
             done += float(work[futures[future]].sum())
