@@ -118,7 +118,9 @@ def test_same_seed_same_numbers_other_seed_different(rows, engine) -> None:
     job = _job(rows, epochs=5, seed=11)
     a, b = train_many([job, job], engine=engine)
     np.testing.assert_array_equal(a.weights.weights[0], b.weights.weights[0])
-    np.testing.assert_array_equal(a.history.val_loss, train_many([job], engine=engine)[0].history.val_loss)
+    np.testing.assert_array_equal(
+        a.history.val_loss, train_many([job], engine=engine)[0].history.val_loss
+    )
     c = train_many([dataclasses.replace(job, seed=12)], engine=engine)[0]
     assert not np.allclose(a.weights.weights[0], c.weights.weights[0])
 

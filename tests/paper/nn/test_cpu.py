@@ -25,7 +25,7 @@ def _jobs() -> list[TrainJob]:
             lr=lr,
             batch_size=b,
             seed=k,
-        )  # fmt: skip
+        )
         for k, (n, h, e, lr, b) in enumerate(
             [(32, (9, 4), 6, 1e-2, 12), (30, (1,), 4, 1e-3, 12), (33, (17, 8, 3), 5, 3e-3, 5)]
         )

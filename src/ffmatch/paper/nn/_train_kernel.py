@@ -157,14 +157,24 @@ def _dots(typingctx, out, out_at, a, a_at, b, b_at, b_step, n):
                 builder.store(_fma(builder, x, y, builder.load(accs[q])), accs[q])
         v = [builder.load(acc) for acc in accs]
         # Level 1: pairs of lanes; 2: quads; 3: halves. Lane q of the result sums v[q].
-        v = [builder.fadd(_shuffle(builder, v[2 * k], v[2 * k + 1], [0, 8, 2, 10, 4, 12, 6, 14]),
-                          _shuffle(builder, v[2 * k], v[2 * k + 1], [1, 9, 3, 11, 5, 13, 7, 15]))
-             for k in range(4)]  # fmt: skip
-        v = [builder.fadd(_shuffle(builder, v[2 * k], v[2 * k + 1], [0, 1, 8, 9, 4, 5, 12, 13]),
-                          _shuffle(builder, v[2 * k], v[2 * k + 1], [2, 3, 10, 11, 6, 7, 14, 15]))
-             for k in range(2)]  # fmt: skip
-        total = builder.fadd(_shuffle(builder, v[0], v[1], [0, 1, 2, 3, 8, 9, 10, 11]),
-                             _shuffle(builder, v[0], v[1], [4, 5, 6, 7, 12, 13, 14, 15]))  # fmt: skip
+        v = [
+            builder.fadd(
+                _shuffle(builder, v[2 * k], v[2 * k + 1], [0, 8, 2, 10, 4, 12, 6, 14]),
+                _shuffle(builder, v[2 * k], v[2 * k + 1], [1, 9, 3, 11, 5, 13, 7, 15]),
+            )
+            for k in range(4)
+        ]
+        v = [
+            builder.fadd(
+                _shuffle(builder, v[2 * k], v[2 * k + 1], [0, 1, 8, 9, 4, 5, 12, 13]),
+                _shuffle(builder, v[2 * k], v[2 * k + 1], [2, 3, 10, 11, 6, 7, 14, 15]),
+            )
+            for k in range(2)
+        ]
+        total = builder.fadd(
+            _shuffle(builder, v[0], v[1], [0, 1, 2, 3, 8, 9, 10, 11]),
+            _shuffle(builder, v[0], v[1], [4, 5, 6, 7, 12, 13, 14, 15]),
+        )
         builder.store(total, _vec_at(context, builder, signature.args[0], out_v, out_at_v), align=4)
         return context.get_dummy_value()
 
@@ -183,12 +193,20 @@ def _emit_block(context, builder, sig, args, rows, cols, col):
 
     outs = [
         [
-            _vec_at(context, builder, tc, c_v, builder.add(
-                builder.add(c_at_v, builder.mul(c_step_v, const(q))), builder.add(col, const(v * LANES))))
+            _vec_at(
+                context,
+                builder,
+                tc,
+                c_v,
+                builder.add(
+                    builder.add(c_at_v, builder.mul(c_step_v, const(q))),
+                    builder.add(col, const(v * LANES)),
+                ),
+            )
             for v in range(cols)
         ]
         for q in range(rows)
-    ]  # fmt: skip
+    ]
     adding = builder.icmp_unsigned("!=", add_v, ir.Constant(add_v.type, 0))
     accs = [[cgutils.alloca_once(builder, _VEC) for _ in range(cols)] for _ in range(rows)]
     for q in range(rows):
@@ -200,9 +218,11 @@ def _emit_block(context, builder, sig, args, rows, cols, col):
     with cgutils.for_range(builder, k_v) as kk:
         b_row = builder.add(builder.add(b_at_v, builder.mul(kk.index, b_k_v)), col)
         bvs = [
-            builder.load(_vec_at(context, builder, tb, b_v, builder.add(b_row, const(v * LANES))), align=4)
+            builder.load(
+                _vec_at(context, builder, tb, b_v, builder.add(b_row, const(v * LANES))), align=4
+            )
             for v in range(cols)
-        ]  # fmt: skip
+        ]
         a_row = builder.add(a_at_v, builder.mul(kk.index, a_k_v))
         for q in range(rows):
             at = builder.add(a_row, builder.mul(a_step_v, const(q)))
@@ -245,19 +265,45 @@ _mm4 = _block_product(4)
 _mm1 = _block_product(1)
 
 
-@numba.njit(inline="always", **_JIT)
+@numba.njit(**_JIT)
 def _mm(c, c_at, c_step, a, a_at, a_step, a_k, b, b_at, b_k, k_len, n, rows, add):
     """For q < rows and j < n (a multiple of LANES): C[c_at + q c_step + j] = (C[...] if
     add else 0) + sum over k < k_len of A[a_at + q a_step + k a_k] * B[b_at + k b_k + j],
     each sum in order of k. Four rows at a time, their sums kept in vector registers."""
     q = 0
     while q + 4 <= rows:
-        _mm4(c, c_at + q * c_step, c_step, a, a_at + q * a_step, a_step, a_k, b, b_at, b_k,
-             k_len, n, add)  # fmt: skip
+        _mm4(
+            c,
+            c_at + q * c_step,
+            c_step,
+            a,
+            a_at + q * a_step,
+            a_step,
+            a_k,
+            b,
+            b_at,
+            b_k,
+            k_len,
+            n,
+            add,
+        )
         q += 4
     while q < rows:
-        _mm1(c, c_at + q * c_step, c_step, a, a_at + q * a_step, a_step, a_k, b, b_at, b_k,
-             k_len, n, add)  # fmt: skip
+        _mm1(
+            c,
+            c_at + q * c_step,
+            c_step,
+            a,
+            a_at + q * a_step,
+            a_step,
+            a_k,
+            b,
+            b_at,
+            b_k,
+            k_len,
+            n,
+            add,
+        )
         q += 1
 
 
@@ -284,8 +330,9 @@ def _forward(params, off, sizes, depth, acts, width, bsz, rows):
 
 
 @numba.njit(**_JIT)
-def _step(params, grads, m, v, off, n_params, sizes, depth, acts, width, bsz, g, gb, labels,
-          rows, lr, t):  # fmt: skip
+def _step(
+    params, grads, m, v, off, n_params, sizes, depth, acts, width, bsz, g, gb, labels, rows, lr, t
+):
     """One Adam step (number ``t``, 1-based) on the ``rows`` inputs in acts' layer 0 with
     their labels: torch.optim.Adam's arithmetic on the mean cross-entropy over the rows."""
     _forward(params, off, sizes, depth, acts, width, bsz, rows)
@@ -349,8 +396,9 @@ def _step(params, grads, m, v, off, n_params, sizes, depth, acts, width, bsz, g,
 
 
 @numba.njit(**_JIT)
-def _evaluate(params, off, sizes, depth, acts, width, bsz, x, x_at, d, y, y_at, n_rows,
-              proba, p_at):  # fmt: skip
+def _evaluate(
+    params, off, sizes, depth, acts, width, bsz, x, x_at, d, y, y_at, n_rows, proba, p_at
+):
     """Mean cross-entropy and accuracy of the network on ``n_rows`` rows, in row order;
     P(label 1) of each row into proba[p_at:] when p_at >= 0."""
     loss, hits = 0.0, 0
@@ -375,9 +423,32 @@ def _evaluate(params, off, sizes, depth, acts, width, bsz, x, x_at, d, y, y_at, 
 
 @numba.njit(**_JIT)
 def train_networks(
-    nets, x, y, x_at, y_at, d_in, n_train, n_val, order, order_at, params, m, v, p_at,
-    n_params, sizes, depth, epochs, lr, batch, stats, stats_at, proba, proba_at, every_epoch,
-):  # fmt: skip
+    nets,
+    x,
+    y,
+    x_at,
+    y_at,
+    d_in,
+    n_train,
+    n_val,
+    order,
+    order_at,
+    params,
+    m,
+    v,
+    p_at,
+    n_params,
+    sizes,
+    depth,
+    epochs,
+    lr,
+    batch,
+    stats,
+    stats_at,
+    proba,
+    proba_at,
+    every_epoch,
+):
     """Train networks ``nets`` (indices) start to end; see ``cpu.Packed`` for the arrays."""
     for t in range(nets.shape[0]):
         i = nets[t]
@@ -400,8 +471,25 @@ def train_networks(
                     row = order[o0 + e * nt + b * bsz + r]
                     labels[r] = y[y0 + row]
                     acts[r * width : r * width + d] = x[x0 + row * d : x0 + row * d + d]
-                _step(params, grads, m, v, off, n_params[i], sz, nd, acts, width, bsz, g, gb,
-                      labels, rows, lr[i], e * n_batches + b + 1)  # fmt: skip
+                _step(
+                    params,
+                    grads,
+                    m,
+                    v,
+                    off,
+                    n_params[i],
+                    sz,
+                    nd,
+                    acts,
+                    width,
+                    bsz,
+                    g,
+                    gb,
+                    labels,
+                    rows,
+                    lr[i],
+                    e * n_batches + b + 1,
+                )
             if every_epoch or e == epochs[i] - 1:
                 s = stats_at[i] + 4 * e
                 stats[s], stats[s + 1] = _evaluate(
@@ -410,6 +498,19 @@ def train_networks(
                 if nv:
                     p = proba_at[i] if e == epochs[i] - 1 else -1
                     stats[s + 2], stats[s + 3] = _evaluate(
-                        params, off, sz, nd, acts, width, bsz, x, x0 + nt * d, d, y, y0 + nt,
-                        nv, proba, p,
-                    )  # fmt: skip
+                        params,
+                        off,
+                        sz,
+                        nd,
+                        acts,
+                        width,
+                        bsz,
+                        x,
+                        x0 + nt * d,
+                        d,
+                        y,
+                        y0 + nt,
+                        nv,
+                        proba,
+                        p,
+                    )

@@ -39,11 +39,11 @@ import torch
 from ffmatch.core.errors import ConfigError, DataError
 from ffmatch.paper.nn import cpu, fused
 from ffmatch.paper.nn.adam import adam_step_
+from ffmatch.paper.nn.config import check_engine
 from ffmatch.paper.nn.init import batch_orders, init_weights
 from ffmatch.paper.nn.mlp import MLPWeights
 
 N_OUT = 2  # two logits, softmax cross-entropy (section 2.2)
-ENGINES = ("auto", "compiled", "stacked")  # how train_many trains; see its docstring
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -116,7 +116,7 @@ def train_many(
     device: str = "cpu",
     on_epoch: Callable[[int, int], None] | None = None,
     evaluate: Literal["every_epoch", "last_epoch"] = "every_epoch",
-    engine: Literal["auto", "compiled", "stacked"] = "auto",
+    engine: str = "auto",
 ) -> list[TrainResult]:
     """Train all jobs; results in job order.
 
@@ -134,13 +134,11 @@ def train_many(
         _check_job(job, k)
     if evaluate not in ("every_epoch", "last_epoch"):
         raise ConfigError(f"evaluate: expected 'every_epoch' or 'last_epoch', found {evaluate!r}")
-    if engine not in ENGINES:
-        raise ConfigError(f"engine: expected one of {', '.join(ENGINES)}, found {engine!r}")
     if not jobs:
+        check_engine(engine, "cpu")
         return []
     dev = torch.device(device)
-    if engine == "compiled" and dev.type != "cpu":
-        raise ConfigError(f"engine 'compiled' trains on the CPU; for {device} use 'stacked'")
+    check_engine(engine, dev.type)
     if dev.type == "cpu" and engine != "stacked":
         return _train_on_cpu(jobs, on_epoch=on_epoch, every_epoch=evaluate == "every_epoch")
     buckets = bucket_jobs(jobs, device=dev.type)

@@ -176,7 +176,8 @@ def init_weights_(p: Packed, jobs: Sequence[Any], nets: Sequence[int]) -> None:
 def _work(p: Packed) -> npt.NDArray[np.float64]:
     """Each network's multiply-adds per epoch times epochs: what its training costs."""
     macs = (p.real[:, :-1] * p.real[:, 1:]).sum(axis=1)
-    return (macs * p.n_train * p.epochs).astype(np.float64)
+    work: npt.NDArray[np.float64] = (macs * p.n_train * p.epochs).astype(np.float64)
+    return work
 
 
 def run(
