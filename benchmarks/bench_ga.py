@@ -70,8 +70,9 @@ def _run_ffmatch(seed: int, mode: str, generations: int, device: str = "cpu") ->
 
     ``batched`` (``stacked``: with that engine): all new individuals x folds in one
     ``train_many`` call, accuracy from the validation probabilities. ``cv``: the pipeline's
-    ``evaluate_configs`` (the same training, plus its full per-fold metrics and baselines). ``sequential``: the same jobs as
-    ``batched``, trained one at a time by ``train_sequential_many``.
+    ``evaluate_configs`` (the same training, plus its full per-fold metrics and baselines).
+    ``sequential``: the same jobs as ``batched``, trained one at a time by
+    ``train_sequential_many``.
     """
     import numpy as np
 

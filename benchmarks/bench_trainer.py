@@ -8,8 +8,8 @@ The same work three ways, side by side in one run (issue 3, item 8):
 "compiled" is ``train_many``'s default CPU engine (one compiled loop per network),
 "stacked" its tensor-program engine (the only one of ffmatch 0.1); "-last" measures only
 each network's last epoch (as the genetic search runs it). The sequential loop and
-scikit-learn run (b) on a sample of networks and are extrapolated by network-epochs (their cost is per step, nearly
-independent of the width at these sizes).
+scikit-learn run (b) on a sample of networks and are extrapolated by network-epochs
+(their cost is per step, nearly independent of the width at these sizes).
 FLOPs are counted, not measured: useful = the unpadded networks' matmuls; executed = what
 the batched trainer runs after padding within buckets. The peak is measured in the same
 run: a 1024x1024 float32 matmul and a bmm of (1000, 12, 56) @ (1000, 56, 20).
