@@ -31,7 +31,7 @@ import json
 
 import numpy as np
 
-from ffmatch.archive.scoring import Verdict
+from ffmatch.archive.scoring import Explanation, Verdict
 from ffmatch.archive.search import Query, rank
 from ffmatch.archive.store import FaceBank, bank_from_arrays
 from ffmatch.benchmark.config import VARIANTS, BenchmarkConfig
@@ -60,12 +60,11 @@ class PLDAScorer:
         # The posterior at even prior odds; monotone in the LLR, so the ranking is the PLDA's.
         return np.asarray(0.5 * (1.0 + np.tanh(0.5 * self.llr(query, gallery))))
 
-    def explain(
-        self, query: FaceBank, candidate: FaceBank, probability: float
-    ) -> tuple[Verdict, tuple[str, ...]]:
+    def explain(self, query: FaceBank, candidate: FaceBank, probability: float) -> Explanation:
         verdict: Verdict = "same" if probability >= 0.5 else "different"
         g = float(self.llr(query, candidate)[0])
-        return verdict, (f"PLDA log-likelihood ratio {g:.2f}",)
+        return Explanation(verdict=verdict, reasons=(f"PLDA log-likelihood ratio {g:.2f}",),
+                           evidence="geometry")  # fmt: skip
 
 
 def fold_hits(test: PhotoTable, pair_scorer: PairScorer, max_rank: int) -> tuple[np.ndarray, int]:

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from ffmatch.archive.records import FaceRecord, PhotoRecord, PhotoTask, extractor_version, failed
-from ffmatch.archive.scoring import Verdict
+from ffmatch.archive.scoring import Explanation
 from ffmatch.archive.store import FaceBank
 from ffmatch.core.table import FloatArray
 
@@ -90,12 +90,10 @@ class DescriptorScorer:
         d2 = ((gallery.descriptor - query.descriptor[0]) ** 2).sum(axis=1)
         return np.asarray(np.exp(-d2 / 64.0), dtype=np.float64)
 
-    def explain(
-        self, query: FaceBank, candidate: FaceBank, probability: float
-    ) -> tuple[Verdict, tuple[str, ...]]:
+    def explain(self, query: FaceBank, candidate: FaceBank, probability: float) -> Explanation:
         if probability >= 0.5:
-            return "same", ("descriptors close",)
-        return "different", ("descriptors far",)
+            return Explanation(verdict="same", reasons=("descriptors close",), evidence=self.name)
+        return Explanation(verdict="different", reasons=("descriptors far",), evidence=self.name)
 
 
 @pytest.fixture

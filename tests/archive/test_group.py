@@ -11,6 +11,7 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from ffmatch.archive import group, record_decision
 from ffmatch.archive.group import cluster_bank, constrained_average_linkage
 from ffmatch.archive.store import bank_from_arrays
+from ffmatch.core.errors import DataError
 
 from .conftest import BASE, DescriptorScorer
 
@@ -53,6 +54,28 @@ def test_contradicting_constraints_are_reported() -> None:
     )
     assert ids[0] != ids[1]
     assert conflicts == [[0, 1]]
+
+
+def test_a_must_link_joins_the_two_clusters_whole() -> None:
+    """A "same" decision about 0 and 2 says their groups show one person: all four join (two
+    faces alone pulled together would leave 1 and 3, far from the other pair, on their own)."""
+    near, far = 0.95, 0.05
+    prob = np.array(
+        [[1, near, far, far], [near, 1, far, far], [far, far, 1, near], [far, far, near, 1]]
+    )
+    ids, conflicts = constrained_average_linkage(prob, 0.6, labels=[""] * 4, must=[(0, 2)])
+    assert len(set(ids)) == 1
+    assert conflicts == []
+
+
+def test_a_contradicting_must_link_is_left_out_and_tears_nothing_apart() -> None:
+    near, far = 0.95, 0.05
+    prob = np.array([[1, near, far], [near, 1, far], [far, far, 1]])
+    ids, conflicts = constrained_average_linkage(
+        prob, 0.6, labels=["x", "x", "y"], must=[(0, 1), (1, 2)]
+    )
+    assert _same_partition(ids, np.array([0, 0, 1]))  # x stays whole, y apart
+    assert conflicts == [[0, 1, 2]]
 
 
 def _bank(people: list[str], scale: float = 0.05) -> tuple[object, DescriptorScorer]:
@@ -117,3 +140,29 @@ def test_decisions_and_faces_of_one_photo_constrain_the_archive(
     assert where[("ann/0.jpg", 1)] != where[("ann/1.jpg", 1)]
     assert where[("cy/0.jpg", 1)] == where[("bob/0.jpg", 1)]
     assert after.faces == before.faces == 11
+
+
+def test_a_failed_contact_sheet_keeps_the_earlier_group_list(
+    small_archive: tuple[Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from ffmatch.cli.app import run
+
+    _, db = small_archive
+    out, sheet = tmp_path / "groups.csv", tmp_path / "groups.html"
+    out.write_text("earlier groups")
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise DataError("the sheet could not be drawn")
+
+    monkeypatch.setattr("ffmatch.archive.sheets.groups_html", broken)
+    args = ["group", "--db", str(db), "--evidence", "geometry", "--out", str(out)]
+    assert run([*args, "--html", str(sheet)]) == 2
+    assert "the sheet could not be drawn" in capsys.readouterr().err
+    assert out.read_text() == "earlier groups"
+    assert not sheet.exists()
+    assert run(args) == 0
+    assert out.read_text().startswith("photo,face,group,person")
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no staging

@@ -83,7 +83,9 @@ def test_search_writes_csv_html_and_json(
         "probability",
         "verdict",
         "person",
+        "evidence",
     ]
+    assert {r["evidence"] for r in rows} == {"geometry"}  # as --evidence asked
     assert [r["rank"] for r in rows] == ["1", "2", "3"] * 2
     own = [r for r in rows if r["query"].endswith("1.pgm")]
     assert all(r["candidate"] != "s1/1.pgm" for r in own)
@@ -91,6 +93,7 @@ def test_search_writes_csv_html_and_json(
     text = sheet.read_text()
     assert text.count("data:image/jpeg;base64,") == 2 + 6  # each query + each candidate
     assert text.count("<details>") == 6  # each candidate's evidence figure, one click away
+    assert text.count("(evidence: geometry)") == 6  # what each verdict used
     assert (
         run(
             [
@@ -216,3 +219,30 @@ def test_a_groups_sheet_stops_at_its_face_limit(archive: tuple[Path, Path], tmp_
         "2 more groups (of 2 faces or fewer) are in the CSV; this sheet shows the first 2" in text
     )
     assert text.count("data:image/jpeg;base64,") == 2
+
+
+def test_workers_beyond_the_cap_are_refused_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "a.db"
+    assert run(["index", str(tmp_path), "--db", str(db), "--workers", "65"]) == 2
+    assert capsys.readouterr().err == (
+        "ffmatch: error: --workers: expected an integer in 0..64, found 65\n"
+    )
+    assert not db.exists()
+
+
+def test_a_report_never_replaces_the_archive_or_a_query(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db, query = tmp_path / "a.db", tmp_path / "q.jpg"
+    db.write_bytes(b"an archive")
+    query.write_bytes(b"a photo")
+    assert run(["group", "--db", str(db), "--out", str(db)]) == 2
+    assert "--out " + str(db) + ": is also this command's input" in capsys.readouterr().err
+    args = ["search", str(query), "--db", str(db), "--out", str(tmp_path / "s.csv")]
+    assert run([*args, "--html", str(query)]) == 2
+    assert "--html " + str(query) + ": is also this command's input" in capsys.readouterr().err
+    assert run([*args, "--html", str(tmp_path / "s.csv")]) == 2
+    assert "s.csv: is also this command's input" in capsys.readouterr().err
+    assert (db.read_bytes(), query.read_bytes()) == (b"an archive", b"a photo")

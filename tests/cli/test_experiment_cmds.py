@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 import tomllib
 from pathlib import Path
 
 import pytest
 
 from ffmatch.cli.app import run
+from ffmatch.core.errors import DataError
 
 TINY = """
 seed = 3
@@ -104,6 +110,7 @@ def test_evolve_records_generations_and_resumes(tmp_path: Path, tiny_config: Pat
     assert run(["-q", "evolve", "--config", str(tiny_config), "--resume",
                 "--out", str(again)]) == 0  # fmt: skip
     assert _metrics(again)["stages"]["ga"]["best"] == best
+    assert (again / "checkpoint.json").exists()  # resumed in place: kept by the swap
 
 
 @pytest.mark.slow
@@ -197,6 +204,7 @@ def test_overwrite_removes_the_earlier_runs_files(
     assert not (out / "checkpoint.json").exists()
     assert not list((out / "figures").glob("ga_*.png"))
     assert (out / "figures" / "confusion.png").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no staging
     (out / "notes.txt").write_text("mine")
     capsys.readouterr()
     assert run(["-q", "cv", "--config", str(tiny_config), "--out", str(out), "--overwrite"]) == 2
@@ -216,3 +224,74 @@ def test_a_huge_job_stops_with_its_estimate(
     assert "network-epochs of 56-4096-4096-4096-4096-2); run with --yes to start it" in err
     assert len(err.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def _earlier_run(folder: Path) -> dict[str, bytes]:
+    """An earlier evolve run's files in ``folder``; returns every path under its parent."""
+    (folder / "figures").mkdir(parents=True)
+    for name in ("config.toml", "metrics.json", "checkpoint.json", "report.md", "figures/a.png"):
+        (folder / name).write_bytes(f"earlier {name}".encode())
+    return _tree(folder.parent)
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    """Every file and folder under ``root`` (staging folders too), files with their bytes."""
+    return {
+        str(p.relative_to(root)): p.read_bytes() if p.is_file() else b"<dir>"
+        for p in sorted(root.rglob("*"))
+    }
+
+
+def _broken(*args: object, **kwargs: object) -> None:
+    raise DataError("the stage broke half-way")
+
+
+@pytest.mark.parametrize(
+    ("command", "stage"),
+    [
+        ("cv", "mlp_stage"),
+        pytest.param("prune", "pruned_stage", marks=pytest.mark.slow),
+        ("reproduce", "run_protocol"),
+    ],
+)
+def test_a_failed_overwrite_leaves_the_earlier_run_as_it_was(
+    tmp_path: Path,
+    tiny_config: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: str,
+    stage: str,
+) -> None:
+    out = tmp_path / "run"
+    before = _earlier_run(out)
+    # pruned_stage: after the MLP stage has trained and its figures are written
+    monkeypatch.setattr(f"ffmatch.paper.pipeline.run.{stage}", _broken)
+    args = ["-q", command, "--config", str(tiny_config), "--out", str(out), "--overwrite"]
+    assert run(args) == 2
+    assert "the stage broke half-way" in capsys.readouterr().err
+    assert _tree(tmp_path) == before
+
+
+@pytest.mark.slow
+def test_a_killed_evolve_leaves_the_earlier_run_and_its_checkpoint(
+    tmp_path: Path, tiny_config: Path
+) -> None:
+    """SIGTERM once the new run has checkpointed a generation (into its staging folder)."""
+    out = tmp_path / "run"
+    before = _earlier_run(out)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "src")}
+    args = ["-q", "evolve", "--config", str(tiny_config), "--out", str(out), "--overwrite"]
+    child = subprocess.Popen(
+        [sys.executable, "-m", "ffmatch", *args], env=env, stderr=subprocess.DEVNULL
+    )
+    try:
+        while not list(tmp_path.glob(".run.*.ffmatch-new/checkpoint.json")):
+            assert child.poll() is None, "evolve ended before its first checkpoint"
+            time.sleep(0.05)
+        assert (out / "checkpoint.json").read_bytes() == b"earlier checkpoint.json"
+        child.send_signal(signal.SIGTERM)
+        assert child.wait(timeout=60) == 128 + signal.SIGTERM
+    finally:
+        child.kill()
+        child.wait()
+    assert _tree(tmp_path) == before

@@ -7,11 +7,12 @@ bounded and the examples derandomized, so this runs in CI in a few tens of secon
 
 from __future__ import annotations
 
+import contextlib
 import re
 import string
 import tempfile
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,8 @@ from hypothesis import strategies as st
 from ffmatch.cli.app import run
 from ffmatch.core.io.tidy import MARKER_COLUMNS
 
-# Three CLI fuzzers of 25 generated cases each: seconds, so out of the quick loop; CI runs them.
+# Four CLI fuzzers of 25 to 40 generated cases each: seconds, so out of the quick loop; CI
+# runs them.
 pytestmark = pytest.mark.slow
 
 FUZZ = settings(
@@ -34,9 +36,16 @@ FUZZ = settings(
 _NAN = re.compile(r"\b(NaN|nan|-?inf|Infinity)\b")
 
 
-def _run(argv: list[str], inputs: list[Path], capsys: pytest.CaptureFixture[str]) -> str:
-    """Run ``argv``; check the promises; return stdout."""
-    before = {p: p.read_bytes() for p in inputs if p.is_file()}
+def _run(
+    argv: list[str],
+    inputs: list[Path],
+    capsys: pytest.CaptureFixture[str],
+    *,
+    kept_on_error: Sequence[Path] = (),
+) -> str:
+    """Run ``argv``; check the promises (``kept_on_error``: files a failed command must not
+    change, such as an archive it would otherwise update); return stdout."""
+    before = {p: p.read_bytes() for p in [*inputs, *kept_on_error] if p.is_file()}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         code = run(argv)
@@ -44,14 +53,16 @@ def _run(argv: list[str], inputs: list[Path], capsys: pytest.CaptureFixture[str]
     shown = captured.out + captured.err
     assert code in (0, 2), (argv, code, shown)
     assert "Traceback" not in shown, shown
-    assert not _NAN.search(shown), shown
+    if not any(_NAN.search(a) for a in argv):  # an error may quote the value it refuses
+        assert not _NAN.search(shown), shown
     numeric = [w for w in caught if issubclass(w.category, RuntimeWarning)]
     assert not numeric, [str(w.message) for w in numeric]
     if code == 2:
         assert captured.err.startswith("ffmatch: error: "), captured.err
         assert captured.err.count("\n") == 1, captured.err
     for path, data in before.items():
-        assert path.read_bytes() == data, f"{path} changed"
+        if code == 2 or path in inputs:
+            assert path.read_bytes() == data, f"{path} changed"
     return captured.out
 
 
@@ -235,3 +246,168 @@ def test_generated_option_values_are_answered_in_one_line(
         "--rule": ["select", "--rule", value, "--json"],
     }.get(option, cv)  # fmt: skip
     _run(argv, [config], capsys)
+
+
+# --- the archive and the web page ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def photo_archive(small_photos: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An archive of the three small photos (one of two people), indexed once."""
+    pytest.importorskip("mediapipe")
+    db = tmp_path_factory.mktemp("fuzz-archive") / "archive.db"
+    assert run(["-q", "index", str(small_photos), "--db", str(db)]) == 0
+    return db
+
+
+_FILES = ["db", "missing", "nested", "folder", "junk", "empty", "labels", "photo"]
+_IDS = st.sampled_from(["obama-1.jpg", "multi-two-people.jpg", "obama-1.jpg#2", "", "../x"])
+_FLOATS = st.one_of(
+    st.sampled_from(["0.5", "0", "1", "-1", "2", "nan", "inf", "-inf", "1e308", "x", "1_0"]),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+)
+
+
+def _file(kind: str, folder: Path, db: Path, photos: Path, junk: bytes) -> Path:
+    """A path of the kind named: a copy of the archive, a missing one, a folder, junk..."""
+    path = folder / {"db": "archive.db", "labels": "labels.csv", "photo": "q.jpg"}.get(kind, kind)
+    if kind == "db":
+        path.write_bytes(db.read_bytes())
+    elif kind == "nested":
+        path = folder / "no" / "such" / "x.db"
+    elif kind == "folder":
+        path.mkdir(exist_ok=True)
+    elif kind == "junk":
+        path.write_bytes(junk)
+    elif kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "labels":
+        path.write_text("photo,person\nobama-1.jpg,obama\nnobody.jpg,x\n")
+    elif kind == "photo":
+        path.write_bytes((photos / "obama-5-240p.jpg").read_bytes())
+    return path
+
+
+def _usually(valid: object, other: st.SearchStrategy[object]) -> st.SearchStrategy[object]:
+    """``valid`` three times in four, else ``other``: deeper paths than all-bad arguments."""
+    return st.one_of(st.just(valid), st.just(valid), st.just(valid), other)
+
+
+@st.composite
+def archive_commands(draw: st.DrawFn) -> tuple[str, dict[str, object]]:
+    """A command of the archive or the web page with generated arguments."""
+    command = draw(st.sampled_from(["index", "search", "decide", "group", "serve"]))
+    files = st.sampled_from(_FILES)
+    maybe_file = st.one_of(st.none(), files)
+    args: dict[str, object] = {
+        "db": draw(_usually("db", files)),
+        "junk": draw(st.binary(max_size=48)),
+        "json": draw(st.booleans()),
+    }
+    if command == "index":
+        args |= {
+            "root": draw(_usually("photos", st.sampled_from(["folder", "photo", "missing"]))),
+            "labels": draw(_usually(None, files)),
+            "from_folders": draw(st.booleans()),
+            "workers": draw(_usually("0", st.sampled_from(["-1", "65", str(2**40), "x"]))),
+        }
+    elif command == "search":
+        args |= {
+            "queries": draw(_usually(["photo"], st.lists(files, min_size=1, max_size=2))),
+            "top": draw(_usually("3", st.one_of(_INTS.map(str), _TEXT))),
+            "face": draw(_usually(None, _INTS.map(str))),
+            "evidence": draw(_usually("geometry", st.one_of(st.none(), _TEXT))),
+            "out": draw(_usually("shortlist.csv", maybe_file)),
+            "html": draw(_usually(None, maybe_file)),
+        }
+    elif command == "decide":
+        args |= {
+            "a": draw(_IDS),
+            "b": draw(_IDS),
+            "decision": draw(_usually("same", st.one_of(st.just("different"), _TEXT))),
+            "note": draw(st.one_of(st.none(), _TEXT)),
+            "who": draw(st.one_of(st.none(), _TEXT)),
+        }
+    elif command == "group":
+        args |= {
+            "out": draw(_usually("groups.csv", files)),
+            "html": draw(_usually(None, maybe_file)),
+            "evidence": draw(_usually("geometry", st.one_of(st.none(), _TEXT))),
+            "threshold": draw(_usually(None, _FLOATS)),
+        }
+    else:
+        args |= {
+            "port": draw(_usually("8765", _INTS.map(str))),
+            "host": draw(_usually("127.0.0.1", st.sampled_from(["::1", "0.0.0.0", "x y"]))),
+            "token": draw(st.sampled_from([None, "new", "", "s3cret"])),
+            "upload": draw(_usually("20", _FLOATS)),
+        }
+    return command, args
+
+
+def _archive_argv(
+    command: str, args: dict[str, object], folder: Path, db: Path, photos: Path
+) -> tuple[list[str], list[Path]]:
+    """The command line of a generated archive command, and the files it must not change."""
+
+    def file(kind: object) -> Path:
+        return _file(str(kind), folder, db, photos, args["junk"])  # type: ignore[arg-type]
+
+    target = file(args["db"])
+    argv: list[str] = ["--db", str(target)] + (["--json"] if args["json"] else [])
+    inputs = [] if command in ("index", "decide") else [target]
+    for option in ("out", "html"):
+        if args.get(option) is not None:
+            name = str(args[option])
+            argv += [f"--{option}", str(file(name) if name in _FILES else folder / name)]
+    if command == "index":
+        root = photos if args["root"] == "photos" else file(args["root"])
+        argv = ["index", str(root), *argv, "--workers", str(args["workers"])]
+        if args["labels"] is not None:
+            labels = file(args["labels"])
+            argv += ["--labels", str(labels)]
+            inputs.append(labels)
+        argv += ["--labels-from-folders"] if args["from_folders"] else []
+    elif command == "search":
+        queries = [file(q) for q in args["queries"]]  # type: ignore[attr-defined]
+        argv = ["search", *map(str, queries), *argv, "--top", str(args["top"])]
+        argv += [] if args["face"] is None else ["--face", str(args["face"])]
+        argv += [] if args["evidence"] is None else ["--evidence", str(args["evidence"])]
+        inputs += queries
+    elif command == "decide":
+        argv = ["decide", str(args["a"]), str(args["b"]), str(args["decision"]), *argv]
+        argv += [] if args["note"] is None else ["--note", str(args["note"])]
+        argv += [] if args["who"] is None else ["--who", str(args["who"])]
+    elif command == "group":
+        argv = ["group", *argv]
+        argv += [] if args["evidence"] is None else ["--evidence", str(args["evidence"])]
+        argv += [] if args["threshold"] is None else ["--threshold", str(args["threshold"])]
+    else:
+        argv = ["serve", *[a for a in argv if a != "--json"], "--port", str(args["port"])]
+        argv += ["--host", str(args["host"]), "--max-upload-mb", str(args["upload"])]
+        argv += [] if args["token"] is None else ["--token", str(args["token"])]
+    return argv, inputs
+
+
+@settings(FUZZ, max_examples=40)  # five commands: about eight cases each
+@given(generated=archive_commands())
+def test_generated_archive_and_serve_arguments_are_answered_in_one_line(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    photo_archive: Path,
+    small_photos: Path,
+    generated: tuple[str, dict[str, object]],
+) -> None:
+    with contextlib.suppress(ImportError):  # without the web extra serve says so, in a line
+        import uvicorn
+
+        # serve's own checks only: where they pass, the server is not started
+        monkeypatch.setattr(uvicorn, "run", lambda app, **kw: None)
+    command, args = generated
+    folder = Path(tempfile.mkdtemp(dir=tmp_path))
+    argv, inputs = _archive_argv(command, args, folder, photo_archive, small_photos)
+    db = Path(argv[argv.index("--db") + 1])
+    _run(argv, [*inputs, *small_photos.iterdir()], capsys, kept_on_error=[db])
+    for written in folder.rglob("*.csv"):
+        assert not _NAN.search(written.read_text(errors="replace")), written

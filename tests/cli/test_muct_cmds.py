@@ -6,12 +6,14 @@ import csv
 import dataclasses
 import json
 import tomllib
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from ffmatch.cli.app import run
+from ffmatch.core.errors import DataError
 from ffmatch.core.io.muct import read_muct
 from ffmatch.core.io.tidy import read_tidy, write_tidy
 from ffmatch.core.table import PhotoTable
@@ -170,3 +172,62 @@ def test_predict_refuses_markers_of_another_source(
     assert "use the shipped photo model" in err
     assert run(["predict", *args]) == 0  # the photo model is chosen for MediaPipe markers
     assert "model: MediaPipe markers" in capsys.readouterr().out
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    """Every file and folder under ``root`` (staging folders too), files with their bytes."""
+    return {
+        str(p.relative_to(root)): p.read_bytes() if p.is_file() else b"<dir>"
+        for p in sorted(root.rglob("*"))
+    }
+
+
+def _broken_toml(*args: object, **kwargs: object) -> None:
+    raise DataError("config.toml could not be written")
+
+
+def test_a_failed_benchmark_leaves_the_earlier_run_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "bench"
+    (out / "figures").mkdir(parents=True)
+    for name in ("config.toml", "results.json", "report.md", "figures/earlier.png"):
+        (out / name).write_text(f"earlier {name}")
+    before = _tree(tmp_path)
+    args = ["-q", "benchmark", "paper", "--out", str(out), "--folds", "3", "--repeats", "1",
+            "--models", "procrustes", "--overwrite"]  # fmt: skip
+    # the report and figures are written (into the staging folder), then config.toml fails
+    monkeypatch.setattr("ffmatch.core.configio.write_toml", _broken_toml)
+    assert run(args) == 2
+    assert "config.toml could not be written" in capsys.readouterr().err
+    assert _tree(tmp_path) == before
+    monkeypatch.undo()
+    assert run(args) == 0
+    assert json.loads((out / "results.json").read_text())["results"]
+    assert not (out / "figures" / "earlier.png").exists()  # the earlier run's own file
+    assert [p.name for p in tmp_path.iterdir()] == ["bench"]
+
+
+def test_a_failed_train_keeps_the_earlier_model_and_its_config(
+    small_tidy: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    model = tmp_path / "m.ffm"
+    model.write_bytes(b"earlier model")
+    (tmp_path / "m.config.toml").write_text("seed = 1\n")
+    before = _tree(tmp_path)
+    monkeypatch.setattr("ffmatch.core.configio.write_toml", _broken_toml)
+    assert run(["train", "--landmarks", str(small_tidy), "--out", str(model)]) == 2
+    assert "config.toml could not be written" in capsys.readouterr().err
+    assert _tree(tmp_path) == before
+
+
+def test_a_benchmark_of_the_majority_alone_warns_nothing(tmp_path: Path) -> None:
+    args = ["-q", "benchmark", "paper", "--models", "majority", "--repeats", "1", "--out",
+            str(tmp_path / "bench")]  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib's empty-legend warning reached stderr
+        assert run(args) == 0
+    assert (tmp_path / "bench" / "figures" / "roc_paper.png").is_file()

@@ -159,13 +159,14 @@ def test_match_batch_writes_verdicts_and_figures(
               "--figures", str(figures), "--evidence", "geometry"])  # fmt: skip
     assert rc == 0
     header, rows, _ = read_csv(out)
-    assert header == ["id", "photo_x", "photo_y", "probability", "verdict", "differ_most",
-                      "agree_best", "error"]  # fmt: skip
-    assert rows[0][7] == ""
+    assert header == ["id", "photo_x", "photo_y", "probability", "verdict", "evidence",
+                      "differ_most", "agree_best", "error"]  # fmt: skip
+    assert rows[0][8] == ""
     assert len(rows[0][3]) == 6  # 0.xxxx
     assert rows[0][4] in ("same", "inconclusive", "different")
-    assert rows[1][3:5] == ["", ""]
-    assert "2 faces found" in rows[1][7]
+    assert rows[0][5] == "geometry"  # as --evidence asked
+    assert rows[1][3:6] == ["", "", ""]
+    assert "2 faces found" in rows[1][8]
     assert "2 pairs: " in capsys.readouterr().out
     assert sorted(p.name for p in figures.iterdir()) == ["pair-2.png"]  # row 2 of the CSV
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from ffmatch.archive.db import opened
 from ffmatch.cli.app import run
 from ffmatch.cli.web_cmds import is_loopback
 
@@ -43,11 +44,40 @@ def test_another_address_needs_a_token(tmp_path: Path, capsys: pytest.CaptureFix
     )
 
 
+@pytest.mark.parametrize("size", ["nan", "inf", "0", "-1", "1025"])
+def test_an_upload_limit_out_of_range_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], size: str
+) -> None:
+    db = tmp_path / "a.db"
+    db.touch()
+    assert run(["serve", "--db", str(db), "--max-upload-mb", size]) == 2
+    assert capsys.readouterr().err == (
+        "ffmatch: error: --max-upload-mb: expected a size in MB above 0 and up to 1024, "
+        f"found {float(size)}\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "found"),
+    [(b"", "not an ffmatch archive (empty file)"),
+     (b"photo,person\n", "not an ffmatch archive (file is not a database)")],
+)  # fmt: skip
+def test_a_file_that_is_no_archive_is_refused_before_serving(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, found: str
+) -> None:
+    db = tmp_path / "a.db"
+    db.write_bytes(content)
+    assert run(["serve", "--db", str(db)]) == 2
+    assert capsys.readouterr().err == f"ffmatch: error: {db}: {found}\n"
+    assert db.read_bytes() == content
+
+
 @pytest.mark.slow
 def test_serve_answers_on_loopback_until_stopped(tmp_path: Path) -> None:
     pytest.importorskip("uvicorn", reason="the web extra is not installed")
     db = tmp_path / "a.db"
-    db.touch()
+    with opened(db, create=True):  # an empty archive
+        pass
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

@@ -75,12 +75,10 @@ ARCHIVE_PHOTOS = ("obama-1.jpg", "obama-2.jpg", "obama-3.jpg", "biden-1.jpg", "b
                   "kit-harington-1.jpg", "kit-harington-2.jpg", "rose-leslie-1.jpg")  # fmt: skip
 
 
-@pytest.fixture(scope="session")
-def indexed_archive(shared_photos: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An archive indexed once per session by ``ffmatch.archive.index_folder``."""
+def _index(shared_photos: Path, root: Path, *, names: bool) -> Path:
+    """ARCHIVE_PHOTOS (and notes.jpg) indexed by ``ffmatch.archive.index_folder`` under ``root``."""
     from ffmatch.archive import index_folder
 
-    root = tmp_path_factory.mktemp("archive")
     photos = root / "photos"
     for name in ARCHIVE_PHOTOS:
         person = photos / name.rsplit("-", 1)[0]
@@ -88,16 +86,38 @@ def indexed_archive(shared_photos: Path, tmp_path_factory: pytest.TempPathFactor
         shutil.copyfile(shared_photos / name, person / name)
     (photos / "notes.jpg").write_bytes(b"\xff\xd8\xff\xe0 not a photo")
     db = root / "archive.db"
-    index_folder(photos, db, labels_from_folder=True)
+    index_folder(photos, db, labels_from_folder=names)
     return db
+
+
+def _copy(db: Path, to: Path) -> Path:
+    """A copy of archive ``db`` at ``to`` (with its write-ahead log), for one test to change."""
+    for suffix in ("", "-wal"):
+        source = Path(f"{db}{suffix}")
+        if source.exists():
+            shutil.copyfile(source, f"{to}{suffix}")
+    return to
+
+
+@pytest.fixture(scope="session")
+def indexed_archive(shared_photos: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An archive indexed once per session, its folders giving each face a known name."""
+    return _index(shared_photos, tmp_path_factory.mktemp("archive"), names=True)
+
+
+@pytest.fixture(scope="session")
+def unnamed_archive(shared_photos: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same photos indexed without names: only the faces and decisions group them."""
+    return _index(shared_photos, tmp_path_factory.mktemp("unnamed"), names=False)
 
 
 @pytest.fixture
 def archive_db(indexed_archive: Path, tmp_path: Path) -> Path:
     """A copy of the session's archive, so each test's decisions are its own."""
-    db = tmp_path / "archive.db"
-    for suffix in ("", "-wal"):
-        source = Path(f"{indexed_archive}{suffix}")
-        if source.exists():
-            shutil.copyfile(source, f"{db}{suffix}")
-    return db
+    return _copy(indexed_archive, tmp_path / "archive.db")
+
+
+@pytest.fixture
+def unnamed_db(unnamed_archive: Path, tmp_path: Path) -> Path:
+    """A copy of the session's unnamed archive, so each test's decisions are its own."""
+    return _copy(unnamed_archive, tmp_path / "unnamed.db")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -49,8 +51,19 @@ def test_compare_page_shows_verdict_faces_and_figure(
     r = client.post("/compare", files=files)
     assert r.status_code == 200
     assert 'class="verdict"' in r.text
-    assert r.text.count('src="data:image/') == 3  # both faces with markers, the figure
+    assert r.text.count('src="data:image/') == 5  # 2 faces, 2 whole photos, the figure
     assert "Probability that both show the same person" in r.text
+    # Side by side: each face cropped (a square around it); its whole photo one click away.
+    crops = re.findall(r'<img class="crop" src="data:image/jpeg;base64,([^"]+)"', r.text)
+    wholes = re.findall(r'<summary>Whole photo [AB]</summary>\s*<img src="data:image/jpeg;'
+                        r'base64,([^"]+)"', r.text)  # fmt: skip
+    assert len(crops) == len(wholes) == 2
+    for crop, whole, name in zip(crops, wholes, ("obama-1.jpg", "biden-1.jpg"), strict=True):
+        with Image.open(io.BytesIO(base64.b64decode(crop))) as im:
+            assert im.width == im.height <= 320
+        with Image.open(io.BytesIO(base64.b64decode(whole))) as im, \
+                Image.open(shared_photos / name) as original:  # fmt: skip
+            assert im.width / im.height == pytest.approx(original.width / original.height, rel=0.02)
 
 
 def test_a_broken_image_gets_one_clear_line_on_the_page(client: TestClient) -> None:

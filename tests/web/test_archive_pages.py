@@ -35,7 +35,11 @@ def test_api_search_ranks_the_archive(client: TestClient, archive_db: Path) -> N
     cands = body["candidates"]
     assert len(cands) == 3
     assert QUERY not in [c["photo"] for c in cands]  # left out of its own shortlist
-    assert set(cands[0]) == {"photo", "face", "probability", "verdict", "person"}
+    assert set(cands[0]) == {"photo", "face", "probability", "verdict", "person", "rank",
+                             "evidence"}  # fmt: skip
+    assert [c["rank"] for c in cands] == [1, 2, 3]
+    assert {c["evidence"] for c in cands} <= {"geometry", "appearance", "both"}
+    assert (body["total"], body["offset"], body["limit"], body["next_offset"]) == (7, 0, 3, 3)
     assert [c["probability"] for c in cands] == sorted((c["probability"] for c in cands),
                                                        reverse=True)  # fmt: skip
     assert all(c["person"] == c["photo"].split("/")[0] for c in cands)  # labels from folders
@@ -94,19 +98,36 @@ def test_search_form_with_an_archive_photo_moves_to_an_address_that_reloads(
     r = client.post("/search", files={"photo": ("q.jpg", _upload(archive_db, QUERY))},
                     data={"top": "3"}, follow_redirects=False)  # fmt: skip
     assert r.status_code == 303
-    assert r.headers["location"] == "/search?photo=obama%2Fobama-1.jpg&top=3"
+    assert r.headers["location"] == "/search?photo=obama%2Fobama-1.jpg&top=3&page=1"
 
 
 def test_search_with_a_photo_not_in_the_archive_shows_it_and_offers_no_marks(
-    client: TestClient, shared_photos: Path
+    client: TestClient, shared_photos: Path, archive_db: Path
 ) -> None:
     r = client.post("/search", files={"photo": ("new.jpg", (shared_photos / "obama-4.jpg")
                                                 .read_bytes())})  # fmt: skip
     assert r.status_code == 200
     assert "This photo is not in the archive" in r.text
     assert "data-decide" not in r.text
-    assert 'src="data:image/jpeg;base64,' in r.text  # the query, shown beside each candidate
     assert 'class="candidate"' in r.text
+    # The page holds the measured upload (never the file) at an address that pages.
+    key = re.fullmatch(r"/search\?upload=([0-9a-f]{64})&top=10&page=1", r.url.raw_path.decode())
+    assert key is not None, r.url
+    face, photo = f"/uploads/{key[1]}/face.jpg", f"/uploads/{key[1]}/photo.jpg"
+    assert f'src="{face}"' in r.text  # the query's face, beside each candidate's
+    assert f'href="{photo}"' in r.text  # its whole photo, one click away
+    from PIL import Image
+
+    with Image.open(io.BytesIO(client.get(face).content)) as im:
+        assert im.format == "JPEG"
+        assert max(im.size) <= 160
+    with Image.open(io.BytesIO(client.get(photo).content)) as im:
+        assert im.format == "JPEG"
+        assert max(im.size) > 160
+    # A restarted page no longer holds it, and says what to do.
+    again = TestClient(create_app(archive_db)).get(r.url.raw_path.decode())
+    assert again.status_code == 404
+    assert "search with it again" in again.text
 
 
 def test_a_query_without_a_face_is_said_so(client: TestClient) -> None:

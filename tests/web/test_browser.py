@@ -101,7 +101,13 @@ def test_compare_two_dropped_photos_and_read_the_verdict(
     verdict.wait_for()
     assert verdict.inner_text() in ("same person", "inconclusive", "different people")
     assert "Probability that both show the same person" in page.inner_text("#result")
-    assert page.locator("#result img").count() == 3
+    # The faces, cropped, side by side; each whole photo one click away.
+    crops = page.locator("#result .faces img.crop")
+    assert crops.count() == 2
+    assert crops.first.evaluate("img => img.naturalWidth === img.naturalHeight")
+    assert not page.get_by_alt_text("The whole photo A", exact=False).is_visible()
+    page.get_by_text("Whole photo A").click()
+    assert page.get_by_alt_text("The whole photo A", exact=False).is_visible()
     assert _unlabelled(page) == []
     page.screenshot(path=str(screens / "compare.png"), full_page=True)
 
@@ -180,3 +186,48 @@ def test_groups_and_archive_pages_have_labels(
     page.goto(server.url + path)
     assert _unlabelled(page) == []
     page.screenshot(path=str(screens / f"{path.strip('/')}.png"), full_page=True)
+
+
+def _tab_to(page: Any, text: str) -> None:
+    """Press Tab until the focused element's label (its aria-label, else its text) is ``text``."""
+    name = "(el => el.getAttribute('aria-label') || el.textContent.trim())(document.activeElement)"
+    for _ in range(80):
+        page.keyboard.press("Tab")
+        if page.evaluate(name) == text:
+            return
+    raise AssertionError(f"Tab never reached {text!r}")
+
+
+def test_search_pages_by_keyboard_and_opens_the_faces_side_by_side(
+    page: Any, serve: Any, archive_db: Path, screens: Path
+) -> None:
+    server = serve(create_app(archive_db))
+    page.goto(server.url + "/search?photo=obama%2Fobama-1.jpg&top=3&page=1")
+    assert _unlabelled(page) == []
+    shown = "els => els.map(e => e.dataset.photo)"
+    first = page.eval_on_selector_all(".candidate", shown)
+    assert len(first) == 3
+    _tab_to(page, "Next page of candidates")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**&page=2")
+    second = page.eval_on_selector_all(".candidate", shown)
+    assert len(second) == 3
+    assert not set(first) & set(second)
+    assert "Candidates 4 to 6 of 7, page 2 of 3" in page.inner_text(".pager")
+    _tab_to(page, "Previous page of candidates")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**&page=1")
+    assert page.eval_on_selector_all(".candidate", shown) == first
+    # Side by side: the two faces, cropped (the crops are 160 px at most), whole photos linked.
+    candidate = page.locator(f'.candidate[data-photo="{first[0]}"]')
+    candidate.get_by_text("Open side by side").click()
+    crops = candidate.locator(".pair.faces img")
+    assert crops.count() == 2
+    for k in range(2):
+        crops.nth(k).wait_for()
+        size = crops.nth(k).evaluate("img => [img.complete, img.naturalWidth, img.naturalHeight]")
+        assert size[0] is True
+        assert 0 < max(size[1:]) <= 160
+    page.screenshot(path=str(screens / "search-pages.png"), full_page=True)
+    candidate.get_by_role("link", name=f"Whole photo of {first[0]}").click()
+    page.wait_for_url(f"**/photos/{first[0]}")

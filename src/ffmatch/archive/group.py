@@ -3,9 +3,10 @@
 Average-linkage clustering (SciPy) on 1 - P(same person), cut at the scorer's "same person"
 band, with two kinds of constraints:
 
-- must-link: a "same" decision, one known person (labels) -> distance 0, merged first;
 - cannot-link: a "different" decision, two known people, two faces of one photo -> a merge
-  that would join them is refused (and so is every merge above it in the tree).
+  that would join them is refused (and so is every merge above it in the tree);
+- must-link: a "same" decision, one known person (labels) -> after the cut, the clusters
+  holding its two ends become one (unless that joins a cannot-link pair: reported).
 
 Average linkage only merges two clusters whose mean distance is within the cut, which needs
 at least one pair within it; so the clusters are exactly those found inside each connected
@@ -140,17 +141,17 @@ def constrained_average_linkage(
 ) -> tuple[npt.NDArray[np.int64], list[list[int]]]:
     """Cluster ids (0..) of ``n`` items from (n, n) P(same), cut at ``threshold``.
 
-    Must-linked items (transitively) sit at distance 0; a merge joining two known people or a
-    cannot-linked pair is refused, and so is every merge above it. Returns the ids and the
-    contradictions found (a must-link chain joining a cannot-link pair or two people).
+    A merge joining two known people or a cannot-linked pair is refused, and so is every
+    merge above it. Then each must-link joins the two clusters holding its ends, whole: a
+    "same" decision about two faces says their groups show one person (pulling the two faces
+    alone together, at distance 0, would tear each from the group it belongs to). Returns
+    the ids and the contradictions found (a must-link that would join a cannot-link pair or
+    two people: that must-link is not applied), as the items of the two clusters.
     """
     n = len(prob)
     if n == 1:
         return np.zeros(1, dtype=np.int64), []
     dist = np.clip(1.0 - prob, 0.0, 1.0)
-    must_class = _classes(n, must)
-    same_class = must_class[:, None] == must_class[None, :]
-    dist[same_class] = 0.0
     np.fill_diagonal(dist, 0.0)
     iu = np.triu_indices(n, 1)
     z = linkage(dist[iu], method="average")
@@ -162,18 +163,14 @@ def constrained_average_linkage(
     members: list[set[int]] = [{i} for i in range(n)]
     people: list[set[str]] = [{labels[i]} - {""} for i in range(n)]
     whole = [True] * n
-    conflicts: list[list[int]] = []
     for a_, b_, height, _ in z:
         a, b = int(a_), int(b_)
         clash = bool(members[a] & forbidden[b]) or len(people[a] | people[b]) > 1
-        ok = whole[a] and whole[b] and height <= cut + 1e-12 and not clash
-        if clash and height <= 1e-12 and whole[a] and whole[b]:
-            conflicts.append(sorted(members[a] | members[b]))
         members.append(members[a] | members[b])
         forbidden.append(forbidden[a] | forbidden[b])
         people.append(people[a] | people[b])
-        whole.append(ok)
-    # Groups: the accepted merges (each joins two whole clusters), as components.
+        whole.append(whole[a] and whole[b] and height <= cut + 1e-12 and not clash)
+    # Clusters: the accepted merges (each joins two whole clusters), as components.
     parent = list(range(2 * n - 1))
 
     def root(i: int) -> int:
@@ -186,6 +183,20 @@ def constrained_average_linkage(
         if whole[n + r]:
             parent[root(int(a_))] = n + r
             parent[root(int(b_))] = n + r
+    # Must-links, in the order given (known people first, then decisions), each joining two
+    # clusters unless that would put a cannot-link pair or two people in one.
+    cluster = {r: (members[r], forbidden[r], people[r]) for r in {root(i) for i in range(n)}}
+    conflicts: list[list[int]] = []
+    for i, j in must:
+        ri, rj = root(i), root(j)
+        if ri == rj:
+            continue
+        (mi, fi, pi), (mj, fj, pj) = cluster[ri], cluster[rj]
+        if mi & fj or len(pi | pj) > 1:
+            conflicts.append(sorted(mi | mj))
+            continue
+        parent[rj] = ri
+        cluster[ri] = (mi | mj, fi | fj, pi | pj)
     roots = [root(i) for i in range(n)]
     _, ids = np.unique(roots, return_inverse=True)
     return ids.astype(np.int64), conflicts
@@ -194,17 +205,6 @@ def constrained_average_linkage(
 def _local(pos: dict[int, int], pairs: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     """``pairs`` of bank positions inside one component, as positions in that component."""
     return [(pos[i], pos[j]) for i, j in pairs if i in pos and j in pos]
-
-
-def _classes(n: int, pairs: Iterable[tuple[int, int]]) -> npt.NDArray[np.int64]:
-    """Transitive classes of ``pairs`` over ``n`` items (connected components)."""
-    ps = list(pairs)
-    if not ps:
-        return np.arange(n, dtype=np.int64)
-    a, b = np.array(ps).T
-    graph = coo_array((np.ones(len(a)), (a, b)), shape=(n, n))
-    _, lab = connected_components(graph, directed=False)
-    return np.asarray(lab, dtype=np.int64)
 
 
 def cluster_bank(

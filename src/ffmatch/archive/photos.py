@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import os
 from pathlib import Path
+from typing import Any
 
 from ffmatch.archive.db import get_meta, opened
 from ffmatch.core.errors import DataError
@@ -55,14 +56,18 @@ def crop_jpeg(
 
     from ffmatch.matcher.photos.image import read_photo
 
-    rgb = read_photo(path)
-    x0, y0, x1, y1 = box
-    half = max(x1 - x0, y1 - y0) * (0.5 + CROP_MARGIN)
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    im = Image.fromarray(rgb).crop(
-        (round(cx - half), round(cy - half), round(cx + half), round(cy + half))
-    )  # outside the photo Pillow fills black
+    im = crop_face(Image.fromarray(read_photo(path)), box)
     im.thumbnail((side, side), Image.Resampling.LANCZOS)
     buf = io.BytesIO()
     im.save(buf, format="JPEG", quality=85)
     return buf.getvalue()
+
+
+def crop_face(image: Any, box: tuple[float, ...], *, zoom: float = 1.0) -> Any:
+    """The square around ``box`` (left, top, right, bottom; times ``zoom`` for an enlarged
+    copy of the photo) plus a margin, cut from a Pillow image; outside the photo is black."""
+    x0, y0, x1, y1 = (v * zoom for v in box)
+    half = max(x1 - x0, y1 - y0) * (0.5 + CROP_MARGIN)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    left, top, side = round(cx - half), round(cy - half), max(1, round(2 * half))
+    return image.crop((left, top, left + side, top + side))  # square, whatever the rounding

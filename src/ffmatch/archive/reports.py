@@ -18,7 +18,8 @@ from ffmatch.archive.search import Shortlist
 from ffmatch.core.io._cells import format_number, write_csv
 
 JSON_VERSION = 1
-SHORTLIST_COLUMNS = ("query", "rank", "candidate", "face", "probability", "verdict", "person")
+SHORTLIST_COLUMNS = ("query", "rank", "candidate", "face", "probability", "verdict", "person",
+                     "evidence")  # fmt: skip
 GROUP_COLUMNS = ("photo", "face", "group", "person")
 
 
@@ -47,7 +48,7 @@ def shortlist_rows(shortlists: Sequence[Shortlist]) -> list[list[str]]:
     rows: list[list[str]] = []
     for s in shortlists:
         if not s.candidates:
-            rows.append([s.query, "", "", "", "", s.error or "no candidates", ""])
+            rows.append([s.query, "", "", "", "", s.error or "no candidates", "", ""])
         for c in s.candidates:
             rows.append(
                 [
@@ -58,13 +59,14 @@ def shortlist_rows(shortlists: Sequence[Shortlist]) -> list[list[str]]:
                     format_number(round(c.probability, 4)),
                     c.verdict,
                     c.person,
+                    c.evidence,
                 ]
             )
     return rows
 
 
 def write_shortlists(shortlists: Sequence[Shortlist], path: str | os.PathLike[str]) -> None:
-    """``query, rank, candidate, face, probability, verdict, person`` (atomically)."""
+    """``query, rank, candidate, face, probability, verdict, person, evidence`` (atomically)."""
     write_csv(path, list(SHORTLIST_COLUMNS), shortlist_rows(shortlists))
 
 

@@ -22,7 +22,16 @@ from ffmatch.matcher.verdict import Verdict
 if TYPE_CHECKING:
     from ffmatch.matcher.verdict import Evidence, FaceEvidence, FaceEvidenceArray, FusionModel
 
-__all__ = ["FusedScorer", "Scorer", "Verdict", "default_scorer"]
+__all__ = ["Explanation", "FusedScorer", "Scorer", "Verdict", "default_scorer"]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Explanation:
+    """The verdict on one shortlisted pair, the top evidence in words, and what it weighed."""
+
+    verdict: Verdict
+    reasons: tuple[str, ...]
+    evidence: str  # what the verdict used: geometry, appearance or both (or a test scorer's)
 
 
 class Scorer(Protocol):
@@ -40,10 +49,10 @@ class Scorer(Protocol):
         """(len(gallery),) probabilities of the ONE face in ``query`` against each face."""
         ...
 
-    def explain(
-        self, query: FaceBank, candidate: FaceBank, probability: float
-    ) -> tuple[Verdict, tuple[str, ...]]:
-        """The verdict on one shortlisted pair (one face each) and the top evidence in words."""
+    def explain(self, query: FaceBank, candidate: FaceBank, probability: float) -> Explanation:
+        """The verdict on one shortlisted pair (one face each), the top evidence in words, and
+        the evidence it used (a face without a descriptor, or with markers that cannot be a
+        face's, leaves one kind out)."""
         ...
 
 
@@ -87,9 +96,7 @@ class FusedScorer:
         )
         return np.nan_to_num(p, nan=0.0)
 
-    def explain(
-        self, query: FaceBank, candidate: FaceBank, probability: float
-    ) -> tuple[Verdict, tuple[str, ...]]:
+    def explain(self, query: FaceBank, candidate: FaceBank, probability: float) -> Explanation:
         from ffmatch.matcher.verdict import compare_faces
 
         x, y = face_evidence(query, 0), face_evidence(candidate, 0)
@@ -112,7 +119,7 @@ class FusedScorer:
             "typical gap)"
             for m in pv.differing(2)
         ]
-        return pv.verdict, tuple(words)
+        return Explanation(verdict=pv.verdict, reasons=tuple(words), evidence=pv.evidence)
 
 
 def face_evidence(bank: FaceBank, i: int) -> FaceEvidence:

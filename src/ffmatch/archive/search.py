@@ -38,7 +38,7 @@ class Candidate:
     verdict: Verdict
     person: str  # its known label, "" if none
     reasons: tuple[str, ...]  # the top evidence in words
-    evidence: str  # what was compared: geometry, appearance or both
+    evidence: str  # what its verdict used: geometry, appearance or both
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -54,6 +54,8 @@ class Shortlist:
     error: str = ""  # why there are no candidates (no face in the query), else ""
     query_box: tuple[float, ...] = ()  # left, top, right, bottom of the searched face
     query_markers: tuple[tuple[float, float], ...] = ()  # its 14 markers (WIDE_ORDER, px)
+    offset: int = 0  # candidates ranked above these, left out (rank = offset + 1 first)
+    total: int = 0  # candidates in the whole ranking (every face scored and not left out)
 
     @property
     def query_photo(self) -> str | None:
@@ -110,16 +112,20 @@ def rank(
     scorer: Scorer,
     *,
     top: int,
+    offset: int = 0,
     face: int | None = None,
     excluded_photos: frozenset[str] = frozenset(),
 ) -> Shortlist:
-    """The ``top`` faces of ``bank`` most likely to show the query's person.
+    """The ``top`` faces of ``bank`` most likely to show the query's person, after the
+    ``offset`` best (a page of the whole ranking).
 
     ``face`` picks the query face (1 = leftmost); by default the largest. Faces of the
     query's own content and of ``excluded_photos`` are left out.
     """
     if top < 1:
         raise ConfigError(f"--top: expected at least 1, found {top}")
+    if offset < 0:
+        raise ConfigError(f"offset: expected 0 or more, found {offset}")
     n = len(query.faces)
     if n == 0:
         return Shortlist(
@@ -146,7 +152,8 @@ def rank(
     if excluded_photos:
         keep &= ~np.isin(bank.photo, list(excluded_photos))
     p = np.where(keep, p, -np.inf)
-    m = min(top, int(keep.sum()))
+    total = int(np.isfinite(p).sum())  # past PREFILTER_FROM, faces not scored are -inf too
+    m = min(offset + top, total)
     if m == 0:
         best = np.zeros(0, dtype=np.int64)
     else:
@@ -156,19 +163,19 @@ def rank(
         best = np.flatnonzero(p >= p[part].min())
         best = best[np.lexsort((bank.face[best], bank.photo[best], -p[best]))][:m]
     cands = []
-    for r, i in enumerate(best):
+    for r, i in enumerate(best[offset:], start=offset):
         prob = float(p[i])
-        verdict, reasons = scorer.explain(one, bank.take([i]), prob)
+        why = scorer.explain(one, bank.take([i]), prob)
         cands.append(
             Candidate(
                 rank=r + 1,
                 photo=str(bank.photo[i]),
                 face=int(bank.face[i]),
                 probability=prob,
-                verdict=verdict,
+                verdict=why.verdict,
                 person=str(bank.person[i]),
-                reasons=reasons,
-                evidence=scorer.name,
+                reasons=why.reasons,
+                evidence=why.evidence,
             )
         )
     return Shortlist(
@@ -180,6 +187,8 @@ def rank(
         evidence=scorer.name,
         query_box=tuple(float(v) for v in one.box[0]),
         query_markers=tuple((float(x), float(y)) for x, y in one.markers[0]),
+        offset=offset,
+        total=total,
     )
 
 
@@ -226,16 +235,19 @@ def search(
     query_photo_path: str | os.PathLike[str],
     *,
     top: int = 10,
+    offset: int = 0,
     evidence: str | None = None,
     face: int | None = None,
     scorer: Scorer | None = None,
     extract: Extract = extract_record,
 ) -> Shortlist:
-    """The ``top`` archive faces most likely to show the person in the query photo."""
+    """The ``top`` archive faces most likely to show the person in the query photo, after
+    the ``offset`` best."""
     return search_many(
         db_path,
         [query_photo_path],
         top=top,
+        offset=offset,
         evidence=evidence,
         face=face,
         scorer=scorer,
@@ -248,6 +260,7 @@ def search_many(
     queries: list[str | os.PathLike[str]],
     *,
     top: int = 10,
+    offset: int = 0,
     evidence: str | None = None,
     face: int | None = None,
     scorer: Scorer | None = None,
@@ -268,11 +281,43 @@ def search_many(
                     bank,
                     s,
                     top=top,
+                    offset=offset,
                     face=face,
                     excluded_photos=different_from(conn, q.in_archive),
                 )
             )
     return out
+
+
+def read_query(
+    db_path: str | os.PathLike[str],
+    path: str | os.PathLike[str],
+    *,
+    extract: Extract = extract_record,
+) -> Query:
+    """The faces of the photo at ``path``, measured once, so that every page of its ranking
+    (``search_query``) can be had without measuring it again."""
+    with opened(db_path) as conn:
+        return query_faces(conn, path, extract=extract)
+
+
+def search_query(
+    db_path: str | os.PathLike[str],
+    query: Query,
+    *,
+    top: int = 10,
+    offset: int = 0,
+    evidence: str | None = None,
+    face: int | None = None,
+    scorer: Scorer | None = None,
+) -> Shortlist:
+    """``search`` for a query already measured by ``read_query`` (with the decisions as they
+    are now)."""
+    s = scorer or default_scorer(evidence)
+    with opened(db_path) as conn:
+        bank = store.cached_bank(conn, db_path)
+        excluded = different_from(conn, query.in_archive)
+    return rank(query, bank, s, top=top, offset=offset, face=face, excluded_photos=excluded)
 
 
 def expand_queries(items: list[str | os.PathLike[str]]) -> list[Path]:

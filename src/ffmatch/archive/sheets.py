@@ -161,6 +161,7 @@ def shortlist_html(
                     f'<div class="card"><img src="{crop}" alt="{_e(c.photo)}">'
                     f"<b>{c.rank}. {_e(c.photo)}</b> <small>face {c.face}</small><br>"
                     f'P(same) {c.probability:.2f} <span class="{c.verdict}">{c.verdict}</span>'
+                    f" <small>(evidence: {_e(c.evidence)})</small>"
                     f"{'<br>person: ' + _e(c.person) if c.person else ''}<ul>{why}</ul>"
                     f'<details><summary>evidence figure</summary><img src="{fig}" '
                     f'alt="evidence"></details></div>'

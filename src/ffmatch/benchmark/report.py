@@ -152,7 +152,8 @@ def roc_figure(result: BenchmarkResult, variant: str) -> Figure:
         ax.plot(far, tar, label=name, lw=1.2, ls="--" if _SPEC[name].control_of else "-")
     ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls=":")
     ax.set(xlabel="false accept rate", ylabel="true accept rate", title=f"ROC, {variant}")
-    ax.legend(fontsize=7, loc="lower right")
+    if ax.get_legend_handles_labels()[0]:  # none when the majority is the only model
+        ax.legend(fontsize=7, loc="lower right")
     return fig
 
 
@@ -256,13 +257,14 @@ def run_benchmark_folder(
     from ffmatch.benchmark.paper import run_paper_benchmark
     from ffmatch.benchmark.protocol import run_benchmark
     from ffmatch.core.configio import write_toml
+    from ffmatch.core.io.output import replacing_run
     from ffmatch.core.sources import load_pairs, load_photos
 
-    out_dir.mkdir(parents=True, exist_ok=True)
     if config.variants == ("paper",):
         result = run_paper_benchmark(load_pairs(config.data), config)
     else:
         result = run_benchmark(load_photos(config.data), config, on_step=on_step)
-    summary = write_benchmark_report(result, out_dir, command=command)
-    write_toml(config, out_dir / "config.toml")
+    with replacing_run(out_dir) as staging:  # an earlier run's files stay until all is written
+        summary = write_benchmark_report(result, staging, command=command)
+        write_toml(config, staging / "config.toml")
     return summary

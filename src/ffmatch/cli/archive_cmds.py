@@ -6,7 +6,7 @@ it returns.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -56,6 +56,31 @@ def _bar(quiet: bool) -> Iterator[Callable[[str, int, int], None]]:
         yield update
 
 
+def _check_outputs(
+    db: Path, out_file: Path | None, html_file: Path | None, *, inputs: Sequence[Path] = ()
+) -> None:
+    """The report files checked before the work: never the archive, an input or each other."""
+    from ffmatch.core.io.output import check_output_file
+
+    if out_file is not None:
+        check_output_file(out_file, inputs=[db, *inputs])
+    if html_file is not None:
+        given = [db, *inputs] + ([out_file] if out_file is not None else [])
+        check_output_file(html_file, inputs=given, option="--html")
+
+
+@contextmanager
+def _replacing(*paths: Path | None) -> Iterator[list[Path | None]]:
+    """Where to write the report files given (None: not asked for); they replace earlier
+    ones only once all are written (``replacing_files``)."""
+    from ffmatch.core.io.output import replacing_files
+
+    given = [p for p in paths if p is not None]
+    with replacing_files(given) as staged:
+        new = iter(staged)
+        yield [None if p is None else next(new) for p in paths]
+
+
 @app.command("index")
 def index_cmd(
     photo_dir: Path = typer.Argument(..., help="The folder of photos (searched recursively)."),
@@ -86,7 +111,9 @@ def index_cmd(
     """
     from ffmatch.archive import index_folder
     from ffmatch.archive.reports import document
+    from ffmatch.cli.options import MAX_JOBS, check_range
 
+    check_range("--workers", workers, 0, MAX_JOBS)
     with _bar(is_quiet()) as update:
         report = index_folder(
             photo_dir,
@@ -141,11 +168,13 @@ def search_cmd(
     from ffmatch.archive.reports import document, shortlist_rows, write_shortlists
     from ffmatch.archive.sheets import shortlist_html
 
+    _check_outputs(db, out_file, html_file, inputs=queries)
     lists = search_many(db, list(queries), top=top, evidence=evidence, face=face)
-    if out_file is not None:
-        write_shortlists(lists, out_file)
-    if html_file is not None:
-        shortlist_html(db, lists, html_file)
+    with _replacing(out_file, html_file) as (new_csv, new_html):
+        if new_csv is not None:
+            write_shortlists(lists, new_csv)
+        if new_html is not None:
+            shortlist_html(db, lists, new_html)
     for s in lists:
         if s.in_archive:
             err.print(
@@ -226,10 +255,13 @@ def group_cmd(
 
     if threshold is not None and not 0.0 < threshold < 1.0:
         raise ConfigError(f"--threshold: expected a probability in (0, 1), found {threshold}")
+    _check_outputs(db, out_file, html_file)
     grouping = group(db, evidence=evidence, threshold=threshold)
-    write_groups(grouping, out_file)
-    if html_file is not None:
-        groups_html(db, grouping, html_file)
+    with _replacing(out_file, html_file) as (new_csv, new_html):
+        assert new_csv is not None  # --out is required
+        write_groups(grouping, new_csv)
+        if new_html is not None:
+            groups_html(db, grouping, new_html)
     for c in grouping.conflicts:
         err.print(c, markup=False, highlight=False)
     if json_out:

@@ -14,7 +14,7 @@ import typer
 from ffmatch.benchmark.config import PAPER_BENCHMARK, BenchmarkConfig
 from ffmatch.cli.app import app, command_line, is_quiet
 from ffmatch.cli.common import out, print_json
-from ffmatch.cli.options import shown
+from ffmatch.cli.options import OVERWRITE, YES, shown
 from ffmatch.core.errors import DataError
 from ffmatch.matcher.train import TrainConfig
 from ffmatch.paper.pipeline.config import override
@@ -116,7 +116,7 @@ def train_cmd(
     """
     from ffmatch.cli.options import MAX_SEED, check_range
     from ffmatch.core.configio import load_toml, write_toml
-    from ffmatch.core.io.output import check_output_file
+    from ffmatch.core.io.output import check_output_file, replacing_files
     from ffmatch.matcher.model import save_model
     from ffmatch.matcher.train import train_match_model
 
@@ -139,8 +139,10 @@ def train_cmd(
         marker_source=table_marker_source(photos),
     )
     model = _with_command(model)
-    save_model(model, out_file)
-    write_toml(config, out_file.with_suffix(".config.toml"))
+    # both files or neither: an earlier model and its config are replaced together
+    with replacing_files([out_file, out_file.with_suffix(".config.toml")]) as (model_to, toml_to):
+        save_model(model, model_to)
+        write_toml(config, toml_to)
     if json_out:
         print_json({"out": str(out_file), "threshold": model.threshold, "metrics": model.metrics})
         return
@@ -242,18 +244,19 @@ def _benchmark_config(path: Path | None, preset: BenchmarkConfig, **given: Any) 
     return changed
 
 
-_OVERWRITE = typer.Option(
-    False, "--overwrite", help="Replace the results of an earlier run in the --out folder."
-)
-
-
 def _run_benchmark(
-    config: BenchmarkConfig, out_dir: Path, *, json_out: bool, overwrite: bool
+    config: BenchmarkConfig, out_dir: Path, *, json_out: bool, overwrite: bool, yes: bool
 ) -> None:
     """Run a benchmark with a progress bar and print its summary (or the paths as JSON)."""
     from ffmatch.benchmark.report import run_benchmark_folder
     from ffmatch.cli.common import progress_bar
-    from ffmatch.cli.options import MAX_EPOCHS, MAX_REPEATS, MAX_SEED, check_range
+    from ffmatch.cli.options import (
+        MAX_EPOCHS,
+        MAX_REPEATS,
+        MAX_SEED,
+        check_benchmark_cost,
+        check_range,
+    )
     from ffmatch.core.io.output import check_output_folder
     from ffmatch.core.serial import to_mapping
 
@@ -262,6 +265,7 @@ def _run_benchmark(
     check_range("--epochs", config.mlp_epochs, 1, MAX_EPOCHS)
     check_range("--seed", config.seed, 0, MAX_SEED)
     check_range("--people", config.people, 2, 100_000)
+    check_benchmark_cost(config, yes=yes)
     check_output_folder(out_dir, overwrite=overwrite)
     total = config.folds * config.repeats * len(config.variants)
     with progress_bar("folds", total, quiet=is_quiet()) as update:
@@ -285,7 +289,8 @@ def benchmark_muct(
     ),
     seed: int | None = _BENCH_SEED,
     config_path: Path | None = _CONFIG,
-    overwrite: bool = _OVERWRITE,
+    overwrite: bool = OVERWRITE,
+    yes: bool = YES,
     json_out: bool = _JSON,
 ) -> None:
     """Subject-disjoint MUCT benchmark: models side by side, frontal and all cameras.
@@ -296,7 +301,7 @@ def benchmark_muct(
         config_path, BenchmarkConfig(), folds=folds, repeats=repeats, models=models,
         mlp_epochs=epochs, people=people, seed=seed,
     )  # fmt: skip
-    _run_benchmark(config, out_dir, json_out=json_out, overwrite=overwrite)
+    _run_benchmark(config, out_dir, json_out=json_out, overwrite=overwrite, yes=yes)
 
 
 @benchmark_app.command("paper")
@@ -322,7 +327,8 @@ def benchmark_paper(
     epochs: int | None = _EPOCHS,
     seed: int | None = _BENCH_SEED,
     config_path: Path | None = _CONFIG,
-    overwrite: bool = _OVERWRITE,
+    overwrite: bool = OVERWRITE,
+    yes: bool = YES,
     json_out: bool = _JSON,
 ) -> None:
     """The benchmark's models on the paper's 36 rows, grouped by set, with intervals.
@@ -333,7 +339,7 @@ def benchmark_paper(
         config_path, PAPER_BENCHMARK, data=data, folds=folds, repeats=repeats, models=models,
         mlp_epochs=epochs, seed=seed,
     )  # fmt: skip
-    _run_benchmark(config, out_dir, json_out=json_out, overwrite=overwrite)
+    _run_benchmark(config, out_dir, json_out=json_out, overwrite=overwrite, yes=yes)
 
 
 def _print_summary(summary: BenchmarkSummary) -> None:

@@ -90,7 +90,9 @@ MAX_GA_SIZE = 10_000  # population, generations
 
 
 OVERWRITE = typer.Option(
-    False, "--overwrite", help="Replace the results of an earlier run in the --out folder."
+    False,
+    "--overwrite",
+    help="Replace an earlier run's results in the --out folder (once the new run has finished).",
 )
 
 
@@ -108,6 +110,17 @@ def check_cost(command: Any, config: Any, *, yes: bool) -> None:
     from ffmatch.paper.pipeline.cost import estimate, machine_memory
 
     check(estimate(config, command), memory=machine_memory(), yes=yes)
+
+
+def check_benchmark_cost(config: Any, *, yes: bool) -> None:
+    """``check_cost`` for ``ffmatch benchmark``: its MLPs on the table it will load."""
+    from ffmatch.benchmark.cost import benchmark_size, estimate_benchmark
+    from ffmatch.paper.pipeline.cost import check_cost as check
+    from ffmatch.paper.pipeline.cost import machine_memory
+
+    people, photos = benchmark_size(config)
+    check(estimate_benchmark(config, people=people, photos=photos), memory=machine_memory(),
+          yes=yes)  # fmt: skip
 
 
 def check_out_folder(out_dir: Path, config: Any, *, overwrite: bool, resume: bool = False) -> None:

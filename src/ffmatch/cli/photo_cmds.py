@@ -202,7 +202,8 @@ def match_cmd(
         None,
         "--out",
         "-o",
-        help="Batch: CSV to write (adds probability, verdict, differ_most, agree_best, error).",
+        help="Batch: CSV to write (adds probability, verdict, evidence, differ_most, "
+        "agree_best, error).",
     ),
     top: int = typer.Option(
         5, "--top", min=1, help="How many agreeing and differing distances to show."

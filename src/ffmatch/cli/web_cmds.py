@@ -17,6 +17,7 @@ from ffmatch.cli.common import out
 from ffmatch.core.errors import ConfigError
 
 WEB_HINT = "the web page needs the web extra: pip install 'ffmatch[web]'"
+MAX_UPLOAD_MB = 1024  # a photo, not an archive: the page reads each upload into memory
 
 
 def is_loopback(host: str) -> bool:
@@ -54,10 +55,19 @@ def serve_cmd(
         )
     if not 1 <= port <= 65535:
         raise ConfigError(f"--port: expected 1 to 65535, found {port}")
+    if not 0 < max_upload_mb <= MAX_UPLOAD_MB:  # False for NaN too
+        raise ConfigError(
+            f"--max-upload-mb: expected a size in MB above 0 and up to {MAX_UPLOAD_MB}, "
+            f"found {max_upload_mb}"
+        )
     if token == "new":
         token = secrets.token_urlsafe(24)
     if not is_loopback(host) and not token:
         raise ConfigError(f"--host {host}: other computers could reach the page; add --token new")
+    from ffmatch.archive.db import opened
+
+    with opened(db):  # a file that is no archive: one line now, not an error on every page
+        pass
     try:
         import uvicorn
 

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
-from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
+from fastapi import FastAPI, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -37,7 +38,6 @@ from ffmatch.web.service import (
     SearchResult,
     Service,
     data_uri,
-    jpeg_thumbnail,
 )
 from ffmatch.web.uploads import Upload, public_message, save_upload
 
@@ -68,11 +68,43 @@ class CandidateOut(BaseModel):
     probability: float
     verdict: str
     person: str
+    rank: int = Field(description="1 = the most likely, over the whole ranking")
+    evidence: str = Field(description="what its verdict used: geometry, appearance or both")
 
 
 class SearchOut(BaseModel):
     query_in_archive: str | None = Field(description="the query's archive id, if it holds it")
+    total: int = Field(description="candidates in the whole ranking")
+    offset: int = Field(description="best candidates skipped before these")
+    limit: int = Field(description="at most this many candidates in this answer")
+    next_offset: int | None = Field(description="the offset of the next page; null on the last")
     candidates: list[CandidateOut]
+
+
+class FaceOut(BaseModel):
+    photo: str = Field(description="archive photo id")
+    face: int = Field(description="face number in that photo, 1 = leftmost")
+    person: str = Field(description="its known name, empty if none")
+
+
+class WeakestOut(BaseModel):
+    face: FaceOut = Field(description="the member least tied to the rest of its group")
+    closest: FaceOut = Field(description="the member it is most alike")
+    probability: float = Field(description="P(same) of that pair")
+
+
+class GroupOut(BaseModel):
+    number: int = Field(description="1 = the largest group")
+    faces: list[FaceOut]
+    weakest: WeakestOut | None = Field(description="null for a group of one")
+
+
+class GroupsOut(BaseModel):
+    evidence: str = Field(description="the evidence compared: geometry, appearance or both")
+    threshold: float = Field(description="P(same) at which pairs were cut")
+    conflicts: list[str] = Field(description="decisions or known names that contradict "
+                                 "each other (not applied), in words")  # fmt: skip
+    groups: list[GroupOut]
 
 
 class DecisionOut(BaseModel):
@@ -146,17 +178,16 @@ def create_app(
             except FFMatchError as err:
                 raise DataError(public_message(err, ups)) from None
 
-    async def search(photo: UploadFile | None, top: int) -> tuple[SearchResult, bytes]:
-        if not 1 <= top <= MAX_TOP:
-            raise DataError(f"top: expected a number from 1 to {MAX_TOP}, found {top}")
+    async def search(
+        photo: UploadFile | None, top: int, offset: int = 0, *, hold: bool
+    ) -> SearchResult:
         with tempfile.TemporaryDirectory(prefix="ffmatch-web-") as tmp:
             ups = await read_uploads({"photo": photo}, Path(tmp))
             try:
-                result = await on_photo_workers(service.search, ups[0].path,
-                                                 name=ups[0].name, top=top)  # fmt: skip
+                return await on_photo_workers(service.search, ups[0].path, name=ups[0].name,
+                                              top=top, offset=offset, hold=hold)  # fmt: skip
             except FFMatchError as err:
                 raise DataError(public_message(err, ups)) from None
-            return result, ups[0].path.read_bytes()
 
     # Errors: one line for people, JSON for scripts; never a stack trace. ----------------
 
@@ -171,6 +202,11 @@ def create_app(
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": str(err)}, status_code=422)
         return page(request, "error.html", 422, message=str(err))
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, err: RequestValidationError) -> Response:
+        """FastAPI's own checks (a number that is not one, a missing field), in one line."""
+        return await bad_input(request, DataError(validation_message(err)))
 
     # Pages --------------------------------------------------------------------------------
 
@@ -190,18 +226,48 @@ def create_app(
             return page(request, "compare.html", 422, result=None, error=str(err))
         return page(request, "compare.html", result=result, error=None,
                     face_a=data_uri(result.face_a), face_b=data_uri(result.face_b),
+                    photo_a=data_uri(result.photo_a), photo_b=data_uri(result.photo_b),
                     figure=data_uri(result.figure))  # fmt: skip
 
+    def search_results(request: Request, result: SearchResult, decided: list[Any]) -> Response:
+        """The Search page showing one page of ``result``'s ranking."""
+        if result.query_key is not None:
+            held = f"/uploads/{result.query_key}"
+            query = {"crop": f"{held}/face.jpg", "photo": f"{held}/photo.jpg"}
+        else:
+            assert result.query_id is not None  # an archive photo, or a held upload
+            photo = quote(result.query_id, safe="/")
+            query = {"crop": f"/faces/{result.query_face}/{photo}", "photo": f"/photos/{photo}"}
+        return page(request, "search.html", result=result, error=None, decided=decided,
+                    top=result.top, query=query, here=search_address(result, result.page),
+                    previous=search_address(result, result.page - 1) if result.page > 1 else None,
+                    next=search_address(result, result.page + 1)
+                    if result.page < result.pages else None)  # fmt: skip
+
     @app.get("/search", include_in_schema=False)
-    async def search_page(request: Request, photo: str | None = None, top: int = 10) -> Response:
-        if photo is None:
-            return page(request, "search.html", result=None, error=None, query_image=None)
-        if not 1 <= top <= MAX_TOP:
-            raise DataError(f"top: expected a number from 1 to {MAX_TOP}, found {top}")
-        result = await on_photo_workers(service.search_archived, photo, top=top)
-        decided = [d for d in await run_in_threadpool(service.decisions) if photo in (d.a, d.b)]
-        return page(request, "search.html", result=result, error=None, top=top,
-                    decided=decided, query_image="/photos/" + quote(photo, safe="/"))  # fmt: skip
+    async def search_page(
+        request: Request,
+        photo: str | None = None,
+        upload: str | None = None,
+        top: int = 10,
+        page_number: Annotated[int, Query(alias="page")] = 1,
+    ) -> Response:
+        if photo is None and upload is None:
+            return page(request, "search.html", result=None, error=None)
+        check_top(top, "top")
+        if page_number < 1:
+            raise DataError(f"page: expected a page number from 1, found {page_number}")
+        offset = (page_number - 1) * top
+        if photo is not None:
+            result = await on_photo_workers(service.search_archived, photo, top=top,
+                                            offset=offset)  # fmt: skip
+            decided = [d for d in await run_in_threadpool(service.decisions)
+                       if photo in (d.a, d.b)]  # fmt: skip
+        else:
+            assert upload is not None
+            result = await on_photo_workers(service.search_held, upload, top=top, offset=offset)
+            decided = []
+        return search_results(request, result, decided)
 
     @app.post("/search", include_in_schema=False)
     async def search_form(
@@ -210,15 +276,12 @@ def create_app(
         top: Annotated[int, Form()] = 10,
     ) -> Response:
         try:
-            result, data = await search(photo, top)
+            check_top(top, "top")
+            result = await search(photo, top, hold=True)
         except FFMatchError as err:
-            return page(request, "search.html", 422, result=None, error=str(err),
-                        query_image=None)  # fmt: skip
-        if result.query_id is not None:  # an archive photo: show it at an address that reloads
-            target = f"/search?photo={quote(result.query_id, safe='')}&top={top}"
-            return RedirectResponse(target, status_code=303)
-        return page(request, "search.html", result=result, error=None, top=top,
-                    query_image=_image_uri(data))  # fmt: skip
+            return page(request, "search.html", 422, result=None, error=str(err))
+        # Either way the shortlist moves to an address that reloads and pages.
+        return RedirectResponse(search_address(result, 1), status_code=303)
 
     @app.post("/decisions", include_in_schema=False)
     async def decision_form(
@@ -235,8 +298,9 @@ def create_app(
 
     @app.get("/groups", include_in_schema=False)
     async def groups_page(request: Request) -> Response:
-        groups = await run_in_threadpool(service.groups)
-        return page(request, "groups.html", groups=groups)
+        result = await run_in_threadpool(service.groups)
+        return page(request, "groups.html", groups=result.groups, conflicts=result.conflicts,
+                    threshold=result.threshold, evidence=result.evidence)  # fmt: skip
 
     @app.get("/archive", include_in_schema=False)
     async def archive_page(request: Request) -> Response:
@@ -256,6 +320,12 @@ def create_app(
         data = await run_in_threadpool(service.face_jpeg, photo_id, face)
         return Response(data, media_type="image/jpeg")
 
+    @app.get("/uploads/{key}/{which}", include_in_schema=False)
+    async def held_file(key: str, which: str) -> Response:
+        """The searched face or the small copy of an upload the page holds (Search)."""
+        data = await run_in_threadpool(service.held_jpeg, key, which.removesuffix(".jpg"))
+        return Response(data, media_type="image/jpeg")
+
     # JSON API -----------------------------------------------------------------------------
 
     @app.post("/api/compare", response_model=CompareOut, tags=["api"])
@@ -271,14 +341,35 @@ def create_app(
     @app.post("/api/search", response_model=SearchOut, tags=["api"])
     async def api_search(
         photo: Annotated[UploadFile, File(description="the query photo")],
-        top: Annotated[int, Form(description=f"shortlist length, 1 to {MAX_TOP}")] = 10,
+        limit: Annotated[
+            int | None, Form(description=f"candidates in this answer, 1 to {MAX_TOP} (default 10)")
+        ] = None,
+        offset: Annotated[
+            int,
+            Form(description="best candidates to skip, 0 or more (the next page: offset + limit)"),
+        ] = 0,
+        top: Annotated[int | None, Form(description="the former name of limit")] = None,
     ) -> SearchOut:
-        """The archive's faces most likely to show the person in ``photo``, best first."""
-        result, _ = await search(photo, top)
+        """The archive's faces most likely to show the person in ``photo``, best first: ranks
+        ``offset + 1`` to ``offset + limit`` of ``total``."""
+        if limit is not None and top is not None and limit != top:
+            raise DataError(f"limit {limit} and top {top}: top is the former name of limit; "
+                            "give one of them")  # fmt: skip
+        size = limit if limit is not None else top if top is not None else 10
+        check_top(size, "limit" if limit is not None or top is None else "top")
+        if offset < 0:
+            raise DataError(f"offset: expected 0 or more, found {offset}")
+        result = await search(photo, size, offset, hold=False)
         return SearchOut(
             query_in_archive=result.query_id,
+            total=result.total,
+            offset=result.offset,
+            limit=result.top,
+            next_offset=result.offset + result.top
+            if result.offset + result.top < result.total else None,
             candidates=[CandidateOut(photo=c.photo, face=c.face, probability=c.probability,
-                                     verdict=c.verdict, person=c.person)
+                                     verdict=c.verdict, person=c.person, rank=c.rank,
+                                     evidence=c.evidence)
                         for c in result.candidates],
         )  # fmt: skip
 
@@ -288,6 +379,20 @@ def create_app(
         d = await run_in_threadpool(service.decide, body.a, body.b, body.decision,
                                     note=body.note)  # fmt: skip
         return DecisionOut(**asdict(d))
+
+    @app.get("/api/groups", response_model=GroupsOut, tags=["api"])
+    async def api_groups() -> GroupsOut:
+        """The archive's likely-same-person groups, largest first, honouring every decision."""
+        r = await run_in_threadpool(service.groups)
+        return GroupsOut(
+            evidence=r.evidence, threshold=r.threshold, conflicts=list(r.conflicts),
+            groups=[GroupOut(number=g.number, faces=[FaceOut(**asdict(f)) for f in g.faces],
+                             weakest=None if g.weakest is None else WeakestOut(
+                                 face=FaceOut(**asdict(g.weakest[0])),
+                                 closest=FaceOut(**asdict(g.weakest[1])),
+                                 probability=g.weakest[2]))
+                    for g in r.groups],
+        )  # fmt: skip
 
     @app.get("/api/decisions", response_model=list[DecisionOut], tags=["api"])
     async def api_decisions() -> list[DecisionOut]:
@@ -301,11 +406,25 @@ def create_app(
     return app
 
 
-def _image_uri(data: bytes) -> str:
-    """A small JPEG copy of an uploaded photo as a ``data:`` URI (shown beside candidates)."""
-    import io
+def check_top(n: int, name: str) -> None:
+    """Shortlist pages hold 1 to ``MAX_TOP`` candidates."""
+    if not 1 <= n <= MAX_TOP:
+        raise DataError(f"{name}: expected a number from 1 to {MAX_TOP}, found {n}")
 
-    from PIL import Image
 
-    with Image.open(io.BytesIO(data)) as im:
-        return data_uri(jpeg_thumbnail(im, 480))
+def search_address(result: SearchResult, page: int) -> str:
+    """The address of page ``page`` of ``result``'s ranking (by archive id or held upload)."""
+    which = (f"photo={quote(result.query_id, safe='')}" if result.query_id is not None
+             else f"upload={result.query_key}")  # fmt: skip
+    return f"/search?{which}&top={result.top}&page={page}"
+
+
+def validation_message(err: RequestValidationError) -> str:
+    """The first of FastAPI's validation errors as one line: the field, what it expects."""
+    first = err.errors()[0]
+    field = str(first["loc"][-1]) if first.get("loc") else "request"
+    if first.get("type") == "missing":
+        return f"{field}: missing"
+    if first.get("type") == "int_parsing":
+        return f"{field}: expected a whole number, found {first.get('input')!r}"
+    return f"{field}: {str(first.get('msg', 'not valid')).lower()}"

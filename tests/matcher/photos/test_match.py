@@ -57,8 +57,10 @@ def test_batch_extracts_each_photo_once_and_flags_failures(
                                     "no third face"]  # fmt: skip
     assert len(body[0][5].split(".")[1]) == 4  # probability to 4 places
     assert body[0][6] in ("same", "inconclusive", "different")
-    assert "[" in body[0][7]  # measurements in words with codes in brackets
-    assert body[3][5:7] == ["", ""]
+    assert body[0][7] == results[0].verdict.evidence  # type: ignore[union-attr]
+    assert body[0][7] in ("geometry", "appearance", "both")
+    assert "[" in body[0][8]  # measurements in words with codes in brackets
+    assert body[3][5:8] == ["", "", ""]
 
 
 def test_marker_pair_parses_distance_names() -> None:

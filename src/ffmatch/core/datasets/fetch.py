@@ -24,23 +24,20 @@ import hashlib
 import http.client
 import logging
 import os
-import signal
 import sys
 import tarfile
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from ffmatch import __version__
 from ffmatch.core.errors import FetchError
-from ffmatch.core.io.atomic import atomic_write
+from ffmatch.core.io.atomic import atomic_write, sigterm_exits
 from ffmatch.core.io.muct import muct_fingerprint, read_muct
 from ffmatch.core.table import PhotoTable
 
@@ -157,7 +154,7 @@ def fetch_file(
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         logger.info("downloading %s to %s", url, target)
-        with _signals_clean_up():
+        with sigterm_exits():
             _download(remote, url, target, limits=limits)
     except FetchError as err:
         raise FetchError(f"{err}; nothing was saved; {how}") from None
@@ -221,24 +218,6 @@ def _url(remote: RemoteFile, base_url: str | None) -> str:
     if not base:
         return remote.url
     return f"{base.rstrip('/')}/{remote.url.rsplit('/', 1)[-1]}"
-
-
-@contextmanager
-def _signals_clean_up() -> Iterator[None]:
-    """SIGTERM raises SystemExit while downloading, so temporary files are removed (SIGINT
-    already raises KeyboardInterrupt); only the main thread can set handlers."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def stop(signum: int, frame: object) -> None:
-        raise SystemExit(128 + signum)
-
-    before = signal.signal(signal.SIGTERM, stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, before)
 
 
 def _download(remote: RemoteFile, url: str, target: Path, *, limits: Limits) -> None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import stat
+import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
@@ -107,3 +109,24 @@ def _fsync_folder(folder: Path) -> None:
             os.fsync(fd)
     finally:
         os.close(fd)
+
+
+@contextmanager
+def sigterm_exits() -> Iterator[None]:
+    """While the block runs, SIGTERM raises SystemExit (as SIGINT raises KeyboardInterrupt),
+    so the block's ``finally`` clean-ups run: a killed writer leaves no temporary file.
+
+    Only the main thread can set signal handlers; elsewhere the block runs unchanged.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    before = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)

@@ -24,10 +24,10 @@ from ffmatch.matcher.verdict import (
     compare_faces,
 )
 
-BATCH_COLUMNS = ("probability", "verdict", "differ_most", "agree_best", "error")
+BATCH_COLUMNS = ("probability", "verdict", "evidence", "differ_most", "agree_best", "error")
 """Columns ``match --pairs`` adds: P(same) to 4 places, same/inconclusive/different, the
-measurements that differ most and agree best (in words, codes in brackets), and why a pair
-was not judged."""
+evidence the verdict used (geometry, appearance or both), the measurements that differ most
+and agree best (in words, codes in brackets), and why a pair was not judged."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -101,13 +101,13 @@ def batch_cells(result: PairResult, top: int = 3) -> list[str]:
     """The ``BATCH_COLUMNS`` cells of one pair."""
     v = result.verdict
     if v is None:
-        return ["", "", "", "", result.error]
+        return ["", "", "", "", "", result.error]
 
     def listed(items: Sequence[Measurement]) -> str:
         return "; ".join(f"{m.words} [{m.code}]" for m in items)
 
-    return [f"{v.probability:.4f}", v.verdict, listed(v.differing(top)), listed(v.agreeing(top)),
-            ""]  # fmt: skip
+    return [f"{v.probability:.4f}", v.verdict, v.evidence, listed(v.differing(top)),
+            listed(v.agreeing(top)), ""]  # fmt: skip
 
 
 def write_verdicts(

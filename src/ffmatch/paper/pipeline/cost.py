@@ -45,7 +45,8 @@ class Cost:
     seconds: float
 
 
-def _params(sizes: tuple[int, ...]) -> int:
+def n_params(sizes: tuple[int, ...]) -> int:
+    """Weights and biases of a fully connected network of layer ``sizes``."""
     return sum(a * b + b for a, b in itertools.pairwise(sizes))
 
 
@@ -68,9 +69,9 @@ def estimate(config: RunConfig, command: Command, *, rows: int = ROWS) -> Cost:
     network_epochs = times * sum(p[0] * p[1] for p in parts)
     # forward + backward over the training rows (6 FLOPs per weight and row), one forward
     # pass over all rows per epoch (2 more)
-    flops = float(times * sum(n * e * 8 * _params(s) * rows for n, e, s, _ in parts))
-    peak = max(k * (BYTES_PER_PARAM * _params(s) + 4 * rows * sum(s)) for _, _, s, k in parts)
-    widest = max(parts, key=lambda p: _params(p[2]))[2]
+    flops = float(times * sum(n * e * 8 * n_params(s) * rows for n, e, s, _ in parts))
+    peak = max(k * (BYTES_PER_PARAM * n_params(s) + 4 * rows * sum(s)) for _, _, s, k in parts)
+    widest = max(parts, key=lambda p: n_params(p[2]))[2]
     return Cost(
         networks=networks,
         network_epochs=network_epochs,

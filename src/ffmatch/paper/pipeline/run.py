@@ -1,19 +1,21 @@
 """One run, assembled: load, prepare, stages, figures, report, files.
 
 ``run_step`` (``ffmatch cv``, ``prune``, ``evolve``) and ``run_reproduce`` (both protocols,
-the paper end to end) are what the commands call; they make the run folder before any work
-(so a bad ``--out`` fails fast), compute, and only then write ``metrics.json``,
-``config.toml``, ``figures/`` and the reports. The CLI parses arguments and prints what they
-return.
+the paper end to end) are what the commands call; they compute, write ``metrics.json``,
+``config.toml``, ``figures/`` and the reports into a staging folder, and only then swap those
+in place of an earlier run's files (``replacing_run``): a run that fails or is killed leaves
+the earlier run as it was. The CLI parses arguments and prints what they return.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from ffmatch.core.io.output import replacing_run, run_files
 from ffmatch.core.metrics import pooled_confusion
 from ffmatch.core.serial import to_document
 from ffmatch.core.sources import load_pairs
@@ -155,11 +157,6 @@ def _write(
     return ("report.md", "report.html") if html else ("report.md",)
 
 
-def _start(out_dir: Path, config: RunConfig) -> tuple[RunFolder, Prepared]:
-    folder = RunFolder.create(out_dir)
-    return folder, prepare(config, load_pairs(config.data.data, seed=config.seed))
-
-
 def _step_metrics(command: Step, config: RunConfig, prep: Prepared, **parts: object) -> dict:  # type: ignore[type-arg]
     return {
         **run_counts(prep),
@@ -183,8 +180,40 @@ def run_step(
 ) -> RunOutput:
     """One pipeline step under ``config``: ``cv`` trains and cross-validates the MLP,
     ``prune`` also prunes it, ``evolve`` runs the GA (``resume``: from the folder's
-    checkpoint; ``prune_networks``: score individuals pruned, as the paper did)."""
-    folder, prep = _start(out_dir, config)
+    checkpoint; ``prune_networks``: score individuals pruned, as the paper did).
+
+    The GA's checkpoint is written straight into ``out_dir`` when resuming or when the
+    folder holds no earlier run, so a killed run can be resumed; when it replaces an earlier
+    run it stays in the staging folder until the end, and the earlier run stays whole.
+    """
+    in_place = command == "evolve" and (resume or not run_files(out_dir))
+    with replacing_run(out_dir, in_place=("checkpoint.json",) if in_place else ()) as staging:
+        checkpoint = (out_dir if in_place else staging) / "checkpoint.json"
+        output = _run_step(
+            command,
+            config,
+            RunFolder.create(staging),
+            command_line=command_line,
+            progress=progress,
+            checkpoint=checkpoint,
+            resume=resume,
+            prune_networks=prune_networks,
+        )
+    return dataclasses.replace(output, folder=out_dir)
+
+
+def _run_step(
+    command: Step,
+    config: RunConfig,
+    folder: RunFolder,
+    *,
+    command_line: str,
+    progress: ProgressFn | None,
+    checkpoint: Path,
+    resume: bool,
+    prune_networks: bool,
+) -> RunOutput:
+    prep = prepare(config, load_pairs(config.data.data, seed=config.seed))
     notes: list[str] = []
     extra: list[Block] = []
     if command == "evolve":
@@ -192,7 +221,7 @@ def run_step(
         stage, result = ga_stage(
             prep,
             config,
-            checkpoint=folder.path / "checkpoint.json",
+            checkpoint=checkpoint,
             resume=resume,
             prune_networks=prune_networks,
             on_generation=None
@@ -272,8 +301,18 @@ def run_reproduce(
     command_line: str,
     progress: ProgressFn | None = None,
 ) -> RunOutput:
-    """The paper end to end under both protocols, ``config.eval.protocol`` leading the report."""
-    folder = RunFolder.create(out_dir)
+    """The paper end to end under both protocols, ``config.eval.protocol`` leading the report;
+    the files replace an earlier run's in ``out_dir`` once all is done."""
+    with replacing_run(out_dir) as staging:
+        output = _run_reproduce(
+            config, RunFolder.create(staging), command_line=command_line, progress=progress
+        )
+    return dataclasses.replace(output, folder=out_dir)
+
+
+def _run_reproduce(
+    config: RunConfig, folder: RunFolder, *, command_line: str, progress: ProgressFn | None
+) -> RunOutput:
     pairs = load_pairs(config.data.data, seed=config.seed)
     lead_name = config.eval.protocol
     per_run = config.ga.generations + 1
