@@ -92,6 +92,21 @@ def test_bad_decisions_are_refused(
     assert client.get("/api/decisions").json() == []
 
 
+@pytest.mark.parametrize(
+    ("send", "message"),
+    [({"content": b"{half", "headers": {"content-type": "application/json"}},
+      "request body: not valid JSON"),
+     ({"json": {"a": QUERY, "decision": "same"}}, "b: missing (a required field)"),
+     ({"json": {"a": QUERY, "b": 7, "decision": "same"}}, "b: input should be a valid string")],
+)  # fmt: skip
+def test_malformed_decisions_get_one_line(
+    client: TestClient, send: dict[str, Any], message: str
+) -> None:
+    r = client.post("/api/decisions", **send)
+    assert r.status_code == 422
+    assert r.json() == {"detail": message}
+
+
 def test_search_form_with_an_archive_photo_moves_to_an_address_that_reloads(
     client: TestClient, archive_db: Path
 ) -> None:

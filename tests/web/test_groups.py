@@ -104,3 +104,17 @@ def test_a_join_of_two_known_people_is_said_and_changes_nothing(
     ]
     assert "Decisions that could not be followed" in html
     assert body["conflicts"][0] in html
+
+
+def test_a_split_of_one_known_name_keeps_the_two_apart_and_says_so(
+    archive_db: Path, serve: Any
+) -> None:
+    url = serve(create_app(archive_db)).url
+    html = _post_form(url, {"a": "obama/obama-1.jpg", "b": "obama/obama-2.jpg",
+                            "decision": "different", "back": "/groups"})  # fmt: skip
+    after, body = _where(url)
+    assert after["obama/obama-1.jpg"] != after["obama/obama-2.jpg"]
+    assert len(body["conflicts"]) == 1
+    assert "obama/obama-1.jpg#1" in body["conflicts"][0]
+    assert "obama/obama-2.jpg#1" in body["conflicts"][0]
+    assert "Decisions that could not be followed" in html

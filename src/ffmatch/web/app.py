@@ -422,9 +422,11 @@ def search_address(result: SearchResult, page: int) -> str:
 def validation_message(err: RequestValidationError) -> str:
     """The first of FastAPI's validation errors as one line: the field, what it expects."""
     first = err.errors()[0]
+    if first.get("type") == "json_invalid":
+        return "request body: not valid JSON"
     field = str(first["loc"][-1]) if first.get("loc") else "request"
     if first.get("type") == "missing":
-        return f"{field}: missing"
+        return f"{field}: missing (a required field)"
     if first.get("type") == "int_parsing":
         return f"{field}: expected a whole number, found {first.get('input')!r}"
     return f"{field}: {str(first.get('msg', 'not valid')).lower()}"

@@ -15,6 +15,7 @@ import pytest
 
 from ffmatch.core.errors import DataError
 from ffmatch.core.io.output import (
+    _host,
     check_output_file,
     check_output_folder,
     json_text,
@@ -184,6 +185,19 @@ def test_a_folder_on_its_own_file_system_is_staged_inside(
     ]  # fmt: skip
 
 
+def test_an_earlier_run_is_never_traded_for_nothing(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    before = _earlier_run(run)
+
+    def write_nothing() -> None:
+        with replacing_run(run):
+            pass  # as if another process had emptied the staging folder
+
+    with pytest.raises(DataError, match=r"holds no new file; the earlier files in .*run are kept"):
+        write_nothing()
+    assert _files(tmp_path) == before
+
+
 def test_a_resumable_checkpoint_is_left_where_it_is(tmp_path: Path) -> None:
     run = tmp_path / "run"
     run.mkdir()
@@ -249,10 +263,12 @@ def _dead_pid() -> int:
 def test_a_killed_runs_staging_folder_is_swept_by_the_next_run(tmp_path: Path) -> None:
     run = tmp_path / "run"
     run.mkdir()
-    stale = tmp_path / f".run.{_dead_pid()}-0123456789ab.ffmatch-new"
-    alive = tmp_path / f".other.{os.getppid()}-0123456789ab.ffmatch-new"
-    aside = tmp_path / f".run.{_dead_pid()}-0123456789ab.ffmatch-old"
-    for folder in (stale, alive, aside):
+    host, dead = _host(), _dead_pid()
+    stale = tmp_path / f".run.{host}.{dead}-0123456789ab.ffmatch-new"
+    alive = tmp_path / f".other.{host}.{os.getppid()}-0123456789ab.ffmatch-new"
+    aside = tmp_path / f".run.{host}.{dead}-0123456789ab.ffmatch-old"
+    elsewhere = tmp_path / f".run.another-machine.{dead}-0123456789ab.ffmatch-new"
+    for folder in (stale, alive, aside, elsewhere):
         folder.mkdir()
         (folder / "metrics.json").write_text("x")
     assert check_output_folder(run) == run  # a staging folder is not another file
@@ -261,6 +277,7 @@ def test_a_killed_runs_staging_folder_is_swept_by_the_next_run(tmp_path: Path) -
     assert not stale.exists()
     assert alive.exists()  # its process may still be writing it
     assert aside.exists()  # an earlier run's files, moved aside: left for a person
+    assert elsewhere.exists()  # its process id means nothing on this machine
 
 
 _KILLED = """

@@ -17,6 +17,7 @@ import os
 import re
 import secrets
 import shutil
+import socket
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
@@ -37,9 +38,14 @@ RUN_FILES = frozenset(
 GA checkpoint); with ``figures/*.png`` they are all ``--overwrite`` may remove."""
 
 
-_STAGING = re.compile(r"\..*\.(\d+)-[0-9a-f]{12}\.ffmatch-(new|old)")
+_STAGING = re.compile(r"\..*\.([A-Za-z0-9-]+)\.(\d+)-[0-9a-f]{12}\.ffmatch-(new|old)")
 """The name of a staging folder (``new``: a run being written; ``old``: an earlier run's
-files during the swap), with the id of the process that made it."""
+files during the swap), with the machine and the id of the process that made it."""
+
+
+def _host() -> str:
+    """This machine's name as it goes into a staging folder's name (letters, digits, -)."""
+    return re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:40] or "host"
 
 
 def _classify(folder: Path) -> tuple[list[Path], list[Path]]:
@@ -227,7 +233,8 @@ def _new_folder(beside: Path, name: str, kind: str) -> Path:
     """A new hidden folder in ``beside`` named after ``name``, this process and ``kind``."""
     # Short enough for any file system's name limit (255 bytes), whatever ``name`` is.
     stem = name.encode()[:100].decode(errors="ignore") or "out"
-    folder = beside / f".{stem}.{os.getpid()}-{secrets.token_hex(6)}.ffmatch-{kind}"
+    tag = f"{_host()}.{os.getpid()}-{secrets.token_hex(6)}"
+    folder = beside / f".{stem}.{tag}.ffmatch-{kind}"
     try:
         folder.mkdir()
     except OSError as err:
@@ -241,6 +248,8 @@ def _swap(staging: Path, target: Path, old: list[Path]) -> None:
     """Move ``old`` aside, move ``staging``'s files into ``target``, then delete ``old``;
     on any error the moves already made are undone, in reverse."""
     new = sorted(p for p in staging.rglob("*") if p.is_file())
+    if old and not new:  # never trade an earlier run for nothing
+        raise DataError(f"{staging}: holds no new file; the earlier files in {target} are kept")
     aside = _new_folder(staging.parent, target.name, "old") if old else None
     moved: list[tuple[Path, Path]] = []
     try:
@@ -282,17 +291,20 @@ def _same_device(a: Path, b: Path) -> bool:
 def _sweep(beside: Path) -> None:
     """Remove the staging folders of runs killed outright (SIGKILL: no clean-up ran).
 
-    Only ``new`` folders (an unfinished run's output), and only when their process is gone;
-    an ``old`` folder holds an earlier run's files and is left for a person to look at.
+    Only ``new`` folders (an unfinished run's output), only of this machine (a shared folder
+    may hold another machine's live run) and only when their process is gone; an ``old``
+    folder holds an earlier run's files and is left for a person to look at.
     """
     if os.name != "posix":  # os.kill(pid, 0) terminates the process on Windows
         return
     for entry in beside.iterdir() if beside.is_dir() else ():
         found = _STAGING.fullmatch(entry.name)
-        if found is None or found[2] != "new" or int(found[1]) == os.getpid():
+        if found is None or found[3] != "new" or found[1] != _host():
+            continue
+        if int(found[2]) == os.getpid():
             continue
         try:
-            os.kill(int(found[1]), 0)
+            os.kill(int(found[2]), 0)
         except ProcessLookupError:
             shutil.rmtree(entry, ignore_errors=True)
         except OSError:
