@@ -171,3 +171,42 @@ def test_ga_mlp_searches_inside_the_training_people(
     assert searched == [set(np.unique(train.person).tolist())]
     assert genes.epochs >= 10
     assert scorer(muct12.coords[:3], muct12.coords[3:6]).shape == (3,)
+
+
+def test_row_features_equal_the_pair_features_bit_for_bit(muct12: PhotoTable) -> None:
+    c = muct12.coords[:60]  # some side views among them lack a marker
+    i, j = np.triu_indices(len(c), k=1)
+    for name, features in bench_models.FEATURES.items():
+        np.testing.assert_array_equal(
+            bench_models.ROW_FEATURES[name](c, i, j), features(c[i], c[j]), err_msg=name
+        )
+
+
+def test_row_scorers_rank_as_their_pair_form(muct12: PhotoTable) -> None:
+    train = muct12.subset(np.flatnonzero(np.isin(muct12.person, np.unique(muct12.person)[:8])))
+    test = muct12.subset(np.flatnonzero(~np.isin(muct12.person, train.person)))
+    scorer = bench_models.fit_plda(train)
+    assert isinstance(scorer, bench_models.RowScorer)
+    c = test.coords
+    i, j = np.arange(len(c) - 1), np.arange(1, len(c))
+    np.testing.assert_array_equal(bench_models.score_rows(scorer, c, i, j), scorer(c[i], c[j]))
+    by_rows = identification_ranks(test, scorer)
+    by_pairs = identification_ranks(test, lambda cx, cy: scorer(cx, cy))  # not a RowScorer
+    np.testing.assert_array_equal(by_rows, by_pairs)
+
+
+@pytest.mark.slow
+def test_jobs_give_the_same_results(muct12: PhotoTable) -> None:
+    models = ("procrustes", "logistic_aligned", "mlp_raw", "plda_pose")
+    cfg = BenchmarkConfig(folds=3, repeats=1, mlp_epochs=2, models=models)
+    steps: list[tuple[int, int]] = []
+    one = run_benchmark(muct12, cfg, jobs=1)
+    two = run_benchmark(muct12, cfg, jobs=2, on_step=lambda d, t: steps.append((d, t)))
+    assert steps == [(k, 6) for k in range(1, 7)]  # two variants, three folds each
+    assert one.scores.keys() == two.scores.keys()
+    for key, folds in one.scores.items():
+        for a, b in zip(folds, two.scores[key], strict=True):
+            assert (a.repeat, a.fold) == (b.repeat, b.fold)
+            np.testing.assert_array_equal(a.scores, b.scores)
+            np.testing.assert_array_equal(a.ranks, b.ranks)
+            assert a.metrics == b.metrics

@@ -26,6 +26,7 @@ from ffmatch.cli.app import run
         ),
         (["match", "a.jpg", "b.jpg", "--top", "0"], "Invalid value for '--top'"),
         (["benchmark", "paper", "--folds", "1"], "folds: expected at least 2, found 1"),
+        (["benchmark", "muct", "--jobs", "-1"], "--jobs: expected an integer in 0..64, found -1"),
         (["cv", "--bogus"], "No such option: --bogus"),
     ],
 )

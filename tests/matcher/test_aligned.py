@@ -19,6 +19,9 @@ from ffmatch.matcher.aligned import (
     align_pairs,
     aligned_diff_features,
     aligned_diff_names,
+    aligned_diff_rows,
+    aligned_vector_rows,
+    aligned_vectors,
     pair_feature_matrix,
 )
 
@@ -113,3 +116,18 @@ def test_names_match_columns_and_errors_name_the_problem() -> None:
         assert pair_feature_matrix(pairs, name).shape[0] == 1
     with pytest.raises(ConfigError, match="unknown pair representation 'nope'"):
         pair_feature_matrix(pairs, "nope")
+
+
+def test_row_forms_equal_the_pair_forms_bit_for_bit(muct_small: PhotoTable) -> None:
+    # every pair of 60 photos, some of them side views missing a marker (aligned as pairs)
+    coords = muct_small.coords[:60]
+    i, j = np.triu_indices(len(coords), k=1)
+    partial = np.isnan(coords).any(axis=(1, 2))
+    assert 0 < partial.sum() < len(coords)
+    np.testing.assert_array_equal(
+        aligned_diff_rows(coords, i, j), aligned_diff_features(coords[i], coords[j])
+    )
+    for got, want in zip(
+        aligned_vector_rows(coords, i, j), aligned_vectors(coords[i], coords[j]), strict=True
+    ):
+        np.testing.assert_array_equal(got, want)

@@ -121,3 +121,38 @@ def test_fit_pose_mixture_finds_each_poses_offset() -> None:
     assert names == ["a", "b"]
     np.testing.assert_allclose(model.offsets[1] - model.offsets[0], [2.0, 0.0], atol=0.05)
     np.testing.assert_allclose(np.exp(model.log_prior), [0.5, 0.5])
+
+
+def _joint_llr(mix: PoseMixture, x1: np.ndarray, x2: np.ndarray) -> float:
+    """One pair's LLR from the 2d-dimensional joint Gaussians (the pre-factorised form),
+    over the dimensions both photos have."""
+    keep = np.flatnonzero(~(np.isnan(x1) | np.isnan(x2)))
+    sub = np.ix_(keep, keep)
+    b = mix.between[sub]
+    u, v = x1[keep] - mix.mean[keep], x2[keep] - mix.mean[keep]
+    prior = np.exp(mix.log_prior)
+    same = diff1 = diff2 = 0.0
+    for i, (oi, wi) in enumerate(zip(mix.offsets[:, keep], mix.within, strict=True)):
+        ti = b + wi[sub]
+        diff1 += prior[i] * multivariate_normal(oi, ti).pdf(u)
+        diff2 += prior[i] * multivariate_normal(oi, ti).pdf(v)
+        for j, (oj, wj) in enumerate(zip(mix.offsets[:, keep], mix.within, strict=True)):
+            joint = np.block([[ti, b], [b, b + wj[sub]]])
+            same += prior[i] * prior[j] * multivariate_normal(np.r_[oi, oj], joint).pdf(np.r_[u, v])
+    return float(np.log(same) - np.log(diff1) - np.log(diff2))
+
+
+def test_factorised_pose_mixture_equals_the_joint_gaussians_with_missing_dimensions() -> None:
+    rng = np.random.default_rng(10)
+    d, k = 4, 3
+    base = _model(d=d, seed=11)
+    within = np.stack([base.within * s for s in (0.5, 1.0, 2.0)])
+    mix = PoseMixture(mean=base.mean, between=base.between, within=within,
+                      offsets=rng.normal(0, 0.5, size=(k, d)),
+                      log_prior=np.log([0.2, 0.5, 0.3]))  # fmt: skip
+    x1 = base.mean + rng.normal(size=(12, d))
+    x2 = x1 + rng.normal(0, 0.7, size=(12, d))
+    x1[[1, 4, 7], 2] = np.nan  # three patterns of shared dimensions, interleaved
+    x2[[4, 9], 0] = np.nan
+    expected = [_joint_llr(mix, a, b) for a, b in zip(x1, x2, strict=True)]
+    np.testing.assert_allclose(pose_mixture_llr(mix, x1, x2), expected, rtol=1e-9, atol=1e-9)

@@ -24,10 +24,15 @@ import numpy as np
 import numpy.typing as npt
 
 from ffmatch.core.errors import ConfigError
-from ffmatch.core.geometry import position_features, procrustes_distance
+from ffmatch.core.geometry import position_features, position_size, procrustes_distance
 from ffmatch.core.scaling import MinMax, fit_min_max
-from ffmatch.core.table import FloatArray, PhotoTable
-from ffmatch.matcher.aligned import PHOTO_VECTORS, aligned_diff_features
+from ffmatch.core.table import FloatArray, IntArray, PhotoTable
+from ffmatch.matcher.aligned import (
+    PHOTO_VECTORS,
+    aligned_diff_features,
+    aligned_diff_rows,
+    aligned_vector_rows,
+)
 from ffmatch.matcher.model import SCORERS
 
 if TYPE_CHECKING:  # the fits import scikit-learn and SciPy: only when a model is fitted
@@ -35,6 +40,10 @@ if TYPE_CHECKING:  # the fits import scikit-learn and SciPy: only when a model i
 
 PairFeatures = Callable[[FloatArray, FloatArray], FloatArray]
 Scorer = Callable[[FloatArray, FloatArray], FloatArray]
+RowFeatures = Callable[[FloatArray, IntArray, IntArray], FloatArray]
+"""(coords (n, 14, 2), first (m,), second (m,)) -> (m, k): the features of the pairs
+``(coords[first], coords[second])`` of one photo set, each photo's own part computed once
+per photo; equal, bit for bit, to the ``PairFeatures`` of the same name on those pairs."""
 
 
 def raw_features(cx: FloatArray, cy: FloatArray) -> FloatArray:
@@ -47,6 +56,46 @@ FEATURES: dict[str, PairFeatures] = {
     "position": position_features,
     "aligned": aligned_diff_features,
 }
+
+
+def _raw_rows(coords: FloatArray, first: IntArray, second: IntArray) -> FloatArray:
+    return raw_features(coords[first], coords[second])
+
+
+def _position_rows(coords: FloatArray, first: IntArray, second: IntArray) -> FloatArray:
+    size = position_size(coords)  # (n, 3) once per photo
+    return np.hstack([size[first], size[second]])
+
+
+ROW_FEATURES: dict[str, RowFeatures] = {
+    "raw": _raw_rows,
+    "position": _position_rows,
+    "aligned": aligned_diff_rows,
+}
+"""``FEATURES`` by photo row indices (identification scores every pair of n photos: the
+per-photo work is done n times instead of n^2)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RowScorer:
+    """A scorer that also scores pairs of one photo set by row indices (``score_rows``).
+
+    ``rows(coords, first, second)`` gives the scores of ``(coords[first], coords[second])``;
+    calling it with two coordinate arrays scores their rows pairwise, as any ``Scorer``.
+    """
+
+    rows: Callable[[FloatArray, IntArray, IntArray], FloatArray]
+
+    def __call__(self, cx: FloatArray, cy: FloatArray) -> FloatArray:
+        m = len(cx)
+        return self.rows(np.concatenate([cx, cy]), np.arange(m), np.arange(m, 2 * m))
+
+
+def score_rows(scorer: Scorer, coords: FloatArray, first: IntArray, second: IntArray) -> FloatArray:
+    """(m,) ``scorer``'s scores of the pairs ``(coords[first], coords[second])``."""
+    if isinstance(scorer, RowScorer):
+        return scorer.rows(coords, first, second)
+    return scorer(coords[first], coords[second])
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -103,13 +152,13 @@ def fit_preprocess(x: FloatArray) -> MinMax:
     return fit_min_max(x, fill_missing=True)
 
 
-def fit_logistic(x: FloatArray, y: npt.NDArray[np.int64], features: PairFeatures) -> Scorer:
+def fit_logistic(x: FloatArray, y: npt.NDArray[np.int64], features: RowFeatures) -> Scorer:
     """The logistic control (``paper.evaluation.controls.fit_logistic``) on pair features,
     missing values filled; the scorer gives P(same)."""
     from ffmatch.paper.evaluation.controls import fit_logistic as fit_logistic_proba
 
     proba = fit_logistic_proba(x, y, fill_missing=True, max_iter=2000)
-    return lambda cx, cy: proba(features(cx, cy))
+    return RowScorer(lambda c, first, second: proba(features(c, first, second)))
 
 
 def fit_plda(photos: PhotoTable, *, representation: str = "aligned", n_iter: int = 30) -> Scorer:
@@ -131,16 +180,18 @@ def fit_plda_pose(photos: PhotoTable, poses: npt.ArrayLike, *, n_iter: int = 30)
 
 
 def _plda_scorer(fit: PLDAFit, representation: str = "aligned") -> Scorer:
-    _, pair_vectors = PHOTO_VECTORS[representation]
+    if representation != "aligned":  # no row form of other representations yet
+        _, pair_vectors = PHOTO_VECTORS[representation]
+        return lambda cx, cy: SCORERS["plda"](fit.params, *pair_vectors(cx, cy))
 
-    def score(cx: FloatArray, cy: FloatArray) -> FloatArray:
-        return SCORERS["plda"](fit.params, *pair_vectors(cx, cy))
+    def score(coords: FloatArray, first: IntArray, second: IntArray) -> FloatArray:
+        return SCORERS["plda"](fit.params, *aligned_vector_rows(coords, first, second))
 
-    return score
+    return RowScorer(score)
 
 
 def untrained_scorer(name: str, majority_label: int) -> Scorer:
     """The scorer of a model without training: ``majority`` or ``procrustes``."""
     if name == "procrustes":
         return lambda cx, cy: -procrustes_distance(cx, cy)
-    return lambda cx, cy: np.full(len(cx), float(majority_label))
+    return RowScorer(lambda c, first, second: np.full(len(first), float(majority_label)))

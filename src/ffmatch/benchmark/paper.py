@@ -14,7 +14,14 @@ import dataclasses
 import numpy as np
 
 from ffmatch.benchmark.config import BenchmarkConfig
-from ffmatch.benchmark.models import FEATURES, ModelSpec, Scorer, fit_preprocess, select_models
+from ffmatch.benchmark.models import (
+    FEATURES,
+    ROW_FEATURES,
+    ModelSpec,
+    Scorer,
+    fit_preprocess,
+    select_models,
+)
 from ffmatch.benchmark.protocol import (
     BenchmarkResult,
     FoldScore,
@@ -132,4 +139,4 @@ def _paper_scorer(
     x = features(c[train_pairs.first], c[train_pairs.second])
     prep = fit_preprocess(x)
     (trained,) = train_many([mlp_job(prep(x), train_pairs.label, config, seed)])
-    return mlp_scorer(trained.weights, features, prep)
+    return mlp_scorer(trained.weights, ROW_FEATURES[spec.features], prep)

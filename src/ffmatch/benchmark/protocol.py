@@ -21,7 +21,10 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
+import multiprocessing
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,12 +35,16 @@ from ffmatch.benchmark.config import VARIANTS, BenchmarkConfig
 from ffmatch.benchmark.ga_mlp import GASettings, fit_ga_mlp
 from ffmatch.benchmark.models import (
     FEATURES,
+    ROW_FEATURES,
     ModelSpec,
+    RowFeatures,
+    RowScorer,
     Scorer,
     fit_logistic,
     fit_plda,
     fit_plda_pose,
     fit_preprocess,
+    score_rows,
     select_models,
     untrained_scorer,
 )
@@ -45,10 +52,12 @@ from ffmatch.core.errors import DataError
 from ffmatch.core.io.muct import muct_camera
 from ffmatch.core.metrics import binary_metrics
 from ffmatch.core.pairs import person_pairs
+from ffmatch.core.scaling import MinMax
 from ffmatch.core.table import FloatArray, IntArray, PairTable, PhotoTable
 from ffmatch.matcher.operating import accept_rate_at_far, equal_error_rate
 from ffmatch.paper.nn.batched import TrainJob, train_many
 from ffmatch.paper.nn.config import MLPConfig
+from ffmatch.paper.nn.mlp import MLPWeights
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +137,7 @@ def identification_ranks(photos: PhotoTable, scorer: Scorer) -> IntArray:
     s = np.empty(len(i))
     for lo in range(0, len(i), _CHUNK):
         hi = lo + _CHUNK
-        s[lo:hi] = scorer(photos.coords[i[lo:hi]], photos.coords[j[lo:hi]])
+        s[lo:hi] = score_rows(scorer, photos.coords, i[lo:hi], j[lo:hi])
     sim = np.full((n, n), -np.inf)
     sim[i, j] = s
     sim[j, i] = s
@@ -171,21 +180,51 @@ def fold_metrics(
 
 def training_threshold(pairs: PairTable, scorer: Scorer) -> float:
     """The equal-error-rate threshold of ``scorer`` on the training pairs."""
-    c = pairs.photos.coords
-    scores = scorer(c[pairs.first], c[pairs.second])
+    scores = score_rows(scorer, pairs.photos.coords, pairs.first, pairs.second)
     if np.ptp(scores) == 0:  # a constant scorer (majority): accept nothing or everything
         return float(scores[0]) + (0.0 if pairs.label.mean() > 0.5 else 1.0)
     return equal_error_rate(pairs.label, scores)[1]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class _Pending:
-    """A fold's MLP waiting for the batched trainer."""
+class _FoldTask:
+    """One fold of one variant, with everything its work needs (sent to a worker process)."""
 
+    variant: str
+    photos: PhotoTable  # the variant's photos
+    split: FoldSplit
+    seed: np.random.SeedSequence  # the fold's own child of the variant's pair seed
+    specs: tuple[ModelSpec, ...]
+    config: BenchmarkConfig
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _FoldPairs:
+    """A fold's training and test pairs, and its test photos."""
+
+    train: PairTable
+    test: PairTable
+    test_photos: PhotoTable
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _MLPFold:
+    """A fold's MLP: its training job for the batched trainer, then what scoring needs."""
+
+    variant: str
     spec: ModelSpec
     split: FoldSplit
-    job_index: int
-    prep: Callable[[FloatArray], FloatArray]
+    job: TrainJob
+    prep: MinMax
+    pairs: _FoldPairs
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _FoldOutcome:
+    """What one fold task returns: the scores of the models fitted in it, the MLPs to train."""
+
+    scores: list[tuple[str, FoldScore]]  # ("variant/model", score)
+    mlps: list[_MLPFold]
 
 
 def _variant_photos(photos: PhotoTable, variant: str) -> PhotoTable:
@@ -194,23 +233,94 @@ def _variant_photos(photos: PhotoTable, variant: str) -> PhotoTable:
     return photos.subset(np.flatnonzero(muct_camera(photos.photo_id) == "a"))
 
 
+def _run_fold(task: _FoldTask) -> _FoldOutcome:
+    """Fit and score every model but the MLPs on one fold; prepare the MLPs' jobs.
+
+    Its randomness comes from ``task.seed`` alone, so the outcome does not depend on which
+    process runs it or when.
+    """
+    photos, split, config = task.photos, task.split, task.config
+    check_disjoint(photos, split)
+    train_ph, test_ph = photos.subset(split.train), photos.subset(split.test)
+    s_train, s_test, s_mlp = (int(s.generate_state(1)[0]) for s in task.seed.spawn(3))
+    train_pairs = person_pairs(
+        train_ph,
+        impostor_ratio=config.impostor_ratio,
+        seed=s_train,
+        max_genuine_per_person=config.max_genuine_per_person,
+    )
+    test_pairs = person_pairs(test_ph, impostor_ratio=config.impostor_ratio, seed=s_test)
+    pairs = _FoldPairs(train=train_pairs, test=test_pairs, test_photos=test_ph)
+    tc = train_ph.coords
+    out = _FoldOutcome(scores=[], mlps=[])
+    for spec in task.specs:
+        if spec.kind == "mlp":
+            x = FEATURES[spec.features](tc[train_pairs.first], tc[train_pairs.second])
+            prep = fit_preprocess(x)
+            job = mlp_job(prep(x), train_pairs.label, config, s_mlp)
+            out.mlps.append(
+                _MLPFold(variant=task.variant, spec=spec, split=split, job=job, prep=prep,
+                         pairs=pairs)
+            )  # fmt: skip
+            continue
+        scorer = fit_scorer(spec, train_ph, train_pairs, s_mlp)
+        out.scores.append(
+            (f"{task.variant}/{spec.name}", _score_fold(spec.name, split, scorer, pairs))
+        )
+    return out
+
+
+def _score_mlp(item: _MLPFold, weights: MLPWeights) -> tuple[str, FoldScore]:
+    """A trained fold MLP scored on its fold (a worker's task, like ``_run_fold``)."""
+    scorer = mlp_scorer(weights, ROW_FEATURES[item.spec.features], item.prep)
+    key = f"{item.variant}/{item.spec.name}"
+    return key, _score_fold(item.spec.name, item.split, scorer, item.pairs)
+
+
+def _limit_blas_threads() -> None:
+    """One BLAS thread per worker: the workers already fill the cores.
+
+    Results do not change with the thread count (each thread computes its own output
+    blocks); ``test_jobs_give_the_same_results`` checks it.
+    """
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+
+
+@contextmanager
+def _fold_map(jobs: int) -> Iterator[Callable[..., Iterator[Any]]]:
+    """An ordered ``map`` over ``jobs`` processes (the built-in one for ``jobs=1``)."""
+    if jobs <= 1:
+        yield map
+        return
+    # forkserver: workers start from a clean process, not a fork of one holding PyTorch's
+    # thread pools (forking those can deadlock)
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_limit_blas_threads) as pool:
+        yield pool.map
+
+
 def run_benchmark(
     photos: PhotoTable,
     config: BenchmarkConfig,
     *,
     on_step: Callable[[int, int], None] | None = None,
+    jobs: int = 1,
 ) -> BenchmarkResult:
-    """Run every model of ``config`` on every fold of every variant (see the module doc)."""
+    """Run every model of ``config`` on every fold of every variant (see the module doc).
+
+    ``jobs`` processes share the folds (and the trained MLPs' scoring); the results are
+    the same for any number of them: every fold's randomness is fixed before any runs.
+    """
     specs = select_models(config.models)
     if config.people is not None:
         keep = np.unique(photos.person)[: config.people]
         photos = photos.subset(np.flatnonzero(np.isin(photos.person, keep)))
-    scores: dict[str, list[FoldScore]] = {}
     people: dict[str, int] = {}
     n_photos: dict[str, int] = {}
     variant_seeds = np.random.SeedSequence(config.seed).spawn(len(VARIANTS))
-    total = len(config.variants) * config.folds * config.repeats
-    done = 0
+    tasks: list[_FoldTask] = []
     for variant in config.variants:
         vphotos = _variant_photos(photos, variant)
         people[variant], n_photos[variant] = len(np.unique(vphotos.person)), len(vphotos)
@@ -221,51 +331,29 @@ def run_benchmark(
             repeats=config.repeats,
             seed=int(fold_seed.generate_state(1)[0]),
         )
-        split_seeds = pair_seed.spawn(len(splits))
-        jobs: list[TrainJob] = []
-        pending: list[tuple[_Pending, PairTable, PairTable, PhotoTable]] = []  # MLPs to score
-        for split, sseed in zip(splits, split_seeds, strict=True):
-            check_disjoint(vphotos, split)
-            train_ph, test_ph = vphotos.subset(split.train), vphotos.subset(split.test)
-            s_train, s_test, s_mlp = (int(s.generate_state(1)[0]) for s in sseed.spawn(3))
-            train_pairs = person_pairs(
-                train_ph,
-                impostor_ratio=config.impostor_ratio,
-                seed=s_train,
-                max_genuine_per_person=config.max_genuine_per_person,
-            )
-            test_pairs = person_pairs(test_ph, impostor_ratio=config.impostor_ratio, seed=s_test)
-            tc = train_ph.coords
-            for spec in specs:
-                if spec.kind == "mlp":
-                    features = FEATURES[spec.features]
-                    x = features(tc[train_pairs.first], tc[train_pairs.second])
-                    prep = fit_preprocess(x)
-                    jobs.append(mlp_job(prep(x), train_pairs.label, config, s_mlp))
-                    item = _Pending(spec=spec, split=split, job_index=len(jobs) - 1, prep=prep)
-                    pending.append((item, train_pairs, test_pairs, test_ph))
-                    continue
-                scorer = fit_scorer(spec, train_ph, train_pairs, s_mlp)
-                key = f"{variant}/{spec.name}"
-                scores.setdefault(key, []).append(
-                    _score_fold(spec.name, split, scorer, train_pairs, test_pairs, test_ph)
-                )
-            done += 1
+        tasks += [
+            _FoldTask(variant=variant, photos=vphotos, split=split, seed=sseed, specs=specs,
+                      config=config)
+            for split, sseed in zip(splits, pair_seed.spawn(len(splits)), strict=True)
+        ]  # fmt: skip
+    scores: dict[str, list[FoldScore]] = {}
+    mlps: list[_MLPFold] = []
+    with _fold_map(jobs) as fold_map:
+        for done, outcome in enumerate(fold_map(_run_fold, tasks), start=1):
+            for key, score in outcome.scores:
+                scores.setdefault(key, []).append(score)
+            mlps += outcome.mlps
             if on_step is not None:
-                on_step(done, total)
-        if jobs:
-            logger.info("%s: training %d MLPs at once", variant, len(jobs))
-            trained = train_many(jobs)
-            for item, train_pairs, test_pairs, test_ph in pending:
-                weights = trained[item.job_index].weights
-                features = FEATURES[item.spec.features]
-                scorer = mlp_scorer(weights, features, item.prep)
-                key = f"{variant}/{item.spec.name}"
-                scores.setdefault(key, []).append(
-                    _score_fold(
-                        item.spec.name, item.split, scorer, train_pairs, test_pairs, test_ph
-                    )
-                )
+                on_step(done, len(tasks))
+        weights: list[MLPWeights] = []
+        for variant in config.variants:  # every MLP of a variant in one batched call
+            batch = [m.job for m in mlps if m.variant == variant]
+            if batch:
+                logger.info("%s: training %d MLPs at once", variant, len(batch))
+                weights += [t.weights for t in train_many(batch, evaluate="last_epoch")]
+        ordered_mlps = [m for v in config.variants for m in mlps if m.variant == v]
+        for key, score in fold_map(_score_mlp, ordered_mlps, weights):
+            scores.setdefault(key, []).append(score)
     ordered = {
         f"{v}/{s.name}": sorted(scores[f"{v}/{s.name}"], key=lambda f: (f.repeat, f.fold))
         for v in config.variants
@@ -286,10 +374,9 @@ def fit_scorer(spec: ModelSpec, train_ph: PhotoTable, train_pairs: PairTable, se
         return scorer
     if spec.kind == "plda_pose":
         return fit_plda_pose(train_ph, muct_camera(train_ph.photo_id))
-    features = FEATURES[spec.features]
     c = train_ph.coords
-    x = features(c[train_pairs.first], c[train_pairs.second])
-    return fit_logistic(x, train_pairs.label, features)
+    x = FEATURES[spec.features](c[train_pairs.first], c[train_pairs.second])
+    return fit_logistic(x, train_pairs.label, ROW_FEATURES[spec.features])
 
 
 def mlp_job(x: FloatArray, y: IntArray, config: BenchmarkConfig, seed: int) -> TrainJob:
@@ -306,27 +393,19 @@ def mlp_job(x: FloatArray, y: IntArray, config: BenchmarkConfig, seed: int) -> T
 
 
 def mlp_scorer(
-    weights: Any, features: Callable[[FloatArray, FloatArray], FloatArray],
-    prep: Callable[[FloatArray], FloatArray],
-) -> Scorer:  # fmt: skip
-    def score(cx: FloatArray, cy: FloatArray) -> FloatArray:
-        return np.asarray(weights.predict_proba(prep(features(cx, cy)))[:, 1])
+    weights: MLPWeights, features: RowFeatures, prep: Callable[[FloatArray], FloatArray]
+) -> Scorer:
+    def score(coords: FloatArray, first: IntArray, second: IntArray) -> FloatArray:
+        return np.asarray(weights.predict_proba(prep(features(coords, first, second)))[:, 1])
 
-    return score
+    return RowScorer(score)
 
 
-def _score_fold(
-    name: str,
-    split: FoldSplit,
-    scorer: Scorer,
-    train_pairs: PairTable,
-    test_pairs: PairTable,
-    test_ph: PhotoTable,
-) -> FoldScore:
-    c = test_ph.coords
-    s = scorer(c[test_pairs.first], c[test_pairs.second])
-    ranks = identification_ranks(test_ph, scorer)
-    threshold = training_threshold(train_pairs, scorer)
+def _score_fold(name: str, split: FoldSplit, scorer: Scorer, pairs: _FoldPairs) -> FoldScore:
+    test_pairs = pairs.test
+    s = score_rows(scorer, pairs.test_photos.coords, test_pairs.first, test_pairs.second)
+    ranks = identification_ranks(pairs.test_photos, scorer)
+    threshold = training_threshold(pairs.train, scorer)
     return FoldScore(
         model=name,
         repeat=split.repeat,

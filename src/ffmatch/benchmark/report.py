@@ -250,10 +250,12 @@ def run_benchmark_folder(
     *,
     command: str,
     on_step: Callable[[int, int], None] | None = None,
+    jobs: int = 1,
 ) -> BenchmarkSummary:
     """One benchmark run, assembled: load ``config.data``, run the models (the paper's rows
     when ``config.variants`` is ``("paper",)``, else photos with person ids), then write the
-    report, ``results.json`` and ``config.toml`` into ``out_dir``; returns the summary."""
+    report, ``results.json`` and ``config.toml`` into ``out_dir``; returns the summary.
+    ``jobs`` processes share the folds of a photo benchmark (the results do not change)."""
     from ffmatch.benchmark.paper import run_paper_benchmark
     from ffmatch.benchmark.protocol import run_benchmark
     from ffmatch.core.configio import write_toml
@@ -263,7 +265,7 @@ def run_benchmark_folder(
     if config.variants == ("paper",):
         result = run_paper_benchmark(load_pairs(config.data), config)
     else:
-        result = run_benchmark(load_photos(config.data), config, on_step=on_step)
+        result = run_benchmark(load_photos(config.data), config, on_step=on_step, jobs=jobs)
     with replacing_run(out_dir) as staging:  # an earlier run's files stay until all is written
         summary = write_benchmark_report(result, staging, command=command)
         write_toml(config, staging / "config.toml")

@@ -244,14 +244,30 @@ def _benchmark_config(path: Path | None, preset: BenchmarkConfig, **given: Any) 
     return changed
 
 
+_BENCH_JOBS = typer.Option(
+    0,
+    "--jobs",
+    "-j",
+    help="Processes sharing the folds; 0: one per CPU. The results are the same for any "
+    "number. [default: 0]",
+)
+
+
 def _run_benchmark(
-    config: BenchmarkConfig, out_dir: Path, *, json_out: bool, overwrite: bool, yes: bool
+    config: BenchmarkConfig,
+    out_dir: Path,
+    *,
+    json_out: bool,
+    overwrite: bool,
+    yes: bool,
+    jobs: int = 1,
 ) -> None:
     """Run a benchmark with a progress bar and print its summary (or the paths as JSON)."""
     from ffmatch.benchmark.report import run_benchmark_folder
     from ffmatch.cli.common import progress_bar
     from ffmatch.cli.options import (
         MAX_EPOCHS,
+        MAX_JOBS,
         MAX_REPEATS,
         MAX_SEED,
         check_benchmark_cost,
@@ -265,11 +281,14 @@ def _run_benchmark(
     check_range("--epochs", config.mlp_epochs, 1, MAX_EPOCHS)
     check_range("--seed", config.seed, 0, MAX_SEED)
     check_range("--people", config.people, 2, 100_000)
+    check_range("--jobs", jobs, 0, MAX_JOBS)
     check_benchmark_cost(config, yes=yes)
     check_output_folder(out_dir, overwrite=overwrite)
     total = config.folds * config.repeats * len(config.variants)
     with progress_bar("folds", total, quiet=is_quiet()) as update:
-        summary = run_benchmark_folder(config, out_dir, command=command_line(), on_step=update)
+        summary = run_benchmark_folder(
+            config, out_dir, command=command_line(), on_step=update, jobs=jobs or _cpus()
+        )
     if json_out:
         print_json({"out": str(out_dir), "results": to_mapping(summary)})
     else:
@@ -291,6 +310,7 @@ def benchmark_muct(
     config_path: Path | None = _CONFIG,
     overwrite: bool = OVERWRITE,
     yes: bool = YES,
+    jobs: int = _BENCH_JOBS,
     json_out: bool = _JSON,
 ) -> None:
     """Subject-disjoint MUCT benchmark: models side by side, frontal and all cameras.
@@ -301,7 +321,14 @@ def benchmark_muct(
         config_path, BenchmarkConfig(), folds=folds, repeats=repeats, models=models,
         mlp_epochs=epochs, people=people, seed=seed,
     )  # fmt: skip
-    _run_benchmark(config, out_dir, json_out=json_out, overwrite=overwrite, yes=yes)
+    _run_benchmark(config, out_dir, json_out=json_out, overwrite=overwrite, yes=yes, jobs=jobs)
+
+
+def _cpus() -> int:
+    """The CPUs this process may run on."""
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 @benchmark_app.command("paper")

@@ -14,6 +14,7 @@ from typing import Any
 import typer
 
 from ffmatch.core.errors import ConfigError
+from ffmatch.paper.nn.config import check_engine
 from ffmatch.paper.pipeline.config import RunConfig
 
 
@@ -53,6 +54,12 @@ SEED = typer.Option(
     None, "--seed", help=f"The one seed behind every random choice. {shown(RUN, 'seed')}"
 )
 DEVICE = typer.Option(None, "--device", help=f"cpu or cuda. {shown(RUN, 'device')}")
+ENGINE = typer.Option(
+    None,
+    "--engine",
+    help="How networks train: auto (compiled on the CPU, stacked on a GPU), compiled, or "
+    f"stacked (on the CPU, the numbers of ffmatch 0.1). {shown(RUN, 'engine')}",
+)
 REPEATS = typer.Option(
     None,
     "--repeats",
@@ -184,6 +191,7 @@ def check_run_config(config: Any) -> None:
             f"mlp.hidden: expected 1 to {MAX_LAYERS} sizes in 1..{MAX_HIDDEN}, found {hidden}"
         )
     check_device(config.device)
+    check_engine(config.engine, "cpu" if config.device == "cpu" else "cuda")
 
 
 def _replace(obj: Any, **changes: Any) -> Any:
@@ -199,6 +207,7 @@ def resolve(
     protocol: str | None = None,
     seed: int | None = None,
     device: str | None = None,
+    engine: str | None = None,
     repeats: int | None = None,
     epochs: int | None = None,
     hidden: str | None = None,
@@ -226,6 +235,7 @@ def resolve(
         config,
         seed=seed,
         device=device,
+        engine=engine,
         finetune_epochs=finetune_epochs,
         pruning=_replace(config.pruning, **(pruning or {})),
         data=_replace(config.data, data=data, representation=representation),

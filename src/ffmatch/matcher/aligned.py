@@ -126,6 +126,26 @@ def align_pairs(
     return ax, ay
 
 
+def align_pair_rows(
+    coords: npt.ArrayLike, first: npt.ArrayLike, second: npt.ArrayLike
+) -> tuple[FloatArray, FloatArray]:
+    """``align_pairs(coords[first], coords[second])``, bit for bit, aligning each photo once.
+
+    A pair of two complete photos has all markers in common, so each is aligned on its own
+    markers: one alignment per photo instead of one per pair (identification aligns every
+    pair of n photos). Only pairs with a missing marker in either photo align as pairs.
+    """
+    c = check_coords(coords)
+    i, j = np.asarray(first, dtype=np.intp), np.asarray(second, dtype=np.intp)
+    complete = np.asarray(~np.isnan(c).any(axis=(1, 2)))  # (n,)
+    own = align(c)  # (n, 14, 2); each row depends on that photo only
+    ax, ay = own[i], own[j]
+    partial = ~(complete[i] & complete[j])
+    if partial.any():
+        ax[partial], ay[partial] = align_pairs(c[i[partial]], c[j[partial]])
+    return ax, ay
+
+
 def log_ratios(coords: npt.ArrayLike) -> FloatArray:
     """(n, 91) log of ``distance_ratios``: differences of logs are relative differences."""
     r = distance_ratios(check_coords(coords))
@@ -142,6 +162,19 @@ def aligned_diff_features(coords_x: npt.ArrayLike, coords_y: npt.ArrayLike) -> F
     ax, ay = align_pairs(coords_x, coords_y)
     d_coords = np.abs(ax - ay).reshape(len(ax), -1)  # (m, 28)
     d_ratios = np.abs(log_ratios(coords_x) - log_ratios(coords_y))  # (m, 91)
+    return np.hstack([d_coords, d_ratios])
+
+
+def aligned_diff_rows(
+    coords: npt.ArrayLike, first: npt.ArrayLike, second: npt.ArrayLike
+) -> FloatArray:
+    """``aligned_diff_features(coords[first], coords[second])``, bit for bit; the per-photo
+    parts (alignment of complete photos, log ratios) computed once per photo."""
+    ax, ay = align_pair_rows(coords, first, second)
+    ratios = log_ratios(coords)  # (n, 91)
+    i, j = np.asarray(first, dtype=np.intp), np.asarray(second, dtype=np.intp)
+    d_coords = np.abs(ax - ay).reshape(len(ax), -1)  # (m, 28)
+    d_ratios = np.abs(ratios[i] - ratios[j])  # (m, 91)
     return np.hstack([d_coords, d_ratios])
 
 
@@ -180,6 +213,14 @@ def aligned_vectors(
 ) -> tuple[FloatArray, FloatArray]:
     """Each pair's two aligned shapes as (m, 28) vectors, aligned on their common markers."""
     ax, ay = align_pairs(coords_x, coords_y)
+    return ax.reshape(len(ax), -1), ay.reshape(len(ay), -1)
+
+
+def aligned_vector_rows(
+    coords: npt.ArrayLike, first: npt.ArrayLike, second: npt.ArrayLike
+) -> tuple[FloatArray, FloatArray]:
+    """``aligned_vectors(coords[first], coords[second])``, bit for bit (``align_pair_rows``)."""
+    ax, ay = align_pair_rows(coords, first, second)
     return ax.reshape(len(ax), -1), ay.reshape(len(ay), -1)
 
 

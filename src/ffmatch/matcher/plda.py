@@ -173,7 +173,16 @@ def _shared_patterns(a: FloatArray, b: FloatArray) -> Iterator[tuple[IntArray, I
     Pairs are grouped so each pattern's marginal covariances are inverted once.
     """
     both = ~(np.isnan(a) | np.isnan(b))  # (m, d)
-    patterns, inverse = np.unique(both, axis=0, return_inverse=True)
+    if both.shape[1] <= 64:
+        # each row's pattern as one 64-bit key: a sort of m integers, far cheaper than
+        # np.unique(axis=0)'s sort of m rows; the same groups (patterns come in another order)
+        packed = np.zeros((len(both), 8), dtype=np.uint8)
+        packed[:, : (both.shape[1] + 7) // 8] = np.packbits(both, axis=1)
+        _, first, inverse = np.unique(packed.view(np.uint64).ravel(), return_index=True,
+                                      return_inverse=True)  # fmt: skip
+        patterns = both[first]
+    else:
+        patterns, inverse = np.unique(both, axis=0, return_inverse=True)
     for k, pattern in enumerate(patterns):
         dims = np.flatnonzero(pattern)
         if len(dims):
@@ -202,9 +211,13 @@ def llr(model: TwoCovariance, x1: npt.ArrayLike, x2: npt.ArrayLike) -> FloatArra
 
 
 def _log_gaussian(v: FloatArray, cov: FloatArray) -> FloatArray:
-    """(m,) log N(v; 0, cov) of rows v (m, k), through a Cholesky factor."""
+    """(m,) log N(v; 0, cov) of rows v (m, k), through a Cholesky factor.
+
+    Rows are whitened by the factor's inverse (one (m, k) x (k, k) product) rather than by
+    a solve against m right-hand sides: the same numbers to rounding, several times faster.
+    """
     chol = np.linalg.cholesky(cov)
-    z = np.linalg.solve(chol, v.T).T  # (m, k) whitened rows
+    z = v @ np.linalg.inv(chol).T  # (m, k) whitened rows
     half_logdet = float(np.log(np.diag(chol)).sum())
     return np.asarray(
         -0.5 * (z**2).sum(axis=1) - half_logdet - 0.5 * v.shape[1] * np.log(2 * np.pi)
@@ -257,10 +270,11 @@ def pose_mixture_llr(model: PoseMixture, x1: npt.ArrayLike, x2: npt.ArrayLike) -
         p(x1, x2 | diff) = sum_c1 pi_c1 N(x1 - o_c1; mu, B + W_c1) * (the same for x2)
 
     Dimensions missing in either photo are left out of the pair (Gaussian marginals),
-    pairs grouped by missing pattern. Costs K^2 Gaussians of dimension 2d per pattern.
+    pairs grouped by missing pattern. Costs 2K + K^2 Gaussians of dimension d per pattern.
     """
     a, b = _centred_pairs(model.mean, x1, x2)
     k = len(model.log_prior)
+    prior = model.log_prior
     out = np.zeros(len(a))
     for rows, dims in _shared_patterns(a, b):
         sub = np.ix_(dims, dims)
@@ -270,19 +284,25 @@ def pose_mixture_llr(model: PoseMixture, x1: npt.ArrayLike, x2: npt.ArrayLike) -
         tot = [bd + model.within[c][sub] for c in range(k)]
         marg_u = np.stack([_log_gaussian(u - off[c], tot[c]) for c in range(k)], axis=1)
         marg_v = np.stack([_log_gaussian(v - off[c], tot[c]) for c in range(k)], axis=1)
-        terms = [
-            model.log_prior[i]
-            + model.log_prior[j]
-            + _log_gaussian(
-                np.hstack([u - off[i], v - off[j]]), np.block([[tot[i], bd], [bd, tot[j]]])
-            )
-            for i in range(k)
-            for j in range(k)
-        ]
-        same = _logsumexp(np.stack(terms, axis=1), axis=1)
-        diff = _logsumexp(marg_u + model.log_prior, axis=1) + _logsumexp(
-            marg_v + model.log_prior, axis=1
-        )
+        # the joint Gaussian of (x1, x2) in poses (i, j) factorises as x1's marginal times
+        # x2 given x1: mean B T_i^-1 (x1 - o_i), covariance S_ij = T_j - B T_i^-1 B. That is
+        # K^2 Gaussians of dimension k instead of 2k (a quarter of the work), and x1's
+        # marginal is marg_u, already computed
+        terms = np.empty((len(rows), k, k))
+        for i in range(k):
+            gain = np.linalg.solve(tot[i], bd)  # (k, k) T_i^-1 B
+            pred = (u - off[i]) @ gain  # (m, k) rows of B T_i^-1 (x1 - o_i)
+            cond = bd @ gain
+            for j in range(k):
+                s_ij = tot[j] - cond
+                terms[:, i, j] = (
+                    prior[i]
+                    + prior[j]
+                    + marg_u[:, i]
+                    + _log_gaussian(v - off[j] - pred, (s_ij + s_ij.T) / 2)
+                )
+        same = _logsumexp(terms.reshape(len(rows), k * k), axis=1)  # (i, j) in row-major order
+        diff = _logsumexp(marg_u + prior, axis=1) + _logsumexp(marg_v + prior, axis=1)
         out[rows] = same - diff
     return out
 
