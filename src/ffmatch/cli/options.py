@@ -112,15 +112,16 @@ def check_cost(command: Any, config: Any, *, yes: bool) -> None:
     check(estimate(config, command), memory=machine_memory(), yes=yes)
 
 
-def check_benchmark_cost(config: Any, *, yes: bool) -> None:
-    """``check_cost`` for ``ffmatch benchmark``: its MLPs on the table it will load."""
+def check_benchmark_cost(config: Any, *, yes: bool, jobs: int = 1) -> None:
+    """``check_cost`` for ``ffmatch benchmark``: its MLPs on the table it will load, its
+    folds in ``jobs`` processes."""
     from ffmatch.benchmark.cost import benchmark_size, estimate_benchmark
     from ffmatch.paper.pipeline.cost import check_cost as check
     from ffmatch.paper.pipeline.cost import machine_memory
 
     people, photos = benchmark_size(config)
-    check(estimate_benchmark(config, people=people, photos=photos), memory=machine_memory(),
-          yes=yes)  # fmt: skip
+    cost = estimate_benchmark(config, people=people, photos=photos, jobs=jobs)
+    check(cost, memory=machine_memory(), yes=yes)
 
 
 def check_out_folder(out_dir: Path, config: Any, *, overwrite: bool, resume: bool = False) -> None:
