@@ -7,6 +7,8 @@ shuffled KFold, Min-Max on all rows), seeded.
 
 - ``ffmatch``: ``ffmatch.paper.search.evolve`` (paper preset); each generation's new individuals x
   10 folds are one ``train_many`` call, accuracy read from the validation probabilities.
+- ``ffmatch-stacked``: the same with ``engine="stacked"``: all networks as one tensor program,
+  the only engine of ffmatch 0.1 (the reference the compiled CPU engine is measured against).
 - ``ffmatch-cv``: the same GA through the pipeline's fitness, ``evaluation.cv.evaluate_configs``
   (the same training, plus full per-fold metrics and majority baselines).
 - ``peer``: ``GASearchCV`` (eaSimple, roulette, crossover 0.9, mutation 0.1) over
@@ -40,7 +42,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-CONTENDERS = ("ffmatch", "ffmatch-cv", "peer", "sequential")
+CONTENDERS = ("ffmatch", "ffmatch-stacked", "ffmatch-cv", "peer", "sequential")
 
 
 # --------------------------------------------------------------------------- child process
@@ -66,10 +68,11 @@ def _paper_data(seed: int) -> tuple[Any, Any, Any, Any]:
 def _run_ffmatch(seed: int, mode: str, generations: int, device: str = "cpu") -> dict[str, Any]:
     """ffmatch's GA; ``mode`` picks how each generation's networks are trained and scored.
 
-    ``batched``: all new individuals x folds in one ``train_many`` call, accuracy from the
-    validation probabilities. ``cv``: the pipeline's ``evaluate_configs`` (the same training,
-    plus its full per-fold metrics and baselines). ``sequential``: the same jobs as
-    ``batched``, trained one at a time by ``train_sequential_many``.
+    ``batched`` (``stacked``: with that engine): all new individuals x folds in one
+    ``train_many`` call, accuracy from the validation probabilities. ``cv``: the pipeline's
+    ``evaluate_configs`` (the same training, plus its full per-fold metrics and baselines).
+    ``sequential``: the same jobs as ``batched``, trained one at a time by
+    ``train_sequential_many``.
     """
     import numpy as np
 
@@ -112,8 +115,11 @@ def _run_ffmatch(seed: int, mode: str, generations: int, device: str = "cpu") ->
             for c in (to_mlp(g) for g in population)
             for p, s in zip(parts, seeds, strict=True)
         ]
-        train = train_sequential_many if mode == "sequential" else train_many
-        results = train(jobs, device=device, evaluate="last_epoch")
+        if mode == "sequential":
+            results = train_sequential_many(jobs, device=device, evaluate="last_epoch")
+        else:
+            engine = "stacked" if mode == "stacked" else "auto"
+            results = train_many(jobs, device=device, evaluate="last_epoch", engine=engine)
         # accuracy per network: P(match) > 0.5 is a match (argmax, a tie goes to class 0)
         acc = [
             float(np.mean((np.asarray(r.val_proba) > 0.5) == p.y_val))
@@ -211,6 +217,8 @@ def _child(which: str, seed: int, sequential_generations: int, device: str) -> N
     """Run one contender in this process and print its measurements as one JSON line."""
     if which == "ffmatch":
         out = _run_ffmatch(seed, "batched", generations=10, device=device)
+    elif which == "ffmatch-stacked":
+        out = _run_ffmatch(seed, "stacked", generations=10, device=device)
     elif which == "ffmatch-cv":
         out = _run_ffmatch(seed, "cv", generations=10, device=device)
     elif which == "sequential":

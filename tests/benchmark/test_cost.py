@@ -44,6 +44,8 @@ def test_the_ga_model_and_the_identification_matrices_are_counted() -> None:
     plain = estimate_benchmark(BenchmarkConfig(models=("procrustes",)), **MUCT)
     assert (plain.networks, plain.seconds, plain.shape) == (0, 0.0, "no MLP")
     assert plain.peak_bytes == 32 * 751**2  # a test fold of 3755 / 5 photos, n x n scores
+    side_by_side = estimate_benchmark(BenchmarkConfig(models=("procrustes",)), **MUCT, jobs=4)
+    assert side_by_side.peak_bytes == 4 * plain.peak_bytes  # four folds at once
     huge = estimate_benchmark(BenchmarkConfig(models=("procrustes",)), people=10**5,
                               photos=10**6)  # fmt: skip
     with pytest.raises(ConfigError, match=r"this job needs about 1,280.0 GB of memory"):

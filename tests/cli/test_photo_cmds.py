@@ -187,3 +187,18 @@ def test_missing_extra_names_the_install_command(
 def test_help_has_an_example(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert run([*command, "--help"]) == 0
     assert f"Example: ffmatch {' '.join(command)}" in capsys.readouterr().out
+
+
+def test_an_overlay_never_replaces_its_photo(
+    small_photos: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    photo = tmp_path / "obama-1.png"  # its overlay would be obama-1.png, beside it
+    photo.write_bytes((small_photos / "obama-1.jpg").read_bytes())
+    args = ["landmarks", "extract", str(photo), "--out", str(tmp_path / "ffm.csv")]
+    assert run([*args, "--overlay", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (
+        f"ffmatch: error: --overlay {tmp_path}: obama-1.png would replace this command's "
+        f"input {photo}; choose another folder\n"
+    )
+    assert photo.read_bytes() == (small_photos / "obama-1.jpg").read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["obama-1.png"]

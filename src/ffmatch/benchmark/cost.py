@@ -4,10 +4,11 @@ The same arithmetic as the experiment commands' guard (``ffmatch.paper.pipeline.
 the benchmark's own work: its MLPs (networks x epochs x training pairs x 8 FLOPs per weight,
 at the trainer's measured rate), the peak memory of its largest trainer call (every MLP of a
 variant trains in one ``train_many`` call on the MUCT benchmark, one at a time on the
-paper's rows) and of a test fold's identification (n x n score matrices). An upper bound:
-every variant is counted with all photos, every training person with
-``max_genuine_per_person`` genuine pairs. The models without an MLP (PLDA, logistic
-regression, Procrustes) are not counted: they cost seconds where the MLPs cost hours.
+paper's rows) and of the test folds' identification (n x n score matrices, one per
+process with ``--jobs``). An upper bound: every variant is counted with all photos, every
+training person with ``max_genuine_per_person`` genuine pairs. The models without an MLP
+(PLDA, logistic regression, Procrustes) are not counted: they cost seconds where the MLPs
+cost hours.
 """
 
 from __future__ import annotations
@@ -39,9 +40,9 @@ def _width(features: str) -> int:
     return int(FEATURES[features](face, face[:, ::-1]).shape[1])
 
 
-def estimate_benchmark(config: BenchmarkConfig, *, people: int, photos: int) -> Cost:
-    """The training work and peak memory of a benchmark of ``people`` and ``photos``
-    (for the paper's rows: sets of three and pair rows)."""
+def estimate_benchmark(config: BenchmarkConfig, *, people: int, photos: int, jobs: int = 1) -> Cost:
+    """The training work and peak memory of a benchmark of ``people`` and ``photos`` (for
+    the paper's rows: sets of three and pair rows) whose folds run in ``jobs`` processes."""
     specs = select_models(config.models)
     paper = config.variants == ("paper",)
     splits = config.folds * config.repeats
@@ -68,7 +69,7 @@ def estimate_benchmark(config: BenchmarkConfig, *, people: int, photos: int) -> 
         parts.append((splits, GA_EPOCHS, sizes, rows, 1))
     variants = len(config.variants)
     test_photos = 0 if paper else math.ceil(photos / config.folds)
-    peak = IDENTIFICATION_BYTES * test_photos**2
+    peak = min(jobs, splits) * IDENTIFICATION_BYTES * test_photos**2  # folds side by side
     if parts:
         peak = max(
             peak,

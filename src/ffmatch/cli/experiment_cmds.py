@@ -96,6 +96,7 @@ def cv_cmd(
     hidden: str | None = opt.HIDDEN,
     seed: int | None = opt.SEED,
     device: str | None = opt.DEVICE,
+    engine: str | None = opt.ENGINE,
     config_path: Path | None = opt.CONFIG,
     overwrite: bool = opt.OVERWRITE,
     yes: bool = opt.YES,
@@ -107,7 +108,7 @@ def cv_cmd(
     """
     config = opt.resolve(
         config_path, data=data, representation=representation, protocol=protocol, seed=seed,
-        device=device, repeats=repeats, epochs=epochs, hidden=hidden,
+        device=device, engine=engine, repeats=repeats, epochs=epochs, hidden=hidden,
     )  # fmt: skip
     _finish(
         _step("cv", config, out_dir, config.mlp.epochs, overwrite=overwrite, yes=yes),
@@ -143,6 +144,7 @@ def prune_cmd(
     ),
     seed: int | None = opt.SEED,
     device: str | None = opt.DEVICE,
+    engine: str | None = opt.ENGINE,
     config_path: Path | None = opt.CONFIG,
     overwrite: bool = opt.OVERWRITE,
     yes: bool = opt.YES,
@@ -154,7 +156,7 @@ def prune_cmd(
     """
     config = opt.resolve(
         config_path, data=data, representation=representation, protocol=protocol, seed=seed,
-        device=device, repeats=repeats, epochs=epochs, hidden=hidden,
+        device=device, engine=engine, repeats=repeats, epochs=epochs, hidden=hidden,
         pruning={"centring": centring, "layers": layers}, finetune_epochs=finetune_epochs,
     )  # fmt: skip
     _finish(
@@ -200,6 +202,7 @@ def evolve_cmd(
     ),
     seed: int | None = opt.SEED,
     device: str | None = opt.DEVICE,
+    engine: str | None = opt.ENGINE,
     config_path: Path | None = opt.CONFIG,
     overwrite: bool = opt.OVERWRITE,
     yes: bool = opt.YES,
@@ -212,6 +215,7 @@ def evolve_cmd(
     config = opt.resolve(
         config_path, data=data, representation=representation, protocol=protocol, seed=seed,
         device=device,
+        engine=engine,
         ga={"population": population, "generations": generations, "fitness": fitness,
             "elitism": elitism},
     )  # fmt: skip
@@ -235,6 +239,7 @@ def reproduce_cmd(
     protocol: str | None = opt.PROTOCOL,
     seed: int | None = opt.SEED,
     device: str | None = opt.DEVICE,
+    engine: str | None = opt.ENGINE,
     config_path: Path | None = opt.CONFIG,
     overwrite: bool = opt.OVERWRITE,
     yes: bool = opt.YES,
@@ -249,7 +254,9 @@ def reproduce_cmd(
     """
     from ffmatch.paper.pipeline.run import run_reproduce
 
-    config = opt.resolve(config_path, data=data, protocol=protocol, seed=seed, device=device)
+    config = opt.resolve(
+        config_path, data=data, protocol=protocol, seed=seed, device=device, engine=engine
+    )
     opt.check_cost("reproduce", config, yes=yes)
     opt.check_out_folder(out_dir, config, overwrite=overwrite)
     with progress_bar("GA generations", 2 * (config.ga.generations + 1), quiet=is_quiet()) as bar:

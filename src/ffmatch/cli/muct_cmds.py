@@ -282,13 +282,14 @@ def _run_benchmark(
     check_range("--seed", config.seed, 0, MAX_SEED)
     check_range("--people", config.people, 2, 100_000)
     check_range("--jobs", jobs, 0, MAX_JOBS)
-    check_benchmark_cost(config, yes=yes)
+    jobs = jobs or _cpus()
+    check_benchmark_cost(config, yes=yes, jobs=jobs)
     check_output_folder(out_dir, overwrite=overwrite)
     total = config.folds * config.repeats * len(config.variants)
     use_threads()  # --threads for the MLPs; the workers of --jobs take the other cores
     with progress_bar("folds", total, quiet=is_quiet()) as update:
         summary = run_benchmark_folder(
-            config, out_dir, command=command_line(), on_step=update, jobs=jobs or _cpus()
+            config, out_dir, command=command_line(), on_step=update, jobs=jobs
         )
     if json_out:
         print_json({"out": str(out_dir), "results": to_mapping(summary)})

@@ -14,6 +14,7 @@ from typing import Any
 import typer
 
 from ffmatch.core.errors import ConfigError
+from ffmatch.paper.nn.config import check_engine
 from ffmatch.paper.pipeline.config import RunConfig
 
 
@@ -53,6 +54,12 @@ SEED = typer.Option(
     None, "--seed", help=f"The one seed behind every random choice. {shown(RUN, 'seed')}"
 )
 DEVICE = typer.Option(None, "--device", help=f"cpu or cuda. {shown(RUN, 'device')}")
+ENGINE = typer.Option(
+    None,
+    "--engine",
+    help="How networks train: auto (compiled on the CPU, stacked on a GPU), compiled, or "
+    f"stacked (on the CPU, the numbers of ffmatch 0.1). {shown(RUN, 'engine')}",
+)
 REPEATS = typer.Option(
     None,
     "--repeats",
@@ -105,15 +112,16 @@ def check_cost(command: Any, config: Any, *, yes: bool) -> None:
     check(estimate(config, command), memory=machine_memory(), yes=yes)
 
 
-def check_benchmark_cost(config: Any, *, yes: bool) -> None:
-    """``check_cost`` for ``ffmatch benchmark``: its MLPs on the table it will load."""
+def check_benchmark_cost(config: Any, *, yes: bool, jobs: int = 1) -> None:
+    """``check_cost`` for ``ffmatch benchmark``: its MLPs on the table it will load, its
+    folds in ``jobs`` processes."""
     from ffmatch.benchmark.cost import benchmark_size, estimate_benchmark
     from ffmatch.paper.pipeline.cost import check_cost as check
     from ffmatch.paper.pipeline.cost import machine_memory
 
     people, photos = benchmark_size(config)
-    check(estimate_benchmark(config, people=people, photos=photos), memory=machine_memory(),
-          yes=yes)  # fmt: skip
+    cost = estimate_benchmark(config, people=people, photos=photos, jobs=jobs)
+    check(cost, memory=machine_memory(), yes=yes)
 
 
 def check_out_folder(out_dir: Path, config: Any, *, overwrite: bool, resume: bool = False) -> None:
@@ -184,6 +192,7 @@ def check_run_config(config: Any) -> None:
             f"mlp.hidden: expected 1 to {MAX_LAYERS} sizes in 1..{MAX_HIDDEN}, found {hidden}"
         )
     check_device(config.device)
+    check_engine(config.engine, "cpu" if config.device == "cpu" else "cuda")
 
 
 def _replace(obj: Any, **changes: Any) -> Any:
@@ -199,6 +208,7 @@ def resolve(
     protocol: str | None = None,
     seed: int | None = None,
     device: str | None = None,
+    engine: str | None = None,
     repeats: int | None = None,
     epochs: int | None = None,
     hidden: str | None = None,
@@ -226,6 +236,7 @@ def resolve(
         config,
         seed=seed,
         device=device,
+        engine=engine,
         finetune_epochs=finetune_epochs,
         pruning=_replace(config.pruning, **(pruning or {})),
         data=_replace(config.data, data=data, representation=representation),

@@ -118,13 +118,15 @@ def extract_cmd(
         raise ConfigError(f"--person: expected one of {', '.join(PERSON_RULES)}, found {person!r}")
     if not 0 <= turned_copies <= 100:
         raise ConfigError(f"--turned-copies: expected 0 to 100, found {turned_copies}")
-    from ffmatch.core.io.output import check_output_file
+    from ffmatch.core.io.output import check_output_file, check_output_files
+    from ffmatch.matcher.photos.extract import photo_ids
 
     choice = _choice(face, largest)
     files = _photo_files(photos)
     check_output_file(out_file, inputs=files)
     if overlay_dir is not None:
-        overlay_dir.mkdir(parents=True, exist_ok=True)
+        names = [_overlay_name(pid) for pid in photo_ids(files)]
+        check_output_files(overlay_dir, names, inputs=[*files, out_file], option="--overlay")
     done: list[Extraction] = []
     with progress_bar("extracting", len(files), quiet=is_quiet()) as update:
         for k, ex in enumerate(extract_many(files, choice=choice, jobs=_jobs(jobs, len(files)))):

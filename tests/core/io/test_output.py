@@ -17,6 +17,7 @@ from ffmatch.core.errors import DataError
 from ffmatch.core.io.output import (
     _host,
     check_output_file,
+    check_output_files,
     check_output_folder,
     json_text,
     replacing_files,
@@ -50,6 +51,22 @@ def test_a_read_only_folder_is_named(tmp_path: Path) -> None:
     locked.mkdir(mode=0o500)
     with pytest.raises(DataError, match=r"locked: permission denied"):
         check_output_file(locked / "out.csv")
+
+
+def test_files_of_a_folder_never_replace_an_input(tmp_path: Path) -> None:
+    photo = tmp_path / "x.png"
+    photo.write_bytes(b"a photo")
+    (tmp_path / "y.png").mkdir()
+    targets = check_output_files(tmp_path / "new", ["x.png"], inputs=[photo], option="--overlay")
+    assert targets == [tmp_path / "new" / "x.png"]
+    assert (tmp_path / "new").is_dir()
+    with pytest.raises(DataError, match=r"--overlay .*: x.png would replace this command's input"):
+        check_output_files(tmp_path, ["a.png", "x.png"], inputs=[photo], option="--overlay")
+    with pytest.raises(DataError, match=r"--overlay .*: y.png is a folder; expected a file"):
+        check_output_files(tmp_path, ["y.png"], option="--overlay")
+    with pytest.raises(DataError, match=r"x.png is a file, not a folder"):
+        check_output_files(photo, ["a.png"], option="--overlay")
+    assert photo.read_bytes() == b"a photo"
 
 
 def test_a_folder_holding_a_run_needs_overwrite(tmp_path: Path) -> None:

@@ -34,6 +34,12 @@ def rows() -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
+@pytest.fixture(params=["compiled", "stacked"])
+def engine(request: pytest.FixtureRequest) -> str:
+    """Both CPU engines: each must give the reference loop's networks."""
+    return str(request.param)
+
+
 def _job(rows: tuple[np.ndarray, np.ndarray], n_train: int = 32, **kw: object) -> TrainJob:
     x, y = rows
     return TrainJob(
@@ -56,9 +62,9 @@ def _assert_same(a: TrainResult, b: TrainResult, tol: float = TOL) -> None:
         np.testing.assert_allclose(a.val_proba, b.val_proba, atol=tol, rtol=0)
 
 
-def test_one_network_matches_the_plain_pytorch_loop(rows) -> None:
+def test_one_network_matches_the_plain_pytorch_loop(rows, engine) -> None:
     job = _job(rows, epochs=40, lr=1e-3, seed=5)  # 32 rows: batches of 12, 12 and 8
-    batched = train_many([job])[0]
+    batched = train_many([job], engine=engine)[0]
     _assert_same(batched, train_sequential(job))
     assert batched.history.train_loss.shape == (40,)
     assert batched.history.train_loss[-1] < batched.history.train_loss[0]
@@ -88,7 +94,7 @@ def test_gradients_match_autograd() -> None:
         torch.testing.assert_close(got, ref.reshape(got.shape), rtol=1e-5, atol=1e-6)
 
 
-def test_a_network_does_not_depend_on_the_others_in_the_batch(rows) -> None:
+def test_a_network_does_not_depend_on_the_others_in_the_batch(rows, engine) -> None:
     """Job 0 alone and inside a mix of sizes, depths, fold sizes, epochs and learning rates."""
     target = _job(rows, n_train=30, hidden=(9, 4), epochs=12, lr=3e-3, seed=1)
     others = [
@@ -98,29 +104,31 @@ def test_a_network_does_not_depend_on_the_others_in_the_batch(rows) -> None:
         _job(rows, n_train=24, hidden=(12, 6, 3), epochs=12, seed=5),
         _job(rows, n_train=31, hidden=(2, 1), epochs=15, batch_size=5, seed=6),
     ]
-    alone = train_many([target])[0]
+    alone = train_many([target], engine=engine)[0]
     mixed_jobs = [others[0], target, *others[1:]]
     assert {0, 1} in [set(b) for b in bucket_jobs(mixed_jobs)]  # target padded to 17-8, trained
-    mixed = train_many(mixed_jobs)  # alongside a network with more epochs and rows
+    mixed = train_many(mixed_jobs, engine=engine)  # alongside a network with more epochs and rows
     _assert_same(mixed[1], alone)
     for job, result in zip(others, [mixed[0], *mixed[2:]], strict=True):
         _assert_same(result, train_sequential(job))
         assert result.weights.hidden == job.hidden
 
 
-def test_same_seed_same_numbers_other_seed_different(rows) -> None:
+def test_same_seed_same_numbers_other_seed_different(rows, engine) -> None:
     job = _job(rows, epochs=5, seed=11)
-    a, b = train_many([job, job])
+    a, b = train_many([job, job], engine=engine)
     np.testing.assert_array_equal(a.weights.weights[0], b.weights.weights[0])
-    np.testing.assert_array_equal(a.history.val_loss, train_many([job])[0].history.val_loss)
-    c = train_many([dataclasses.replace(job, seed=12)])[0]
+    np.testing.assert_array_equal(
+        a.history.val_loss, train_many([job], engine=engine)[0].history.val_loss
+    )
+    c = train_many([dataclasses.replace(job, seed=12)], engine=engine)[0]
     assert not np.allclose(a.weights.weights[0], c.weights.weights[0])
 
 
-def test_init_starts_from_the_given_weights(rows) -> None:
-    start = train_many([_job(rows, epochs=10, lr=1e-2, seed=0)])[0].weights
+def test_init_starts_from_the_given_weights(rows, engine) -> None:
+    start = train_many([_job(rows, epochs=10, lr=1e-2, seed=0)], engine=engine)[0].weights
     job = _job(rows, epochs=1, lr=1e-4, seed=9, init=start)
-    tuned = train_many([job])[0]
+    tuned = train_many([job], engine=engine)[0]
     _assert_same(tuned, train_sequential(job))
     # Three Adam steps move each weight by at most about 3 * lr.
     for w0, w1 in zip(start.weights, tuned.weights.weights, strict=True):
@@ -128,9 +136,9 @@ def test_init_starts_from_the_given_weights(rows) -> None:
     assert not np.array_equal(start.weights[0], init_weights((56, 20, 10, 2), 9).weights[0])
 
 
-def test_without_validation_rows_val_metrics_are_nan(rows) -> None:
+def test_without_validation_rows_val_metrics_are_nan(rows, engine) -> None:
     x, y = rows
-    result = train_many([TrainJob(x_train=x, y_train=y, epochs=3)])[0]
+    result = train_many([TrainJob(x_train=x, y_train=y, epochs=3)], engine=engine)[0]
     assert result.val_proba is None
     assert np.isnan(result.history.val_loss).all()
     assert np.isnan(result.history.val_acc).all()
@@ -140,9 +148,28 @@ def test_without_validation_rows_val_metrics_are_nan(rows) -> None:
 def test_on_epoch_follows_the_longest_job(rows) -> None:
     calls: list[tuple[int, int]] = []
     jobs = [_job(rows, epochs=3, hidden=(4, 2)), _job(rows, epochs=5, hidden=(30, 15))]
-    train_many(jobs, on_epoch=lambda done, total: calls.append((done, total)))
+    train_many(jobs, on_epoch=lambda done, total: calls.append((done, total)), engine="stacked")
     assert calls == [(e, 5) for e in range(1, 6)]
     assert train_many([]) == []
+
+
+def test_on_epoch_rises_to_the_longest_job_as_networks_finish(rows) -> None:
+    calls: list[tuple[int, int]] = []
+    jobs = [_job(rows, epochs=3, hidden=(4, 2), seed=k) for k in range(40)]
+    jobs.append(_job(rows, epochs=5, hidden=(30, 15)))
+    train_many(jobs, on_epoch=lambda done, total: calls.append((done, total)))
+    assert calls[-1] == (5, 5)
+    assert len(calls) > 1
+    assert all(a[0] < b[0] for a, b in itertools.pairwise(calls))
+
+
+def test_engines_are_checked() -> None:
+    x = np.zeros((4, 3), np.float32)
+    job = TrainJob(x_train=x, y_train=np.zeros(4, np.int64), epochs=1)
+    with pytest.raises(ConfigError, match="engine: expected one of auto, compiled, stacked"):
+        train_many([job], engine="fast")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="engine 'compiled' trains on the CPU"):
+        train_many([job], device="cuda", engine="compiled")
 
 
 @pytest.mark.parametrize(
@@ -171,7 +198,7 @@ def test_bad_jobs_are_reported_by_index(rows, change, error, match) -> None:
 
 
 @pytest.mark.slow
-def test_learns_a_separable_problem() -> None:
+def test_learns_a_separable_problem(engine) -> None:
     rng = np.random.default_rng(3)
     x = rng.random((140, 10)).astype(np.float32)
     y = (x[:, 0] + x[:, 1] > 1.0).astype(np.int64)
@@ -185,7 +212,7 @@ def test_learns_a_separable_problem() -> None:
         lr=1e-2,
         seed=0,
     )
-    h = train_many([job])[0].history
+    h = train_many([job], engine=engine)[0].history
     assert h.train_acc[-1] >= 0.9
     assert h.val_acc[-1] >= 0.85
     assert h.train_loss[-1] < 0.5 * h.train_loss[0]
@@ -201,14 +228,14 @@ def test_cuda_gives_the_cpu_numbers(rows) -> None:
         _assert_same(on_gpu, on_cpu, tol=1e-4)
 
 
-def test_last_epoch_evaluation_gives_the_same_final_numbers(rows) -> None:
+def test_last_epoch_evaluation_gives_the_same_final_numbers(rows, engine) -> None:
     jobs = [
         _job(rows, epochs=6, hidden=(8, 4), seed=1),
         _job(rows, epochs=3, hidden=(8, 4), seed=2),  # finishes mid-stack
         _job(rows, epochs=5, hidden=(8, 4), seed=3),
     ]
-    full = train_many(jobs)
-    last = train_many(jobs, evaluate="last_epoch")
+    full = train_many(jobs, engine=engine)
+    last = train_many(jobs, evaluate="last_epoch", engine=engine)
     for f, s, job in zip(full, last, jobs, strict=True):
         np.testing.assert_array_equal(s.weights.weights[0], f.weights.weights[0])
         np.testing.assert_array_equal(s.val_proba, f.val_proba)
@@ -252,8 +279,8 @@ def test_compiled_and_eager_adam_give_the_same_bits(rows, monkeypatch, fused) ->
         TrainJob(x_train=x[:32, :50], y_train=y[:32], hidden=(11, 5), epochs=5, seed=4),
     ]
     monkeypatch.setattr(batched, "_use_fused", lambda *_: fused)
-    got = train_many(jobs)
+    got = train_many(jobs, engine="stacked")
     monkeypatch.setattr(batched, "_use_fused", lambda *_: not fused)
-    want = train_many(jobs)
+    want = train_many(jobs, engine="stacked")
     for a, b in zip(got, want, strict=True):
         _assert_same(a, b, tol=0.0)

@@ -128,6 +128,30 @@ def check_output_file(
     return target
 
 
+def check_output_files(
+    folder: Path,
+    names: Iterable[str],
+    *,
+    inputs: Iterable[str | os.PathLike[str]] = (),
+    option: str,
+) -> list[Path]:
+    """The files ``names`` in ``folder`` (overlays, one per photo) ready to be written: the
+    folder created and writable; DataError, before any work, if one of them is a folder or
+    one of ``inputs`` (the input photos, which sit in the folder given as often as not)."""
+    _writable_folder(folder, option)
+    taken = {Path(p).resolve(): Path(p) for p in inputs}
+    targets = [folder / name for name in names]
+    for target in targets:
+        if target.is_dir():
+            raise DataError(f"{option} {folder}: {target.name} is a folder; expected a file name")
+        if target.resolve() in taken:
+            raise DataError(
+                f"{option} {folder}: {target.name} would replace this command's input "
+                f"{taken[target.resolve()]}; choose another folder"
+            )
+    return targets
+
+
 def check_output_folder(
     path: str | os.PathLike[str],
     *,

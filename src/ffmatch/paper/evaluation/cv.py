@@ -204,6 +204,7 @@ def evaluate_configs(
     folds: Sequence[Fold],
     seed: int,
     device: str = "cpu",
+    engine: str = "auto",
     on_epoch: Callable[[int, int], None] | None = None,
     history: bool = True,
 ) -> list[CVResult]:
@@ -231,6 +232,7 @@ def evaluate_configs(
     results = train_many(
         jobs,
         device=device,
+        engine=engine,
         on_epoch=on_epoch,
         evaluate="every_epoch" if history else "last_epoch",
     )
@@ -259,6 +261,7 @@ def cross_validate(
     repeats: int = 1,
     seed: int,
     device: str = "cpu",
+    engine: str = "auto",
     on_epoch: Callable[[int, int], None] | None = None,
 ) -> CVResult:
     """``repeats`` x ``n_splits``-fold cross-validation of one configuration (default: paper's)
@@ -274,6 +277,7 @@ def cross_validate(
         folds=splitter.folds(y, groups),
         seed=seed,
         device=device,
+        engine=engine,
         on_epoch=on_epoch,
     )[0]
 
@@ -288,6 +292,7 @@ def fit_and_score(
     mlp: MLPConfig | None = None,
     seed: int,
     device: str = "cpu",
+    engine: str = "auto",
 ) -> tuple[TrainResult, Metrics]:
     """Train one network on ``train_idx`` and score it on ``test_idx`` (the final holdout).
 
@@ -298,7 +303,11 @@ def fit_and_score(
     part = fold_data(X, y, (train_idx, test_idx), splitter=splitter)
     if len(part.y_val) == 0:
         raise DataError("holdout: the test part is empty")
-    (result,) = train_many([fold_job(part, config, seed=seed)], device=device)
+    (result,) = train_many(
+        [fold_job(part, config, seed=seed)],
+        device=device,
+        engine=engine,
+    )
     if result.val_proba is None:
         raise ValueError("the trainer returned no validation output for the holdout rows")
     return result, binary_metrics(part.y_val, result.val_proba)

@@ -37,8 +37,9 @@ import numpy.typing as npt
 import torch
 
 from ffmatch.core.errors import ConfigError, DataError
-from ffmatch.paper.nn import fused
+from ffmatch.paper.nn import cpu, fused
 from ffmatch.paper.nn.adam import adam_step_
+from ffmatch.paper.nn.config import check_engine
 from ffmatch.paper.nn.init import batch_orders, init_weights
 from ffmatch.paper.nn.mlp import MLPWeights
 
@@ -115,10 +116,16 @@ def train_many(
     device: str = "cpu",
     on_epoch: Callable[[int, int], None] | None = None,
     evaluate: Literal["every_epoch", "last_epoch"] = "every_epoch",
+    engine: str = "auto",
 ) -> list[TrainResult]:
-    """Train all jobs as one batched tensor program; results in job order.
+    """Train all jobs; results in job order.
 
-    on_epoch(done, total) is called once per epoch of the longest job (for progress bars).
+    engine "compiled" trains each network start to end in one compiled loop on the CPU
+    (``ffmatch.paper.nn.cpu``); "stacked" trains all networks as one stacked tensor program
+    (this module), on the CPU or a GPU; "auto" is "compiled" on the CPU, else "stacked".
+    Both compute ``torch.optim.Adam`` on the mean cross-entropy from the same initial
+    weights and batch order; their numbers differ by float rounding only.
+    on_epoch(done, total) reports progress in epochs of the longest job (for progress bars).
     evaluate="last_epoch" measures loss and accuracy only after each network's last epoch
     (earlier history entries are NaN): about a quarter less work, for callers that need
     only the final numbers (the genetic search). Values are read back once, at the end.
@@ -128,8 +135,12 @@ def train_many(
     if evaluate not in ("every_epoch", "last_epoch"):
         raise ConfigError(f"evaluate: expected 'every_epoch' or 'last_epoch', found {evaluate!r}")
     if not jobs:
+        check_engine(engine, "cpu")
         return []
     dev = torch.device(device)
+    check_engine(engine, dev.type)
+    if dev.type == "cpu" and engine != "stacked":
+        return _train_on_cpu(jobs, on_epoch=on_epoch, every_epoch=evaluate == "every_epoch")
     buckets = bucket_jobs(jobs, device=dev.type)
     use_fused = _use_fused(jobs, buckets, dev)
     stacks = [_build_stack(jobs, members, dev, use_fused=use_fused) for members in buckets]
@@ -146,6 +157,49 @@ def train_many(
         for stack in stacks:
             results.update(_collect(jobs, stack))
     return [results[k] for k in range(len(jobs))]
+
+
+def _train_on_cpu(
+    jobs: Sequence[TrainJob],
+    *,
+    on_epoch: Callable[[int, int], None] | None,
+    every_epoch: bool,
+) -> list[TrainResult]:
+    """``train_many`` through ``ffmatch.paper.nn.cpu``, as many threads as torch uses."""
+    total = max(job.epochs for job in jobs)
+    reported = 0
+
+    def progress(fraction: float) -> None:
+        nonlocal reported
+        done = min(total, int(fraction * total + 1e-9))
+        if on_epoch is not None and done > reported:
+            reported = done
+            on_epoch(done, total)
+
+    packed = cpu.pack(jobs)
+    cpu.run(
+        packed, jobs, every_epoch=every_epoch, threads=torch.get_num_threads(), on_progress=progress
+    )
+    out = []
+    for i, job in enumerate(jobs):
+        weights, stats, proba = cpu.unpack(packed, i)
+        has_val = job.y_val is not None and len(job.y_val) > 0
+        nan = np.full(job.epochs, np.nan)
+        out.append(
+            TrainResult(
+                weights=weights,
+                history=History(
+                    train_loss=stats[:, 0].copy(),
+                    train_acc=stats[:, 1].copy(),
+                    val_loss=stats[:, 2].copy() if has_val else nan,
+                    val_acc=stats[:, 3].copy() if has_val else nan.copy(),
+                ),
+                val_proba=(proba if proba is not None else np.zeros(0, np.float32))
+                if job.y_val is not None
+                else None,
+            )
+        )
+    return out
 
 
 # --- validation ---------------------------------------------------------------------------

@@ -7,6 +7,18 @@ from dataclasses import dataclass
 from ffmatch.core.errors import ConfigError
 
 MAX_LR = 10.0  # Adam steps beyond this overflow the weights to NaN within an epoch
+# How networks train (ffmatch.paper.nn.batched.train_many): "compiled" is one compiled loop
+# per network on the CPU, "stacked" one tensor program for all (CPU or GPU), "auto" the
+# first on the CPU and the second elsewhere.
+ENGINES = ("auto", "compiled", "stacked")
+
+
+def check_engine(engine: str, device: str) -> None:
+    """ConfigError unless ``engine`` is one of ENGINES and can train on ``device``."""
+    if engine not in ENGINES:
+        raise ConfigError(f"engine: expected one of {', '.join(ENGINES)}, found {engine!r}")
+    if engine == "compiled" and device != "cpu":
+        raise ConfigError(f"engine 'compiled' trains on the CPU; for {device} use 'stacked'")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -130,7 +130,7 @@ def _train_holdout(prep: Prepared, config: RunConfig, mlp: MLPConfig) -> Trained
     """One network of ``mlp`` on the holdout's training part (its own seed key)."""
     hold = fold_data(prep.x, prep.y, (prep.train, prep.test), splitter=prep.splitter)
     job = fold_job(hold, mlp, seed=network_seed(config.seed, 0, HOLDOUT_KEY))
-    (result,) = train_many([job], device=config.device)
+    (result,) = train_many([job], device=config.device, engine=config.engine)
     return Trained(weights=result.weights, data=hold)
 
 
@@ -157,6 +157,7 @@ def mlp_stage(
         folds=prep.folds,
         seed=config.seed,
         device=config.device,
+        engine=config.engine,
         on_epoch=on_epoch,
     )
     final = _train_holdout(prep, config, mlp)
@@ -181,6 +182,7 @@ def prune_trained(
     batch_size: int = 12,
     seeds: Sequence[int] = (),
     device: str = "cpu",
+    engine: str = "auto",
 ) -> list[tuple[MLPWeights, PruningReport]]:
     """Prune each network on its own training rows; optionally fine-tune all in one batch."""
     pruned = [prune(t.weights, t.data.x_train, config=pruning) for t in trained]
@@ -197,7 +199,7 @@ def prune_trained(
         )
         for t, p, seed in zip(trained, pruned, seeds or [0] * len(trained), strict=True)
     ]
-    tuned = train_many(jobs, device=device)
+    tuned = train_many(jobs, device=device, engine=engine)
     return [(r.weights, p.report) for r, p in zip(tuned, pruned, strict=True)]
 
 
@@ -226,6 +228,7 @@ def pruned_stage(
         batch_size=config.mlp.batch_size,
         seeds=[*seeds, network_seed(config.seed, 0, HOLDOUT_KEY)],
         device=config.device,
+        engine=config.engine,
     )
     fold_metrics = tuple(_score(w, t.data) for (w, _), t in zip(pruned, fold_nets, strict=False))
     final_weights, final_report = pruned[-1]
@@ -284,6 +287,7 @@ def ga_stage(
             folds=prep.folds,
             seed=config.seed,
             device=config.device,
+            engine=config.engine,
             history=False,
         )
         out = []

@@ -63,6 +63,8 @@ def finetune_job(
     )
 
 
-def finetune(jobs: Sequence[TrainJob], *, device: str = "cpu") -> list[TrainResult]:
+def finetune(
+    jobs: Sequence[TrainJob], *, device: str = "cpu", engine: str = "auto"
+) -> list[TrainResult]:
     """Fine-tune every job (from ``finetune_job``) in one batched run; results in job order."""
-    return train_many(jobs, device=device)
+    return train_many(jobs, device=device, engine=engine)
