@@ -68,7 +68,9 @@ def _step(
         g = g.reshape(p.shape)
         mm.lerp_(g, 1 - BETA1)
         vv.mul_(BETA2).addcmul_(g, g, value=1 - BETA2)
-        p.add_(mm / (vv.sqrt() + eps) * lr * scale)
+        # sqrt(v) as 1 / rsqrt(v), as ffmatch.paper.nn.adam does: torch's sqrt is many times
+        # slower on the zeros (silent units) that fill v here.
+        p.add_(mm / (vv.rsqrt().reciprocal() + eps) * lr * scale)
 
 
 def _batches(seed: int, steps: int) -> list[tuple[torch.Tensor, ...]]:
