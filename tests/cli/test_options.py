@@ -28,6 +28,7 @@ from ffmatch.cli.app import run
         (["benchmark", "paper", "--folds", "1"], "folds: expected at least 2, found 1"),
         (["benchmark", "muct", "--jobs", "-1"], "--jobs: expected an integer in 0..64, found -1"),
         (["cv", "--bogus"], "No such option: --bogus"),
+        (["evolve", "--engine", "fast"], "engine: expected one of auto, compiled, stacked"),
     ],
 )
 def test_out_of_range_options_are_one_line(
@@ -56,6 +57,11 @@ def test_a_config_file_out_of_range_is_refused(
     config.write_text("seed = -5\n")
     assert run(["cv", "--config", str(config), "--out", str(tmp_path / "o")]) == 2
     assert "seed: expected an integer in 0..4294967295, found -5" in capsys.readouterr().err
+    config.write_text('engine = "fastest"\n')
+    assert run(["cv", "--config", str(config), "--out", str(tmp_path / "o")]) == 2
+    assert "engine: expected one of auto, compiled, stacked, found 'fastest'" in (
+        capsys.readouterr().err
+    )
     config.write_text("[mlp]\nlr = 1e308\n")
     assert run(["cv", "--config", str(config), "--out", str(tmp_path / "o")]) == 2
     assert "lr: expected a number in (0, 10.0], found 1e+308" in capsys.readouterr().err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from ffmatch.paper.nn import cpu
 from ffmatch.paper.nn._train_kernel import LANES
@@ -80,3 +81,20 @@ def test_progress_reaches_one_in_rising_steps() -> None:
     cpu.run(cpu.pack(jobs), jobs, every_epoch=False, threads=2, on_progress=seen.append)
     assert seen == sorted(seen)
     assert seen[-1] == 1.0
+
+
+def test_an_interrupt_drops_the_pieces_not_yet_started() -> None:
+    jobs = _jobs() * 20
+    packed = cpu.pack(jobs)
+    seen: list[float] = []
+
+    def stop(fraction: float) -> None:
+        seen.append(fraction)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        cpu.run(packed, jobs, every_epoch=False, threads=2, on_progress=stop)
+    assert len(seen) == 1
+    last = packed.stats_at + 4 * (packed.epochs - 1)  # each network's final train loss
+    finished = int(np.isfinite(packed.stats[last]).sum())
+    assert 0 < finished < len(jobs)  # the pieces not yet started never ran

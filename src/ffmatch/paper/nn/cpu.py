@@ -212,13 +212,18 @@ def run(
             if on_progress is not None:
                 on_progress(done / total)
         return
-    with ThreadPoolExecutor(max_workers=threads) as pool:
+    pool = ThreadPoolExecutor(max_workers=threads)
+    try:
         futures = {pool.submit(train, piece): piece for piece in pieces}
         for future in as_completed(futures):
             future.result()
             done += float(work[futures[future]].sum())
             if on_progress is not None:
                 on_progress(done / total)
+    finally:
+        # On Ctrl-C, SIGTERM or an error, the pieces not yet started are dropped: the
+        # command stops once the running ones (a small share of the work) finish.
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def unpack(p: Packed, i: int) -> tuple[MLPWeights, npt.NDArray[np.float64], np.ndarray | None]:
