@@ -297,10 +297,13 @@ def test_a_killed_runs_staging_folder_is_swept_by_the_next_run(tmp_path: Path) -
     assert elsewhere.exists()  # its process id means nothing on this machine
 
 
+# The child takes Ctrl-C as a terminal's foreground command does, even when the tests run
+# in the background (where the shell starts them with SIGINT ignored, and children inherit it).
 _KILLED = """
-import sys, time
+import signal, sys, time
 from pathlib import Path
 from ffmatch.core.io.output import replacing_run
+signal.signal(signal.SIGINT, signal.default_int_handler)
 with replacing_run(Path(sys.argv[1])) as staging:
     (staging / "metrics.json").write_text("new")
     print("writing", flush=True)
