@@ -231,3 +231,25 @@ def test_a_benchmark_of_the_majority_alone_warns_nothing(tmp_path: Path) -> None
         warnings.simplefilter("error")  # matplotlib's empty-legend warning reached stderr
         assert run(args) == 0
     assert (tmp_path / "bench" / "figures" / "roc_paper.png").is_file()
+
+
+def test_benchmark_mlps_train_on_the_engine_asked_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ffmatch.benchmark import paper
+
+    engines: list[str] = []
+    real = paper.train_many
+
+    def spy(jobs, **kw):  # type: ignore[no-untyped-def]
+        engines.append(kw["engine"])
+        return real(jobs, **kw)
+
+    monkeypatch.setattr(paper, "train_many", spy)  # the paper benchmark's MLPs train here
+    for engine, want in ((None, "stacked"), ("compiled", "compiled")):
+        out = tmp_path / str(engine)
+        args = ["-q", "benchmark", "paper", "--models", "mlp_raw", "--repeats", "1", "--epochs",
+                "2", "--out", str(out)] + (["--engine", engine] if engine else [])  # fmt: skip
+        assert run(args) == 0
+        assert engines.pop() == want
+        assert tomllib.loads((out / "config.toml").read_text())["engine"] == want

@@ -29,6 +29,10 @@ from ffmatch.cli.app import run
         (["benchmark", "muct", "--jobs", "-1"], "--jobs: expected an integer in 0..64, found -1"),
         (["cv", "--bogus"], "No such option: --bogus"),
         (["evolve", "--engine", "fast"], "engine: expected one of auto, compiled, stacked"),
+        (
+            ["benchmark", "paper", "--engine", "x"],
+            "engine: expected one of auto, compiled, stacked",
+        ),
     ],
 )
 def test_out_of_range_options_are_one_line(

@@ -138,5 +138,7 @@ def _paper_scorer(
     c = train_ph.coords
     x = features(c[train_pairs.first], c[train_pairs.second])
     prep = fit_preprocess(x)
-    (trained,) = train_many([mlp_job(prep(x), train_pairs.label, config, seed)])
+    (trained,) = train_many(
+        [mlp_job(prep(x), train_pairs.label, config, seed)], engine=config.engine
+    )
     return mlp_scorer(trained.weights, ROW_FEATURES[spec.features], prep)

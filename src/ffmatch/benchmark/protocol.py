@@ -273,16 +273,14 @@ def _score_mlp(item: _MLPFold, weights: MLPWeights) -> tuple[str, FoldScore]:
     return key, _score_fold(item.spec.name, item.split, scorer, item.pairs)
 
 
-def _train_mlps(mlps: list[_MLPFold], variants: tuple[str, ...]) -> list[MLPWeights]:
+def _train_mlps(mlps: list[_MLPFold], variants: tuple[str, ...], engine: str) -> list[MLPWeights]:
     """The weights of ``mlps`` (in their order): every MLP of a variant in one batched call."""
     weights: list[MLPWeights] = []
     for variant in variants:
         batch = [m.job for m in mlps if m.variant == variant]
         if batch:
             logger.info("%s: training %d MLPs at once", variant, len(batch))
-            # the stacked engine: the compiled one's MLPs differ in rounding, which moved
-            # the MUCT benchmark's MLP metrics by up to ~1e-3 (docs/benchmarks.md)
-            trained = train_many(batch, evaluate="last_epoch", engine="stacked")
+            trained = train_many(batch, evaluate="last_epoch", engine=engine)
             weights += [t.weights for t in trained]
     return weights
 
@@ -368,13 +366,13 @@ def run_benchmark(
                 fitted.append(_fit_fold(fold, others))
                 if on_step is not None:
                     on_step(done, len(folds))
-            weights = _train_mlps(mlps, config.variants)
+            weights = _train_mlps(mlps, config.variants, config.engine)
             scored = list(map(_score_mlp, mlps, weights))
         else:
             futures = [pool.submit(_fit_fold, fold, others) for fold in folds]
             if on_step is not None:
                 _count_done(futures, on_step)
-            weights = _train_mlps(mlps, config.variants)  # here, while the workers fit folds
+            weights = _train_mlps(mlps, config.variants, config.engine)  # while workers fit
             fitted = [future.result() for future in futures]
             scored = list(pool.map(_score_mlp, mlps, weights))
     scores: dict[str, list[FoldScore]] = {}

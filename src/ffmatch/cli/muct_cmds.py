@@ -226,6 +226,12 @@ _MODELS = typer.Option(None, "--models", help="Comma-separated models to run. [d
 _EPOCHS = typer.Option(
     None, "--epochs", help=f"Epochs of the paper's MLP. {shown(BenchmarkConfig(), 'mlp_epochs')}"
 )
+_BENCH_ENGINE = typer.Option(
+    None,
+    "--engine",
+    help="How the MLPs train: stacked (the published numbers), compiled (faster; its rounding "
+    f"moves the MLP metrics slightly) or auto. {shown(BenchmarkConfig(), 'engine')}",
+)
 _BENCH_SEED = typer.Option(
     None,
     "--seed",
@@ -309,6 +315,7 @@ def benchmark_muct(
         None, "--people", help="Use only this many people (quick runs). [default: all]"
     ),
     seed: int | None = _BENCH_SEED,
+    engine: str | None = _BENCH_ENGINE,
     config_path: Path | None = _CONFIG,
     overwrite: bool = OVERWRITE,
     yes: bool = YES,
@@ -321,7 +328,7 @@ def benchmark_muct(
     """
     config = _benchmark_config(
         config_path, BenchmarkConfig(), folds=folds, repeats=repeats, models=models,
-        mlp_epochs=epochs, people=people, seed=seed,
+        mlp_epochs=epochs, people=people, seed=seed, engine=engine,
     )  # fmt: skip
     _run_benchmark(config, out_dir, json_out=json_out, overwrite=overwrite, yes=yes, jobs=jobs)
 
@@ -355,6 +362,7 @@ def benchmark_paper(
     ),
     epochs: int | None = _EPOCHS,
     seed: int | None = _BENCH_SEED,
+    engine: str | None = _BENCH_ENGINE,
     config_path: Path | None = _CONFIG,
     overwrite: bool = OVERWRITE,
     yes: bool = YES,
@@ -366,7 +374,7 @@ def benchmark_paper(
     """
     config = _benchmark_config(
         config_path, PAPER_BENCHMARK, data=data, folds=folds, repeats=repeats, models=models,
-        mlp_epochs=epochs, seed=seed,
+        mlp_epochs=epochs, seed=seed, engine=engine,
     )  # fmt: skip
     _run_benchmark(config, out_dir, json_out=json_out, overwrite=overwrite, yes=yes)
 
