@@ -4,7 +4,7 @@ at a time, every step (forward, backward, Adam) in one compiled loop.
 Its own module so that importing ``cpu`` does not import numba, and so numba caches the
 compiled code on disk. Buffers are flat float32 arrays; ``cpu.Packed`` describes them.
 Hidden and output widths are padded to a multiple of ``LANES``, so every inner loop is whole
-16-float vectors (``_axpy``, ``_dot``).
+vectors (``_axpy``, ``_dots``, ``_mm``).
 """
 
 # mypy: ignore-errors
@@ -85,45 +85,9 @@ def _splat(builder, x):
     return builder.shuffle_vector(one, ir.Constant(_VEC, ir.Undefined), mask)
 
 
-def _hsum(builder, vec):
-    """The sum of a vector's lanes, halving it log2(LANES) times."""
-    width = LANES
-    while width > 1:
-        width //= 2
-        lo = builder.shuffle_vector(
-            vec, vec, ir.Constant(ir.VectorType(_I32, width), list(range(width)))
-        )
-        hi = builder.shuffle_vector(
-            vec, vec, ir.Constant(ir.VectorType(_I32, width), list(range(width, 2 * width)))
-        )
-        vec = builder.fadd(lo, hi)
-    return builder.extract_element(vec, ir.Constant(_I32, 0))
-
-
 def _elem_ptr(context, builder, array_type, array, index):
     data = context.make_array(array_type)(context, builder, array).data
     return builder.gep(data, [index])
-
-
-@intrinsic
-def _dot(typingctx, a, a_at, b, b_at, n):
-    """sum(a[a_at:a_at + n] * b[b_at:b_at + n]) in LANES lanes, n a multiple of LANES."""
-    sig = types.float32(a, a_at, b, b_at, n)
-
-    def codegen(context, builder, signature, args):
-        a_v, a_at_v, b_v, b_at_v, n_v = args
-        acc = cgutils.alloca_once_value(builder, ir.Constant(_VEC, [0.0] * LANES))
-        with cgutils.for_range(builder, builder.udiv(n_v, ir.Constant(n_v.type, LANES))) as loop:
-            step = builder.mul(loop.index, ir.Constant(n_v.type, LANES))
-            x = _vec_at(context, builder, signature.args[0], a_v, builder.add(a_at_v, step))
-            y = _vec_at(context, builder, signature.args[2], b_v, builder.add(b_at_v, step))
-            total = _fma(
-                builder, builder.load(x, align=4), builder.load(y, align=4), builder.load(acc)
-            )
-            builder.store(total, acc)
-        return _hsum(builder, builder.load(acc))
-
-    return sig, codegen
 
 
 def _shuffle(builder, x, y, mask):
