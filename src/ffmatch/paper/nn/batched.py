@@ -183,23 +183,29 @@ def _train_on_cpu(
     out = []
     for i, job in enumerate(jobs):
         weights, stats, proba = cpu.unpack(packed, i)
-        has_val = job.y_val is not None and len(job.y_val) > 0
-        nan = np.full(job.epochs, np.nan)
         out.append(
-            TrainResult(
-                weights=weights,
-                history=History(
-                    train_loss=stats[:, 0].copy(),
-                    train_acc=stats[:, 1].copy(),
-                    val_loss=stats[:, 2].copy() if has_val else nan,
-                    val_acc=stats[:, 3].copy() if has_val else nan.copy(),
-                ),
-                val_proba=(proba if proba is not None else np.zeros(0, np.float32))
-                if job.y_val is not None
-                else None,
-            )
+            _result(job, weights, stats, np.zeros(0, np.float32) if proba is None else proba)
         )
     return out
+
+
+def _result(
+    job: TrainJob, weights: MLPWeights, stats: np.ndarray, val_proba: np.ndarray
+) -> TrainResult:
+    """One trained network: ``stats`` is its ``(epochs, 4)`` train loss and accuracy, val
+    loss and accuracy (NaN where not measured); ``val_proba`` P(1) on its validation rows."""
+    has_val = job.y_val is not None and len(job.y_val) > 0
+    nan = np.full(job.epochs, np.nan)
+    return TrainResult(
+        weights=weights,
+        history=History(
+            train_loss=stats[:, 0].copy(),
+            train_acc=stats[:, 1].copy(),
+            val_loss=stats[:, 2].copy() if has_val else nan,
+            val_acc=stats[:, 3].copy() if has_val else nan.copy(),
+        ),
+        val_proba=val_proba.copy() if job.y_val is not None else None,
+    )
 
 
 # --- validation ---------------------------------------------------------------------------
@@ -695,17 +701,7 @@ def _collect(jobs: Sequence[TrainJob], stack: _Stack) -> dict[int, TrainResult]:
         for li, (full, bias) in enumerate(layers):
             ws.append(np.array(full[i, : sizes[li], : sizes[li + 1]]))
             bs.append(np.array(bias[i, 0, : sizes[li + 1]]))
-        s = stats[: job.epochs, i]
-        has_val = job.y_val is not None and len(job.y_val) > 0
-        nan = np.full(job.epochs, np.nan)
-        out[k] = TrainResult(
-            weights=MLPWeights(weights=tuple(ws), biases=tuple(bs)),
-            history=History(
-                train_loss=s[:, 0].copy(),
-                train_acc=s[:, 1].copy(),
-                val_loss=s[:, 2].copy() if has_val else nan,
-                val_acc=s[:, 3].copy() if has_val else nan.copy(),
-            ),
-            val_proba=val_proba[i, : len(job.y_val)].copy() if job.y_val is not None else None,
-        )
+        weights = MLPWeights(weights=tuple(ws), biases=tuple(bs))
+        n_val = 0 if job.y_val is None else len(job.y_val)
+        out[k] = _result(job, weights, stats[: job.epochs, i], val_proba[i, :n_val])
     return out
