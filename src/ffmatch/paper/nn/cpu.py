@@ -189,8 +189,10 @@ def run(
     on_progress: Callable[[float], None] | None = None,
 ) -> None:
     """Initialise and train every network of ``p`` (packed from ``jobs``) in place,
-    ``threads`` at a time (the compiled loop and torch's draws release the GIL).
-    ``on_progress(fraction)`` is called from this thread as pieces finish."""
+    ``threads`` at a time (the compiled loop releases the GIL). The initial weights are
+    drawn here, before the threads start: drawn inside them, the draws (which hold the
+    GIL) took several times as long. ``on_progress(fraction)`` is called from this thread
+    as pieces finish."""
     kernel = _kernel()
     work = _work(p)
     # Networks dealt round-robin, longest first, into pieces of about equal work that the
@@ -200,8 +202,9 @@ def run(
     pieces = [np.ascontiguousarray(by_cost[k::n_pieces]) for k in range(n_pieces)]
     args = p.kernel_args()
 
+    init_weights_(p, jobs, range(len(jobs)))
+
     def train(piece: npt.NDArray[np.int64]) -> None:
-        init_weights_(p, jobs, piece.tolist())
         kernel(piece, *args, every_epoch)
 
     total, done = float(work.sum()) or 1.0, 0.0
