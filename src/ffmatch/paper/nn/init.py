@@ -1,22 +1,59 @@
 """What a training job's seed decides: its initial weights and its batch order.
 
-Both the batched trainer and the sequential reference loop draw from here, so a network
-trained either way starts from the same weights and sees its rows in the same order.
+Both training engines and the sequential reference loop draw from here, so a network
+trained any way starts from the same weights and sees its rows in the same order.
+
+The draws are PyTorch's own, bit for bit, computed without importing torch (about 1.5 s of
+start-up that a command training on the compiled CPU engine never needs otherwise): torch's
+CPU generator is MT19937 seeded with the low 32 bits of the seed (``init_genrand``), and
+numpy's legacy ``RandomState`` is the same generator with the same seeding, its stream
+frozen by NumPy's policy (NEP 19). tests/paper/nn/test_init.py checks the replica against
+torch's ``nn.Linear`` init and ``torch.rand`` for many sizes and seeds.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+import threading
 
 import numpy as np
 import numpy.typing as npt
-import torch
 
 from ffmatch.paper.nn.mlp import MLPWeights
 
 # Second word of the batch-order seed: keeps the order stream apart from the init stream.
 _ORDER_STREAM = 0x0BA7C4
+_SEED_BITS = 0xFFFFFFFF  # torch's mt19937 keeps the low 32 bits of a 64-bit seed
+_FLOAT_BITS = 24  # float32 uniforms: the low 24 bits of a 32-bit draw, times 2**-24
+
+
+_thread = threading.local()  # one RandomState per thread, reseeded per call (see below)
+
+
+def _torch_uniforms(seed: int, n: int) -> npt.NDArray[np.float64]:
+    """The first ``n`` float32 draws of ``torch.rand`` from ``torch.Generator().manual_seed(seed)``
+    (exact in float64): torch takes one 32-bit word per float32 element, in element order, so
+    consecutive tensors drawn from one generator are consecutive slices of these."""
+    state = getattr(_thread, "state", None)
+    if state is None:  # making a RandomState costs 0.3 ms (OS entropy), reseeding 3 us
+        state = _thread.state = np.random.RandomState()
+    state.seed(seed & _SEED_BITS)
+    raw = state.randint(0, 2**32, size=n, dtype=np.uint32)
+    return (raw & ((1 << _FLOAT_BITS) - 1)).astype(np.float64) * 2.0**-_FLOAT_BITS
+
+
+def _scaled(x: npt.NDArray[np.float64], low: float, high: float) -> npt.NDArray[np.float32]:
+    """torch's ``uniform_(low, high)`` of float32 tensors, from the ``_torch_uniforms`` ``x``."""
+    lo, hi = np.float32(low), np.float32(high)  # torch casts the bounds to the dtype
+    span = np.float64(hi - lo)
+    # torch computes fma(x, span, lo), rounded once to float32; float64 arithmetic then
+    # one cast gives the same bits because neither float64 step rounds. x is k * 2**-24
+    # (k < 2**24) and span is m * 2**e (m < 2**24), so x * span is exact (48 bits). Our
+    # bounds are (-b, b): span = 2b exactly and lo = -span / 2, so the sum is
+    # (k - 2**23) * m * 2**(e - 24), an integer of at most 48 bits times a power of two:
+    # exact in float64's 53 bits.
+    return (x * span + np.float64(lo)).astype(np.float32)
 
 
 def init_weights(sizes: tuple[int, ...], seed: int) -> MLPWeights:
@@ -26,15 +63,17 @@ def init_weights(sizes: tuple[int, ...], seed: int) -> MLPWeights:
     ``(out, in)`` then bias) from ``torch.Generator().manual_seed(seed)``: the same numbers
     ``nn.Linear`` layers built in that order give after ``torch.manual_seed(seed)``.
     """
-    gen = torch.Generator().manual_seed(seed)
+    x = _torch_uniforms(seed, sum(a * b + b for a, b in itertools.pairwise(sizes)))
     weights: list[npt.NDArray[np.float32]] = []
     biases: list[npt.NDArray[np.float32]] = []
+    at = 0
     for fan_in, fan_out in itertools.pairwise(sizes):
         bound = 1.0 / math.sqrt(fan_in)
-        w = torch.empty(fan_out, fan_in).uniform_(-bound, bound, generator=gen)
-        b = torch.empty(fan_out).uniform_(-bound, bound, generator=gen)
-        weights.append(w.T.contiguous().numpy())  # stored (in, out), see MLPWeights
-        biases.append(b.numpy())
+        w = _scaled(x[at : at + fan_in * fan_out], -bound, bound).reshape(fan_out, fan_in)
+        at += fan_in * fan_out
+        biases.append(_scaled(x[at : at + fan_out], -bound, bound))
+        at += fan_out
+        weights.append(np.ascontiguousarray(w.T))  # stored (in, out), see MLPWeights
     return MLPWeights(weights=tuple(weights), biases=tuple(biases))
 
 
@@ -44,8 +83,8 @@ def batch_orders(n_rows: int, epochs: int, seed: int) -> npt.NDArray[np.int64]:
     One random permutation per epoch (a stable argsort of uniform draws: one call per job
     instead of one ``randperm`` per epoch), from a generator whose seed is derived from
     ``seed`` with ``numpy.random.SeedSequence`` so it is independent of the init stream.
+    The draws are ``torch.rand(epochs, n_rows, generator=torch.Generator().manual_seed(s))``.
     """
     order_seed = int(np.random.SeedSequence([seed, _ORDER_STREAM]).generate_state(1, np.uint64)[0])
-    gen = torch.Generator().manual_seed(order_seed)
-    keys = torch.rand(epochs, n_rows, generator=gen)
-    return torch.argsort(keys, dim=1, stable=True).numpy().astype(np.int64)
+    keys = _torch_uniforms(order_seed, epochs * n_rows).reshape(epochs, n_rows)  # exact floats
+    return np.argsort(keys, axis=1, kind="stable").astype(np.int64)
