@@ -30,7 +30,8 @@ import torch
 
 from ffmatch.paper.nn import cpu
 from ffmatch.paper.nn.adam import BETA1, BETA2, EPS
-from ffmatch.paper.nn.batched import TrainJob, stacked_gradients
+from ffmatch.paper.nn.batched import stacked_gradients
+from ffmatch.paper.nn.train import TrainJob
 
 N_NETS, BATCH, SIZES, EPOCHS, ROWS = 100, 12, (56, 80, 40, 2), 20, 36
 

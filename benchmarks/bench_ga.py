@@ -79,9 +79,8 @@ def _run_ffmatch(seed: int, mode: str, generations: int, device: str = "cpu") ->
     from ffmatch.core.serial import to_mapping
     from ffmatch.core.splits import PaperSplitter, fold_data
     from ffmatch.paper.evaluation.cv import evaluate_configs, fold_job, network_seed
-    from ffmatch.paper.nn.batched import train_many
     from ffmatch.paper.nn.config import MLPConfig
-    from ffmatch.paper.nn.sequential import train_sequential_many
+    from ffmatch.paper.nn.train import train_many, training_threads
     from ffmatch.paper.search import GAConfig, Genes, evolve
 
     x, y, groups, folds = _paper_data(seed)
@@ -116,6 +115,9 @@ def _run_ffmatch(seed: int, mode: str, generations: int, device: str = "cpu") ->
             for p, s in zip(parts, seeds, strict=True)
         ]
         if mode == "sequential":
+            # imported here: it imports torch, which the compiled engine does not need
+            from ffmatch.paper.nn.sequential import train_sequential_many
+
             results = train_sequential_many(jobs, device=device, evaluate="last_epoch")
         else:
             engine = "stacked" if mode == "stacked" else "auto"
@@ -142,7 +144,11 @@ def _run_ffmatch(seed: int, mode: str, generations: int, device: str = "cpu") ->
         "generations": generations,
         "device": device,
         "mode": mode,
-        "torch_threads": __import__("torch").get_num_threads(),
+        "threads": (
+            training_threads()
+            if mode in ("batched", "cv") and device == "cpu"
+            else __import__("torch").get_num_threads()
+        ),
     }
 
 

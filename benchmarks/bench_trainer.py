@@ -50,8 +50,9 @@ import numpy as np
 import torch
 
 from ffmatch.paper.nn import batched, fused
-from ffmatch.paper.nn.batched import TrainJob, TrainResult, bucket_jobs, train_many
+from ffmatch.paper.nn.batched import bucket_jobs
 from ffmatch.paper.nn.sequential import train_sequential_many
+from ffmatch.paper.nn.train import TrainJob, TrainResult, train_many
 
 N_FOLDS = 10
 

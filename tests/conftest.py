@@ -16,15 +16,20 @@ pytest_plugins = ["pytester"]  # tests/test_data_home.py runs pytest on a tiny t
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _one_torch_thread() -> Iterator[None]:
-    """Train with one thread, as the CLI does by default: the tests' networks are tiny, and two
+def _one_thread() -> Iterator[None]:
+    """Train with one thread, as the CLI does by default (``train_many``, both engines; and
+    torch for the tests that run it directly): the tests' networks are tiny, and two
     intra-op threads stall for seconds when the CPU is shared."""
     import torch
 
-    before = torch.get_num_threads()
+    from ffmatch.paper.nn.train import set_threads, training_threads
+
+    before = training_threads(), torch.get_num_threads()
+    set_threads(1)
     torch.set_num_threads(1)
     yield
-    torch.set_num_threads(before)
+    set_threads(before[0])
+    torch.set_num_threads(before[1])
 
 
 TEST_DATA = Path(__file__).parent / "data"

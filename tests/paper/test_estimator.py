@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-import torch
 from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.exceptions import NotFittedError
@@ -21,22 +19,12 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from ffmatch.core.errors import ConfigError
 from ffmatch.core.splits import fit_min_max
 from ffmatch.paper.estimator import FFMatchClassifier
-from ffmatch.paper.nn.batched import TrainJob, train_many
+from ffmatch.paper.nn.train import TrainJob, train_many
 
 # Few epochs and a large step, so each of the ~55 checks fits in milliseconds yet the
 # network still learns check_classifiers_train's blobs (accuracy >= 0.83).
 CHECKED = FFMatchClassifier(epochs=5, lr=1e-2, random_state=0)
 FAST: dict[str, Any] = {"epochs": 20, "lr": 1e-2}
-
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread() -> Iterator[None]:
-    """One intra-op thread: a single tiny network gains nothing from two, and on a shared,
-    loaded 2-core machine thread hand-offs made a 160-step fit 10-100x slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

@@ -32,7 +32,7 @@ class BenchmarkConfig:
     people: int | None = None  # use the first N people only (quick runs)
     cmc_ranks: int = 20  # length of the CMC curve
     seed: int = 0
-    # How the MLPs train (ffmatch.paper.nn.batched.train_many). "stacked" by default: the
+    # How the MLPs train (ffmatch.paper.nn.train.train_many). "stacked" by default: the
     # compiled engine is faster but its rounding moves the MLP metrics (by up to ~1e-3 on
     # MUCT), and the benchmark's published numbers are the stacked engine's.
     engine: str = "stacked"

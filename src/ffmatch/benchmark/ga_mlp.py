@@ -19,7 +19,7 @@ from ffmatch.core.metrics import binary_metrics
 from ffmatch.core.pairs import person_pairs
 from ffmatch.core.table import FloatArray, IntArray, PairTable, PhotoTable
 from ffmatch.matcher.train import split_people
-from ffmatch.paper.nn.batched import TrainJob, train_many
+from ffmatch.paper.nn.train import TrainJob, train_many
 from ffmatch.paper.search.encoding import Genes
 from ffmatch.paper.search.ga import GAConfig, evolve
 

@@ -6,7 +6,7 @@ Every model turns two photos' markers into a score (higher = same person). Three
 - classifiers of pair features (``logistic_*``, ``mlp_*``): features of the pair, Min-Max
   scaled and missing values filled with training means (both fitted on training pairs),
   then logistic regression or the paper's MLP (trained for all folds at once by
-  ``nn.batched.train_many``);
+  ``nn.train.train_many``);
 - ``plda``: the two-covariance model on aligned shapes, fitted on training photos.
 
 Feature sets: ``raw`` (the paper's 56 pixel coordinates), ``position`` (each photo's

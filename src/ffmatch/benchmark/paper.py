@@ -35,7 +35,7 @@ from ffmatch.benchmark.protocol import (
 from ffmatch.core.errors import ConfigError
 from ffmatch.core.splits import make_folds
 from ffmatch.core.table import PairTable, PhotoTable
-from ffmatch.paper.nn.batched import train_many
+from ffmatch.paper.nn.train import train_many
 
 PAPER_MODELS: tuple[str, ...] = (
     "majority", "procrustes", "logistic_raw", "logistic_position", "mlp_raw", "mlp_position",

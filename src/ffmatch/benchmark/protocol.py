@@ -56,9 +56,9 @@ from ffmatch.core.pairs import person_pairs
 from ffmatch.core.scaling import MinMax
 from ffmatch.core.table import FloatArray, IntArray, PairTable, PhotoTable
 from ffmatch.matcher.operating import accept_rate_at_far, equal_error_rate
-from ffmatch.paper.nn.batched import TrainJob, train_many
 from ffmatch.paper.nn.config import MLPConfig
 from ffmatch.paper.nn.mlp import MLPWeights
+from ffmatch.paper.nn.train import TrainJob, train_many
 
 logger = logging.getLogger(__name__)
 

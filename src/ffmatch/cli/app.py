@@ -45,7 +45,7 @@ def _root(
         "--threads",
         min=1,
         max=256,  # options.MAX_THREADS: far more crashes PyTorch's thread pool
-        help="PyTorch threads. One is fastest for the paper's tiny networks: more threads "
+        help="Training threads. One is fastest for the paper's tiny networks: more threads "
         "gain little on such small matrices and stall badly when the CPU is shared.",
     ),
     version: bool = typer.Option(
@@ -79,10 +79,10 @@ def command_line() -> str:
 
 
 def use_threads() -> None:
-    """Apply ``--threads`` to PyTorch (imports it; call only from commands that train)."""
-    import torch
+    """Apply ``--threads`` to training (both engines; imports neither torch nor numba)."""
+    from ffmatch.paper.nn.train import set_threads
 
-    torch.set_num_threads(int(_state.get("threads", 1)))
+    set_threads(int(_state.get("threads", 1)))
 
 
 def is_quiet() -> bool:

@@ -2,7 +2,7 @@
 
 ``FFMatchClassifier`` follows scikit-learn's estimator contract: ``__init__`` only stores
 its arguments, ``fit`` validates, learns the Min-Max scaling and trains one network with
-``ffmatch.paper.nn.batched.train_many`` (the code the CLI uses), then sets attributes ending in
+``ffmatch.paper.nn.train.train_many`` (the code the CLI uses), then sets attributes ending in
 ``_``. Because the scaling is fitted inside ``fit``, ``cross_val_score`` and ``Pipeline``
 never show the scaler a validation row. Binary only: a match decision has two labels.
 """
@@ -14,7 +14,6 @@ from typing import Any, Self
 
 import numpy as np
 import numpy.typing as npt
-import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import Tags, check_random_state
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
@@ -22,9 +21,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ffmatch.core.errors import ConfigError
 from ffmatch.core.scaling import MinMax, fit_min_max
-from ffmatch.paper.nn.batched import History, TrainJob, train_many
 from ffmatch.paper.nn.config import MLPConfig
 from ffmatch.paper.nn.mlp import MLPWeights
+from ffmatch.paper.nn.train import History, TrainJob, device_type, train_many
 
 __all__ = ["FFMatchClassifier"]
 
@@ -162,12 +161,7 @@ class FFMatchClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     def _device(self) -> str:
         """``device`` if torch knows it, else ConfigError naming the value."""
-        try:
-            torch.device(self.device)
-        except (RuntimeError, TypeError) as err:
-            raise ConfigError(
-                f"device: expected a torch device such as 'cpu' or 'cuda', found {self.device!r}"
-            ) from err
+        device_type(str(self.device))
         return str(self.device)
 
 

@@ -11,15 +11,10 @@ import torch
 
 from ffmatch.core.errors import ConfigError, DataError
 from ffmatch.paper.nn import batched
-from ffmatch.paper.nn.batched import (
-    TrainJob,
-    TrainResult,
-    bucket_jobs,
-    stacked_gradients,
-    train_many,
-)
+from ffmatch.paper.nn.batched import bucket_jobs, stacked_gradients
 from ffmatch.paper.nn.init import init_weights
 from ffmatch.paper.nn.sequential import train_sequential
+from ffmatch.paper.nn.train import TrainJob, TrainResult, train_many
 
 TOL = 1e-5
 

@@ -7,8 +7,8 @@ import pytest
 
 from ffmatch.paper.nn import cpu
 from ffmatch.paper.nn._train_kernel import LANES
-from ffmatch.paper.nn.batched import TrainJob
 from ffmatch.paper.nn.init import init_weights
+from ffmatch.paper.nn.train import TrainJob
 
 
 def _jobs() -> list[TrainJob]:

@@ -36,9 +36,9 @@ from ffmatch.core.splits import (
     fold_data,
     make_splitter,
 )
-from ffmatch.paper.nn.batched import History, TrainJob, TrainResult, train_many
 from ffmatch.paper.nn.config import MLPConfig
 from ffmatch.paper.nn.mlp import MLPWeights
+from ffmatch.paper.nn.train import History, TrainJob, TrainResult, train_many
 
 logger = logging.getLogger(__name__)
 

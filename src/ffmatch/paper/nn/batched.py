@@ -1,4 +1,5 @@
-"""Train many small MLPs at once, as one stacked tensor program per bucket of similar size.
+"""The "stacked" engine of ``train_many`` (``ffmatch.paper.nn.train``): many small MLPs
+trained at once, as one stacked tensor program per bucket of similar size.
 
 The paper's networks (56-h-h/2-2, batch 12) are far too small to keep a processor busy one
 at a time; cross-validation and the genetic search train hundreds of them. Here N networks
@@ -30,20 +31,17 @@ import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import torch
 
-from ffmatch.core.errors import ConfigError, DataError
-from ffmatch.paper.nn import cpu, fused
+from ffmatch.paper.nn import fused
 from ffmatch.paper.nn.adam import adam_step_
-from ffmatch.paper.nn.config import check_engine
 from ffmatch.paper.nn.init import batch_orders, init_weights
 from ffmatch.paper.nn.mlp import MLPWeights
-
-N_OUT = 2  # two logits, softmax cross-entropy (section 2.2)
+from ffmatch.paper.nn.train import N_OUT, TrainJob, TrainResult, train_result
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -70,77 +68,19 @@ _MAX_ATOMS = 64  # distinct sizes are merged into at most this many before bucke
 _FUSED_MIN_WORK = 1e8
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class TrainJob:
-    """One network to train: its data (already scaled), sizes, schedule and seed."""
-
-    x_train: np.ndarray  # (n_train, d) float32
-    y_train: np.ndarray  # (n_train,) int64 labels in {0, 1}
-    x_val: np.ndarray | None = None  # (n_val, d) float32, or None
-    y_val: np.ndarray | None = None  # (n_val,) int64, or None
-    hidden: tuple[int, ...] = (20, 10)
-    epochs: int = 80
-    lr: float = 1e-4
-    batch_size: int = 12
-    seed: int = 0  # drives this network's init and batch order only
-    init: MLPWeights | None = None  # start from these weights (fine-tuning after pruning)
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class History:
-    """Per-epoch metrics of one network, float64 ``(epochs,)``; NaN where not measured
-    (val_* without validation rows; every epoch but the last with ``evaluate="last_epoch"``).
-
-    Training loss and accuracy come from a full pass over the training rows at the end of
-    each epoch (not the running mean over its batches), so they compare with the val ones.
-    """
-
-    train_loss: np.ndarray
-    train_acc: np.ndarray
-    val_loss: np.ndarray
-    val_acc: np.ndarray
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class TrainResult:
-    """A trained network, its history, and P(label 1) on its validation rows."""
-
-    weights: MLPWeights
-    history: History
-    val_proba: np.ndarray | None  # (n_val,) after the last epoch, or None
-
-
-def train_many(
+def train_stacked(
     jobs: Sequence[TrainJob],
     *,
-    device: str = "cpu",
-    on_epoch: Callable[[int, int], None] | None = None,
-    evaluate: Literal["every_epoch", "last_epoch"] = "every_epoch",
-    engine: str = "auto",
+    device: str,
+    on_epoch: Callable[[int, int], None] | None,
+    every_epoch: bool,
+    threads: int | None,
 ) -> list[TrainResult]:
-    """Train all jobs; results in job order.
-
-    engine "compiled" trains each network start to end in one compiled loop on the CPU
-    (``ffmatch.paper.nn.cpu``); "stacked" trains all networks as one stacked tensor program
-    (this module), on the CPU or a GPU; "auto" is "compiled" on the CPU, else "stacked".
-    Both compute ``torch.optim.Adam`` on the mean cross-entropy from the same initial
-    weights and batch order; their numbers differ by float rounding only.
-    on_epoch(done, total) reports progress in epochs of the longest job (for progress bars).
-    evaluate="last_epoch" measures loss and accuracy only after each network's last epoch
-    (earlier history entries are NaN): about a quarter less work, for callers that need
-    only the final numbers (the genetic search). Values are read back once, at the end.
-    """
-    for k, job in enumerate(jobs):
-        _check_job(job, k)
-    if evaluate not in ("every_epoch", "last_epoch"):
-        raise ConfigError(f"evaluate: expected 'every_epoch' or 'last_epoch', found {evaluate!r}")
-    if not jobs:
-        check_engine(engine, "cpu")
-        return []
+    """``train_many`` on the stacked engine (jobs already checked there); ``threads`` sets
+    PyTorch's intra-op threads (None: leave them)."""
+    if threads is not None:
+        torch.set_num_threads(threads)
     dev = torch.device(device)
-    check_engine(engine, dev.type)
-    if dev.type == "cpu" and engine != "stacked":
-        return _train_on_cpu(jobs, on_epoch=on_epoch, every_epoch=evaluate == "every_epoch")
     buckets = bucket_jobs(jobs, device=dev.type)
     use_fused = _use_fused(jobs, buckets, dev)
     stacks = [_build_stack(jobs, members, dev, use_fused=use_fused) for members in buckets]
@@ -150,107 +90,13 @@ def train_many(
         for epoch in range(total):
             for stack in stacks:
                 if epoch < stack.n_epochs:
-                    _train_epoch(stack, epoch, every_epoch=evaluate == "every_epoch")
+                    _train_epoch(stack, epoch, every_epoch=every_epoch)
             if on_epoch is not None:
                 on_epoch(epoch + 1, total)
         results: dict[int, TrainResult] = {}
         for stack in stacks:
             results.update(_collect(jobs, stack))
     return [results[k] for k in range(len(jobs))]
-
-
-def _train_on_cpu(
-    jobs: Sequence[TrainJob],
-    *,
-    on_epoch: Callable[[int, int], None] | None,
-    every_epoch: bool,
-) -> list[TrainResult]:
-    """``train_many`` through ``ffmatch.paper.nn.cpu``, as many threads as torch uses."""
-    total = max(job.epochs for job in jobs)
-    reported = 0
-
-    def progress(fraction: float) -> None:
-        nonlocal reported
-        done = min(total, int(fraction * total + 1e-9))
-        if on_epoch is not None and done > reported:
-            reported = done
-            on_epoch(done, total)
-
-    packed = cpu.pack(jobs)
-    cpu.run(
-        packed, jobs, every_epoch=every_epoch, threads=torch.get_num_threads(), on_progress=progress
-    )
-    out = []
-    for i, job in enumerate(jobs):
-        weights, stats, proba = cpu.unpack(packed, i)
-        out.append(
-            _result(job, weights, stats, np.zeros(0, np.float32) if proba is None else proba)
-        )
-    return out
-
-
-def _result(
-    job: TrainJob, weights: MLPWeights, stats: np.ndarray, val_proba: np.ndarray
-) -> TrainResult:
-    """One trained network: ``stats`` is its ``(epochs, 4)`` train loss and accuracy, val
-    loss and accuracy (NaN where not measured); ``val_proba`` P(1) on its validation rows."""
-    has_val = job.y_val is not None and len(job.y_val) > 0
-    nan = np.full(job.epochs, np.nan)
-    return TrainResult(
-        weights=weights,
-        history=History(
-            train_loss=stats[:, 0].copy(),
-            train_acc=stats[:, 1].copy(),
-            val_loss=stats[:, 2].copy() if has_val else nan,
-            val_acc=stats[:, 3].copy() if has_val else nan.copy(),
-        ),
-        val_proba=val_proba.copy() if job.y_val is not None else None,
-    )
-
-
-# --- validation ---------------------------------------------------------------------------
-
-
-def _check_job(job: TrainJob, k: int) -> None:
-    """Raise DataError/ConfigError naming job ``k`` when its arrays or settings do not fit."""
-    x, y = np.asarray(job.x_train), np.asarray(job.y_train)
-    if x.ndim != 2 or x.shape[0] == 0 or x.shape[1] == 0:
-        raise DataError(
-            f"job {k}: x_train: expected a non-empty (n_train, d) array, found shape {x.shape}"
-        )
-    _check_labels(y, x.shape[0], f"job {k}: y_train")
-    if (job.x_val is None) != (job.y_val is None):
-        raise DataError(f"job {k}: give both x_val and y_val, or neither")
-    if job.x_val is not None and job.y_val is not None:
-        xv = np.asarray(job.x_val)
-        if xv.ndim != 2 or xv.shape[1] != x.shape[1]:
-            raise DataError(
-                f"job {k}: x_val: expected shape (n_val, {x.shape[1]}), found {xv.shape}"
-            )
-        _check_labels(np.asarray(job.y_val), xv.shape[0], f"job {k}: y_val")
-    if not job.hidden or any(int(h) < 1 for h in job.hidden):
-        raise ConfigError(f"job {k}: hidden: expected one or more sizes >= 1, found {job.hidden}")
-    if job.epochs < 1 or job.batch_size < 1:
-        raise ConfigError(
-            f"job {k}: epochs and batch_size must be >= 1, found {job.epochs} and {job.batch_size}"
-        )
-    if not (math.isfinite(job.lr) and job.lr > 0):
-        raise ConfigError(f"job {k}: lr: expected a number > 0, found {job.lr}")
-    if job.seed < 0:
-        raise ConfigError(f"job {k}: seed: expected an integer >= 0, found {job.seed}")
-    sizes = (x.shape[1], *job.hidden, N_OUT)
-    if job.init is not None and job.init.sizes != sizes:
-        raise ConfigError(
-            f"job {k}: init has layer sizes {job.init.sizes}, the job {sizes} (d, *hidden, {N_OUT})"
-        )
-
-
-def _check_labels(y: np.ndarray, n: int, what: str) -> None:
-    if y.shape != (n,):
-        raise DataError(f"{what}: expected shape ({n},), found {y.shape}")
-    bad = y[(y != 0) & (y != 1)]
-    if bad.size:
-        raise DataError(f"{what}: expected labels 0 and 1, found {bad[0]}")
 
 
 # --- bucketing ----------------------------------------------------------------------------
@@ -703,5 +549,5 @@ def _collect(jobs: Sequence[TrainJob], stack: _Stack) -> dict[int, TrainResult]:
             bs.append(np.array(bias[i, 0, : sizes[li + 1]]))
         weights = MLPWeights(weights=tuple(ws), biases=tuple(bs))
         n_val = 0 if job.y_val is None else len(job.y_val)
-        out[k] = _result(job, weights, stats[: job.epochs, i], val_proba[i, :n_val])
+        out[k] = train_result(job, weights, stats[: job.epochs, i], val_proba[i, :n_val])
     return out

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from ffmatch.core.errors import ConfigError
 
 MAX_LR = 10.0  # Adam steps beyond this overflow the weights to NaN within an epoch
-# How networks train (ffmatch.paper.nn.batched.train_many): "compiled" is one compiled loop
+# How networks train (ffmatch.paper.nn.train.train_many): "compiled" is one compiled loop
 # per network on the CPU, "stacked" one tensor program for all (CPU or GPU), "auto" the
 # first on the CPU and the second elsewhere.
 ENGINES = ("auto", "compiled", "stacked")

@@ -15,9 +15,9 @@ import torch
 from torch import nn
 from torch.nn import functional
 
-from ffmatch.paper.nn.batched import N_OUT, History, TrainJob, TrainResult
 from ffmatch.paper.nn.init import batch_orders, init_weights
 from ffmatch.paper.nn.mlp import MLPWeights
+from ffmatch.paper.nn.train import N_OUT, History, TrainJob, TrainResult
 
 
 def build_module(weights: MLPWeights) -> nn.Sequential:

@@ -54,7 +54,7 @@ class RunConfig:
     seed: int = 0
     device: str = "cpu"  # "cpu" or "cuda"
     # How networks train: "auto" (compiled on the CPU, stacked on a GPU), "compiled" or
-    # "stacked" (ffmatch.paper.nn.batched.train_many); "stacked" on the CPU gives the
+    # "stacked" (ffmatch.paper.nn.train.train_many); "stacked" on the CPU gives the
     # numbers of ffmatch 0.1, whose trainer had only that engine.
     engine: str = "auto"
     data: DataConfig = field(default_factory=DataConfig)

@@ -23,9 +23,9 @@ from ffmatch.core.splits import Fold, FoldData, Splitter, fold_data, make_splitt
 from ffmatch.core.table import FloatArray, IntArray, PairTable, StrArray
 from ffmatch.paper.evaluation.controls import ControlResult, run_controls
 from ffmatch.paper.evaluation.cv import CVResult, evaluate_configs, fold_job, network_seed
-from ffmatch.paper.nn.batched import train_many
 from ffmatch.paper.nn.config import MLPConfig
 from ffmatch.paper.nn.mlp import MLPWeights
+from ffmatch.paper.nn.train import train_many
 from ffmatch.paper.pipeline.config import RunConfig
 from ffmatch.paper.pipeline.results import (
     BestIndividual,

@@ -15,8 +15,8 @@ import numpy as np
 import numpy.typing as npt
 
 from ffmatch.core.errors import ConfigError
-from ffmatch.paper.nn.batched import TrainJob, TrainResult, train_many
 from ffmatch.paper.nn.mlp import MLPWeights
+from ffmatch.paper.nn.train import TrainJob, TrainResult, train_many
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
