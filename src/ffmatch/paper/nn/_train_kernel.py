@@ -392,7 +392,7 @@ _mm4 = _block_product(4)
 _mm1 = _block_product(1)
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_JIT, inline="always")
 def _mm(c, c_at, c_step, a, a_at, a_step, a_k, b, b_at, b_k, k_len, n, rows, add):
     """For q < rows and j < n (a multiple of LANES): C[c_at + q c_step + j] = (C[...] if
     add else 0) + sum over k < k_len of A[a_at + q a_step + k a_k] * B[b_at + k b_k + j],
@@ -437,7 +437,7 @@ def _mm(c, c_at, c_step, a, a_at, a_step, a_k, b, b_at, b_k, k_len, n, rows, add
 # --- one network ---------------------------------------------------------------------------
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_JIT, inline="always")
 def _forward(params, off, sizes, depth, acts, width, bsz, rows):
     """Layer k of rows ``acts[k][:rows]`` into ``acts[k + 1]`` (row r of layer k starts at
     (k * bsz + r) * width), ReLU on hidden layers: logits in columns 0 and 1 of the last."""
@@ -455,7 +455,7 @@ def _forward(params, off, sizes, depth, acts, width, bsz, rows):
         at = bias + n_out
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_JIT, inline="always")
 def _step(
     params, grads, m, v, off, n_params, sizes, depth, acts, width, bsz, g, gb, labels, rows, lr, t
 ):
@@ -511,7 +511,7 @@ def _step(
     _adam(params, m, v, grads, off, n_params, step, eps)
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_JIT, inline="always")
 def _evaluate(
     params, off, sizes, depth, acts, width, bsz, x, x_at, d, y, y_at, n_rows, proba, p_at
 ):
