@@ -4,7 +4,7 @@ at a time, every step (forward, backward, Adam) in one compiled loop.
 Its own module so that importing ``cpu`` does not import numba, and so numba caches the
 compiled code on disk. Buffers are flat float32 arrays; ``cpu.Packed`` describes them.
 Hidden and output widths are padded to a multiple of ``LANES``, so every inner loop is whole
-vectors (``_axpy``, ``_dots``, ``_mm``, and the elementwise ``_copy``, ``_relu``,
+vectors (``_axpy``, ``_dot_rows``, ``_mm``, and the elementwise ``_copy``, ``_relu``,
 ``_where_on``, ``_adam``). Nothing here slices an array: a numba slice takes a reference
 count, and its loops kept per-element index checks (the ReLU mask even became a gather and
 scatter); as vector code the step took half the time at 56-80-40-2.
@@ -233,55 +233,79 @@ def _shuffle(builder, x, y, mask):
     return builder.shuffle_vector(x, y, ir.Constant(ir.VectorType(_I32, len(mask)), mask))
 
 
-@intrinsic
-def _dots(typingctx, out, out_at, a, a_at, b, b_at, b_step, n):
-    """out[out_at + q] = sum(a[a_at:a_at + n] * b[b_at + q b_step:][:n]) for q < LANES, n a
-    multiple of LANES: LANES dot products, their lane sums combined as one transpose."""
-    sig = types.void(out, out_at, a, a_at, b, b_at, b_step, n)
-    assert LANES == 8  # the three combining levels below are written for 8 lanes
-
-    def codegen(context, builder, signature, args):
-        out_v, out_at_v, a_v, a_at_v, b_v, b_at_v, b_step_v, n_v = args
-        i64 = n_v.type
-        accs = [
-            cgutils.alloca_once_value(builder, ir.Constant(_VEC, [0.0] * LANES))
-            for _ in range(LANES)
-        ]
-        with cgutils.for_range(builder, builder.udiv(n_v, ir.Constant(i64, LANES))) as loop:
-            col = builder.mul(loop.index, ir.Constant(i64, LANES))
-            x = builder.load(
-                _vec_at(context, builder, signature.args[2], a_v, builder.add(a_at_v, col)), align=4
-            )
-            for q in range(LANES):
-                row = builder.add(
-                    builder.add(b_at_v, builder.mul(b_step_v, ir.Constant(i64, q))), col
-                )
-                y = builder.load(_vec_at(context, builder, signature.args[4], b_v, row), align=4)
-                builder.store(_fma(builder, x, y, builder.load(accs[q])), accs[q])
-        v = [builder.load(acc) for acc in accs]
-        # Level 1: pairs of lanes; 2: quads; 3: halves. Lane q of the result sums v[q].
-        v = [
-            builder.fadd(
-                _shuffle(builder, v[2 * k], v[2 * k + 1], [0, 8, 2, 10, 4, 12, 6, 14]),
-                _shuffle(builder, v[2 * k], v[2 * k + 1], [1, 9, 3, 11, 5, 13, 7, 15]),
-            )
-            for k in range(4)
-        ]
-        v = [
-            builder.fadd(
-                _shuffle(builder, v[2 * k], v[2 * k + 1], [0, 1, 8, 9, 4, 5, 12, 13]),
-                _shuffle(builder, v[2 * k], v[2 * k + 1], [2, 3, 10, 11, 6, 7, 14, 15]),
-            )
-            for k in range(2)
-        ]
-        total = builder.fadd(
-            _shuffle(builder, v[0], v[1], [0, 1, 2, 3, 8, 9, 10, 11]),
-            _shuffle(builder, v[0], v[1], [4, 5, 6, 7, 12, 13, 14, 15]),
+def _transpose_sums(builder, v):
+    """The lane sums of LANES vectors as one vector (lane q: the sum of v[q]), in three
+    levels of shuffles: pairs of lanes, quads, halves."""
+    v = [
+        builder.fadd(
+            _shuffle(builder, v[2 * k], v[2 * k + 1], [0, 8, 2, 10, 4, 12, 6, 14]),
+            _shuffle(builder, v[2 * k], v[2 * k + 1], [1, 9, 3, 11, 5, 13, 7, 15]),
         )
-        builder.store(total, _vec_at(context, builder, signature.args[0], out_v, out_at_v), align=4)
-        return context.get_dummy_value()
+        for k in range(4)
+    ]
+    v = [
+        builder.fadd(
+            _shuffle(builder, v[2 * k], v[2 * k + 1], [0, 1, 8, 9, 4, 5, 12, 13]),
+            _shuffle(builder, v[2 * k], v[2 * k + 1], [2, 3, 10, 11, 6, 7, 14, 15]),
+        )
+        for k in range(2)
+    ]
+    return builder.fadd(
+        _shuffle(builder, v[0], v[1], [0, 1, 2, 3, 8, 9, 10, 11]),
+        _shuffle(builder, v[0], v[1], [4, 5, 6, 7, 12, 13, 14, 15]),
+    )
 
-    return sig, codegen
+
+def _dot_rows(rows):
+    """An intrinsic for ``rows`` rows of a at once (each row of b loaded once for all):
+    out[out_at + p step + q] = sum(a[a_at + p step:][:n] * b[b_at + q b_step:][:n]) for
+    p < rows, q < LANES; n a multiple of LANES. Each sum is in the same order whatever
+    ``rows`` is."""
+    assert LANES == 8  # _transpose_sums is written for 8 lanes
+
+    @intrinsic
+    def dots(typingctx, out, out_at, a, a_at, step, b, b_at, b_step, n):
+        sig = types.void(out, out_at, a, a_at, step, b, b_at, b_step, n)
+
+        def codegen(context, builder, signature, args):
+            out_v, out_at_v, a_v, a_at_v, step_v, b_v, b_at_v, b_step_v, n_v = args
+            i64 = n_v.type
+
+            def at(base, stride, k, col):  # base + k stride + col
+                return builder.add(builder.add(base, builder.mul(stride, ir.Constant(i64, k))), col)
+
+            def load(arg, array, index):
+                ptr = _vec_at(context, builder, signature.args[arg], array, index)
+                return builder.load(ptr, align=4)
+
+            zero = ir.Constant(_VEC, [0.0] * LANES)
+            accs = [
+                [cgutils.alloca_once_value(builder, zero) for _ in range(LANES)]
+                for _ in range(rows)
+            ]
+            with cgutils.for_range(builder, builder.udiv(n_v, ir.Constant(i64, LANES))) as loop:
+                col = builder.mul(loop.index, ir.Constant(i64, LANES))
+                xs = [load(2, a_v, at(a_at_v, step_v, p, col)) for p in range(rows)]
+                for q in range(LANES):
+                    y = load(5, b_v, at(b_at_v, b_step_v, q, col))
+                    for p in range(rows):
+                        builder.store(_fma(builder, xs[p], y, builder.load(accs[p][q])), accs[p][q])
+            zero_col = ir.Constant(i64, 0)
+            for p in range(rows):
+                total = _transpose_sums(builder, [builder.load(acc) for acc in accs[p]])
+                dst = _vec_at(
+                    context, builder, signature.args[0], out_v, at(out_at_v, step_v, p, zero_col)
+                )
+                builder.store(total, dst, align=4)
+            return context.get_dummy_value()
+
+        return sig, codegen
+
+    return dots
+
+
+_dots1 = _dot_rows(1)
+_dots2 = _dot_rows(2)
 
 
 def _emit_block(context, builder, sig, args, rows, cols, col):
@@ -368,7 +392,7 @@ _mm4 = _block_product(4)
 _mm1 = _block_product(1)
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_JIT, inline="always")
 def _mm(c, c_at, c_step, a, a_at, a_step, a_k, b, b_at, b_k, k_len, n, rows, add):
     """For q < rows and j < n (a multiple of LANES): C[c_at + q c_step + j] = (C[...] if
     add else 0) + sum over k < k_len of A[a_at + q a_step + k a_k] * B[b_at + k b_k + j],
@@ -413,7 +437,7 @@ def _mm(c, c_at, c_step, a, a_at, a_step, a_k, b, b_at, b_k, k_len, n, rows, add
 # --- one network ---------------------------------------------------------------------------
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_JIT, inline="always")
 def _forward(params, off, sizes, depth, acts, width, bsz, rows):
     """Layer k of rows ``acts[k][:rows]`` into ``acts[k + 1]`` (row r of layer k starts at
     (k * bsz + r) * width), ReLU on hidden layers: logits in columns 0 and 1 of the last."""
@@ -431,7 +455,7 @@ def _forward(params, off, sizes, depth, acts, width, bsz, rows):
         at = bias + n_out
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_JIT, inline="always")
 def _step(
     params, grads, m, v, off, n_params, sizes, depth, acts, width, bsz, g, gb, labels, rows, lr, t
 ):
@@ -459,18 +483,18 @@ def _step(
         a0 = k * bsz * width
         if k:
             # The gradient below, g W^T, LANES units at a time; zero where a unit was off.
-            for r in range(rows):
+            # The gradient below, g W^T, LANES units at a time (two rows of g share each
+            # load of W); zero where a unit was off.
+            r = 0
+            while r < rows:
                 for i in range(0, n_in, LANES):
-                    _dots(
-                        gb,
-                        r * width + i,
-                        g,
-                        r * width,
-                        params,
-                        off + w_at + i * n_out,
-                        n_out,
-                        n_out,
-                    )
+                    w = off + w_at + i * n_out
+                    if r + 1 < rows:
+                        _dots2(gb, r * width + i, g, r * width, width, params, w, n_out, n_out)
+                    else:
+                        _dots1(gb, r * width + i, g, r * width, width, params, w, n_out, n_out)
+                r += 2
+            for r in range(rows):
                 _where_on(gb, r * width, acts, a0 + r * width, n_in)
         _zero(grads, b_at, n_out)
         for r in range(rows):
@@ -487,7 +511,7 @@ def _step(
     _adam(params, m, v, grads, off, n_params, step, eps)
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_JIT, inline="always")
 def _evaluate(
     params, off, sizes, depth, acts, width, bsz, x, x_at, d, y, y_at, n_rows, proba, p_at
 ):
