@@ -8,7 +8,13 @@ imported. The cases:
 - ``cli``: the CLI with every command registered (what any ``ffmatch ...`` loads first);
 - ``match``: that, plus ``ffmatch match``'s modules and the shipped model, up to the point
   where the face-mesh extractor (MediaPipe) starts;
-- ``evolve``: the CLI plus the pipeline ``ffmatch evolve`` runs (this one needs torch).
+- ``evolve``: the CLI plus the pipeline ``ffmatch evolve`` runs, up to where training starts
+  (numba is imported then, by the compiled engine's first use).
+
+Bytecode is cached as in an installed package (``pip`` compiles it): the children write and
+read it under one temporary ``PYTHONPYCACHEPREFIX``, even where ``PYTHONDONTWRITEBYTECODE``
+is set, and each case runs once untimed first; otherwise every run would compile ffmatch's
+sources again (about 0.2 s here).
 
     python benchmarks/bench_startup.py --baseline cfd2e83 --repeats 5
 """
@@ -38,17 +44,15 @@ CASES = {
 }
 
 
-def _run(src: str, code: str) -> tuple[float, list[str]]:
+def _run(src: str, code: str, pycache: str) -> tuple[float, list[str]]:
     script = (
         f"import sys, json\n{code}\nprint(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
     )
+    env = {**os.environ, "PYTHONPATH": src, "PYTHONPYCACHEPREFIX": pycache}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     start = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": src},
-        check=True,
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
     )
     return time.perf_counter() - start, json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -69,7 +73,10 @@ def main() -> None:
         ).stdout
         subprocess.run(["tar", "-x", "-C", str(tmp)], input=archive, check=True)
         trees = {f"rev {args.baseline}": str(tmp / "src"), **trees}
-    _run(trees["current"], "import numpy")  # warm the file cache
+    pycache = tempfile.mkdtemp(prefix="bench_startup_pycache_")
+    for src in trees.values():  # warm the file cache and write the bytecode, untimed
+        for code in CASES.values():
+            _run(src, code, pycache)
     print(
         f"# bench_startup: best of {args.repeats} wall seconds, "
         f"load average {os.getloadavg()[0]:.2f}"
@@ -81,7 +88,7 @@ def main() -> None:
         loaded: dict[str, list[str]] = {}
         for _ in range(args.repeats):
             for name, src in trees.items():
-                seconds, loaded[name] = _run(src, code)
+                seconds, loaded[name] = _run(src, code, pycache)
                 best[name] = min(best[name], seconds)
         for name in trees:
             print(f"{case:<8}{name:<16}{best[name]:>9.3f}  {', '.join(loaded[name]) or '-'}")

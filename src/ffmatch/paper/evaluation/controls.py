@@ -20,8 +20,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
 
 from ffmatch.core.errors import DataError
 from ffmatch.core.geometry import position_features, procrustes_distance
@@ -50,6 +48,8 @@ class ControlResult:
 
 
 def _auc(y: npt.NDArray[np.int64], score: FloatArray) -> float:
+    from sklearn.metrics import roc_auc_score  # here: sklearn takes ~2 s to import
+
     return float(roc_auc_score(y, score)) if len(np.unique(y)) == 2 else math.nan
 
 
@@ -122,6 +122,8 @@ def fit_logistic(
     The control classifier of the paper's run and of the benchmark: the returned function
     gives P(match) for any rows. ``fill_missing`` fills NaN with training means first.
     """
+    from sklearn.linear_model import LogisticRegression  # here: sklearn takes ~2 s to import
+
     scaling = fit_min_max(x, fill_missing=fill_missing)
     clf = LogisticRegression(max_iter=max_iter).fit(scaling(x), np.asarray(y))
 
