@@ -52,7 +52,7 @@ import torch
 from ffmatch.paper.nn import batched, fused
 from ffmatch.paper.nn.batched import bucket_jobs
 from ffmatch.paper.nn.sequential import train_sequential_many
-from ffmatch.paper.nn.train import TrainJob, TrainResult, train_many
+from ffmatch.paper.nn.train import TrainJob, TrainResult, set_threads, train_many
 
 N_FOLDS = 10
 
@@ -436,7 +436,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run: tiny workloads")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (sklearn stays on cpu)")
-    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    parser.add_argument("--threads", type=int, default=2, help="CPU threads (default 2)")
     parser.add_argument("--repeats", type=int, default=5, help="timed repeats, median taken")
     parser.add_argument(
         "--sample",
@@ -450,7 +450,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--compare", metavar="REV", help="only: this git revision's batched trainer vs current"
     )
     args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
+    torch.set_num_threads(args.threads)  # the stacked engine and the sequential loop
+    set_threads(args.threads)  # the compiled engine
     repeats = 1 if args.quick else args.repeats
     epochs = 8 if args.quick else 80
 
