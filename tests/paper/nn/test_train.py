@@ -71,6 +71,14 @@ def test_the_stacked_engine_sets_torchs_threads(restore_threads) -> None:
     assert torch.get_num_threads() == 1
 
 
+def test_without_set_threads_omp_num_threads_decides_as_for_torch(monkeypatch) -> None:
+    monkeypatch.setattr("ffmatch.paper.nn.train._threads", None)
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert training_threads() == 3
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    assert training_threads() >= 1  # every CPU this process may run on
+
+
 def test_threads_below_one_are_refused() -> None:
     with pytest.raises(ConfigError, match="threads: expected an integer >= 1, found 0"):
         set_threads(0)

@@ -90,10 +90,14 @@ def set_threads(n: int) -> None:
 
 
 def training_threads() -> int:
-    """Threads the compiled engine trains with: ``set_threads``'s, else every CPU this
-    process may run on. (The stacked engine leaves torch's setting alone until then.)"""
+    """Threads the compiled engine trains with: ``set_threads``'s, else ``OMP_NUM_THREADS``
+    where set (as torch's default), else every CPU this process may run on. (The stacked
+    engine leaves torch's setting alone until ``set_threads`` is called.)"""
     if _threads is not None:
         return _threads
+    omp = os.environ.get("OMP_NUM_THREADS", "")
+    if omp.isdigit() and int(omp) >= 1:
+        return int(omp)
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
