@@ -295,3 +295,47 @@ def test_a_killed_evolve_leaves_the_earlier_run_and_its_checkpoint(
         child.kill()
         child.wait()
     assert _tree(tmp_path) == before
+
+
+@pytest.mark.parametrize(
+    ("options", "engine", "threads"),
+    [
+        ([], "auto", 3),  # the compiled engine's default: OMP_NUM_THREADS, else every CPU
+        (["--threads", "2"], "auto", 2),
+        ([], "stacked", 1),  # torch's tiny products stall on more threads
+        (["--threads", "2"], "stacked", 2),
+    ],
+)
+def test_threads_default_to_every_cpu_for_the_compiled_engine(
+    tmp_path: Path,
+    tiny_config: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    options: list[str],
+    engine: str,
+    threads: int,
+) -> None:
+    from ffmatch.paper.nn import batched, cpu
+    from ffmatch.paper.nn.train import set_threads, training_threads
+
+    seen: list[int | None] = []
+    compiled, stacked = cpu.run, batched.train_stacked
+
+    def spy_compiled(*args: object, threads: int, **kw: object) -> None:
+        seen.append(threads)
+        compiled(*args, threads=threads, **kw)  # type: ignore[arg-type]
+
+    def spy_stacked(*args: object, threads: int | None, **kw: object) -> object:
+        seen.append(threads)
+        return stacked(*args, threads=threads, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cpu, "run", spy_compiled)
+    monkeypatch.setattr(batched, "train_stacked", spy_stacked)
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    before = training_threads()
+    try:
+        argv = ["-q", *options, "cv", "--config", str(tiny_config), "--engine", engine]
+        assert run([*argv, "--out", str(tmp_path / "run")]) == 0
+    finally:
+        set_threads(before)
+    assert seen
+    assert set(seen) == {threads}

@@ -40,13 +40,15 @@ def _root(
     verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="More log output."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only warnings and errors."),
     debug: bool = typer.Option(False, "--debug", help="Show a traceback on errors."),
-    threads: int = typer.Option(
-        1,
+    threads: int | None = typer.Option(
+        None,
         "--threads",
         min=1,
         max=256,  # options.MAX_THREADS: far more crashes PyTorch's thread pool
-        help="Training threads. One is fastest for the paper's tiny networks: more threads "
-        "gain little on such small matrices and stall badly when the CPU is shared.",
+        help="Training threads; results do not depend on them. Default: every CPU for the "
+        "compiled engine, which trains networks side by side; one for --engine stacked, "
+        "whose tiny matrix products gain little from more and stall when the CPU is shared.",
+        show_default=False,
     ),
     version: bool = typer.Option(
         False,
@@ -78,11 +80,16 @@ def command_line() -> str:
     return shlex.join(["ffmatch", *_state.get("argv", [])])
 
 
-def use_threads() -> None:
-    """Apply ``--threads`` to training (both engines; imports neither torch nor numba)."""
+def use_threads(engine: str, *, default: int | None = None) -> None:
+    """Apply ``--threads`` to training with ``engine`` (imports neither torch nor numba).
+    Without it: ``default`` when given, else one thread for the stacked engine and the
+    compiled engine's own default (every CPU)."""
     from ffmatch.paper.nn.train import set_threads
 
-    set_threads(int(_state.get("threads", 1)))
+    threads = _state.get("threads")
+    if threads is None:
+        threads = default if default is not None else (1 if engine == "stacked" else None)
+    set_threads(threads)
 
 
 def is_quiet() -> bool:

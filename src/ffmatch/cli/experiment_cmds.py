@@ -79,7 +79,7 @@ def _step(
     opt.check_out_folder(out_dir, config, overwrite=overwrite, resume=kw.get("resume", False))
     unit = "generations" if command == "evolve" else "training"
     with progress_bar(unit, total, quiet=is_quiet()) as update:
-        use_threads()
+        use_threads(config.engine)
         return run_step(
             command, config, out_dir, command_line=command_line(), progress=update, **kw
         )
@@ -260,6 +260,6 @@ def reproduce_cmd(
     opt.check_cost("reproduce", config, yes=yes)
     opt.check_out_folder(out_dir, config, overwrite=overwrite)
     with progress_bar("GA generations", 2 * (config.ga.generations + 1), quiet=is_quiet()) as bar:
-        use_threads()
+        use_threads(config.engine)
         result = run_reproduce(config, out_dir, command_line=command_line(), progress=bar)
     _finish(result, json_out=json_out)

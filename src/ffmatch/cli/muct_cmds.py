@@ -292,7 +292,8 @@ def _run_benchmark(
     check_benchmark_cost(config, yes=yes, jobs=jobs)
     check_output_folder(out_dir, overwrite=overwrite)
     total = config.folds * config.repeats * len(config.variants)
-    use_threads()  # --threads for the MLPs; the workers of --jobs take the other cores
+    # --threads for the MLPs, one by default: the workers of --jobs take the other cores
+    use_threads(config.engine, default=1)
     with progress_bar("folds", total, quiet=is_quiet()) as update:
         summary = run_benchmark_folder(
             config, out_dir, command=command_line(), on_step=update, jobs=jobs

@@ -76,17 +76,18 @@ class TrainResult:
 _threads: int | None = None
 
 
-def set_threads(n: int) -> None:
-    """Train with ``n`` threads from now on in this process (the CLI's ``--threads``).
+def set_threads(n: int | None) -> None:
+    """Train with ``n`` threads from now on in this process (the CLI's ``--threads``);
+    None: the default again (``training_threads``).
 
     The compiled engine shares its networks out over ``n`` threads; the stacked engine sets
     PyTorch's intra-op threads to ``n`` when it starts. Results do not depend on ``n``: each
     network is computed on its own.
     """
     global _threads
-    if n < 1:
+    if n is not None and n < 1:
         raise ConfigError(f"threads: expected an integer >= 1, found {n}")
-    _threads = int(n)
+    _threads = None if n is None else int(n)
 
 
 def training_threads() -> int:
