@@ -173,6 +173,30 @@ def test_ga_mlp_searches_inside_the_training_people(
     assert scorer(muct12.coords[:3], muct12.coords[3:6]).shape == (3,)
 
 
+def test_ga_mlp_trains_on_the_engine_asked_for(
+    muct12: PhotoTable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ffmatch.benchmark import ga_mlp
+
+    engines: list[str] = []
+    real_train, real_fit = ga_mlp.train_many, ga_mlp.fit_ga_mlp
+
+    def spy_train(jobs, **kw):  # type: ignore[no-untyped-def]
+        engines.append(kw["engine"])
+        return real_train(jobs, **kw)
+
+    def small_fit(train, pairs, *, settings, seed, engine):  # type: ignore[no-untyped-def]
+        small = ga_mlp.GASettings(population=2, generations=0, inner_fraction=0.34)
+        return real_fit(train, pairs, settings=small, seed=seed, engine=engine)
+
+    monkeypatch.setattr(ga_mlp, "train_many", spy_train)
+    monkeypatch.setattr(protocol, "fit_ga_mlp", small_fit)
+    (spec,) = select_models(("mlp_ga",))
+    pairs = protocol.person_pairs(muct12, seed=0, max_genuine_per_person=3)
+    protocol.fit_scorer(spec, muct12, pairs, 1, engine="stacked")
+    assert engines == ["stacked", "stacked"]  # the search's generation, then the final fit
+
+
 def test_row_features_equal_the_pair_features_bit_for_bit(muct12: PhotoTable) -> None:
     c = muct12.coords[:60]  # some side views among them lack a marker
     i, j = np.triu_indices(len(c), k=1)

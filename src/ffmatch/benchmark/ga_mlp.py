@@ -55,9 +55,15 @@ def _pair_rows(
 
 
 def fit_ga_mlp(
-    train_ph: PhotoTable, train_pairs: PairTable, *, settings: GASettings, seed: int
+    train_ph: PhotoTable,
+    train_pairs: PairTable,
+    *,
+    settings: GASettings,
+    seed: int,
+    engine: str = "auto",
 ) -> tuple[Scorer, Genes]:
-    """The MLP at the settings the GA chose on ``train_ph``'s people; also those settings."""
+    """The MLP at the settings the GA chose on ``train_ph``'s people; also those settings.
+    ``engine``: ``train_many``'s, for every network the search and the final fit train."""
     features = FEATURES[settings.features]
     split_seed, pair_seed, ga_seed, net_seed = (
         int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(4)
@@ -83,7 +89,7 @@ def fit_ga_mlp(
     def evaluate(population: Sequence[Genes]) -> list[float]:
         jobs = [_job(prep(x_fit), y_fit, g, config, net_seed) for g in population]
         out = []
-        for result in train_many(jobs):
+        for result in train_many(jobs, engine=engine):
             proba = result.weights.predict_proba(prep(x_val))[:, 1]
             out.append(max(0.0, binary_metrics(y_val, proba).roc_auc))
         return out
@@ -91,7 +97,7 @@ def fit_ga_mlp(
     best = evolve(evaluate, config=config, seed=ga_seed % 2**31).best.genes
     x, y = _pair_rows(train_ph, train_pairs, features)
     final_prep = fit_preprocess(x)
-    (trained,) = train_many([_job(final_prep(x), y, best, config, net_seed)])
+    (trained,) = train_many([_job(final_prep(x), y, best, config, net_seed)], engine=engine)
     weights = trained.weights
 
     def score(cx: FloatArray, cy: FloatArray) -> FloatArray:

@@ -133,7 +133,7 @@ def _paper_scorer(
 ) -> Scorer:
     """A fold's fitted scorer; MLPs train one at a time here (36 rows are cheap)."""
     if spec.kind != "mlp":
-        return fit_scorer(spec, train_ph, train_pairs, seed)
+        return fit_scorer(spec, train_ph, train_pairs, seed, engine=config.engine)
     features = FEATURES[spec.features]
     c = train_ph.coords
     x = features(c[train_pairs.first], c[train_pairs.second])

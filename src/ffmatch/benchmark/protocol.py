@@ -256,11 +256,16 @@ def _mlp_fold(fold: _Fold, spec: ModelSpec, config: BenchmarkConfig) -> _MLPFold
                     pairs=fold.pairs)  # fmt: skip
 
 
-def _fit_fold(fold: _Fold, specs: tuple[ModelSpec, ...]) -> list[tuple[str, FoldScore]]:
-    """Fit and score the models ``specs`` (no MLP) on one fold: ("variant/model", score)."""
+def _fit_fold(
+    fold: _Fold, specs: tuple[ModelSpec, ...], engine: str
+) -> list[tuple[str, FoldScore]]:
+    """Fit and score the models ``specs`` (no fold MLP) on one fold: ("variant/model", score);
+    ``engine`` trains the GA's MLPs."""
     out = []
     for spec in specs:
-        scorer = fit_scorer(spec, fold.train_photos, fold.pairs.train, fold.model_seed)
+        scorer = fit_scorer(
+            spec, fold.train_photos, fold.pairs.train, fold.model_seed, engine=engine
+        )
         score = _score_fold(spec.name, fold.split, scorer, fold.pairs)
         out.append((f"{fold.variant}/{spec.name}", score))
     return out
@@ -363,13 +368,13 @@ def run_benchmark(
         if pool is None:
             fitted = []
             for done, fold in enumerate(folds, start=1):
-                fitted.append(_fit_fold(fold, others))
+                fitted.append(_fit_fold(fold, others, config.engine))
                 if on_step is not None:
                     on_step(done, len(folds))
             weights = _train_mlps(mlps, config.variants, config.engine)
             scored = list(map(_score_mlp, mlps, weights))
         else:
-            futures = [pool.submit(_fit_fold, fold, others) for fold in folds]
+            futures = [pool.submit(_fit_fold, fold, others, config.engine) for fold in folds]
             if on_step is not None:
                 _count_done(futures, on_step)
             weights = _train_mlps(mlps, config.variants, config.engine)  # while workers fit
@@ -386,15 +391,20 @@ def run_benchmark(
     return BenchmarkResult(config=config, scores=ordered, people=people, photos=n_photos)
 
 
-def fit_scorer(spec: ModelSpec, train_ph: PhotoTable, train_pairs: PairTable, seed: int) -> Scorer:
-    """A fitted scorer of a model that is not an MLP, from the training part only."""
+def fit_scorer(
+    spec: ModelSpec, train_ph: PhotoTable, train_pairs: PairTable, seed: int, *, engine: str
+) -> Scorer:
+    """A fitted scorer of a model that is not a fold MLP, from the training part only
+    (``engine``: how ``mlp_ga``'s networks train, ``train_many``'s engines)."""
     if spec.kind == "none":
         majority = int(train_pairs.label.mean() > 0.5)
         return untrained_scorer(spec.name, majority)
     if spec.kind == "plda":
         return fit_plda(train_ph)
     if spec.kind == "mlp_ga":
-        scorer, _ = fit_ga_mlp(train_ph, train_pairs, settings=GASettings(), seed=seed)
+        scorer, _ = fit_ga_mlp(
+            train_ph, train_pairs, settings=GASettings(), seed=seed, engine=engine
+        )
         return scorer
     if spec.kind == "plda_pose":
         return fit_plda_pose(train_ph, muct_camera(train_ph.photo_id))
