@@ -116,44 +116,42 @@ def _copy(typingctx, dst, at, src, src_at, n):
     return sig, codegen
 
 
-@intrinsic
-def _zero(typingctx, dst, at, n):
-    """dst[at:at + n] = 0, n a multiple of LANES."""
-    sig = types.void(dst, at, n)
-
-    def codegen(context, builder, signature, args):
-        dst_v, at_v, n_v = args
-        zeros = ir.Constant(_VEC, [0.0] * LANES)
-
-        def vector(k):
-            d = _vec_at(context, builder, signature.args[0], dst_v, builder.add(at_v, k))
-            builder.store(zeros, d, align=4)
-
-        _each_vector(builder, n_v, vector)
-        return context.get_dummy_value()
-
-    return sig, codegen
+_ZEROS = ir.Constant(_VEC, [0.0] * LANES)
 
 
-@intrinsic
-def _relu(typingctx, a, at, n):
-    """a[at:at + n] = max(a, 0) (a NaN stays NaN, as ``max(x, 0.0)``), n a multiple of LANES."""
-    sig = types.void(a, at, n)
+def _in_place(transform):
+    """An intrinsic (a, at, n) setting a[at:at + n] = transform(builder, a[at:at + n]),
+    vector by vector; n a multiple of LANES."""
 
-    def codegen(context, builder, signature, args):
-        a_v, at_v, n_v = args
-        zeros = ir.Constant(_VEC, [0.0] * LANES)
+    @intrinsic
+    def in_place(typingctx, a, at, n):
+        sig = types.void(a, at, n)
 
-        def vector(k):
-            ptr = _vec_at(context, builder, signature.args[0], a_v, builder.add(at_v, k))
-            x = builder.load(ptr, align=4)
-            off = builder.fcmp_ordered(">", zeros, x)
-            builder.store(builder.select(off, zeros, x), ptr, align=4)
+        def codegen(context, builder, signature, args):
+            a_v, at_v, n_v = args
 
-        _each_vector(builder, n_v, vector)
-        return context.get_dummy_value()
+            def vector(k):
+                ptr = _vec_at(context, builder, signature.args[0], a_v, builder.add(at_v, k))
+                builder.store(transform(builder, builder.load(ptr, align=4)), ptr, align=4)
 
-    return sig, codegen
+            _each_vector(builder, n_v, vector)
+            return context.get_dummy_value()
+
+        return sig, codegen
+
+    return in_place
+
+
+# a[at:at + n] = 0 (LLVM drops the unused load)
+_zero = _in_place(lambda builder, x: _ZEROS)
+
+
+def _max0(builder, x):
+    """max(x, 0), a NaN staying NaN, as numba's ``max(x, 0.0)``."""
+    return builder.select(builder.fcmp_ordered(">", _ZEROS, x), _ZEROS, x)
+
+
+_relu = _in_place(_max0)  # a[at:at + n] = max(a, 0)
 
 
 @intrinsic
@@ -164,13 +162,12 @@ def _where_on(typingctx, g, at, acts, a_at, n):
 
     def codegen(context, builder, signature, args):
         g_v, at_v, acts_v, a_at_v, n_v = args
-        zeros = ir.Constant(_VEC, [0.0] * LANES)
 
         def vector(k):
             ptr = _vec_at(context, builder, signature.args[0], g_v, builder.add(at_v, k))
             a = _vec_at(context, builder, signature.args[2], acts_v, builder.add(a_at_v, k))
-            off = builder.fcmp_ordered("<=", builder.load(a, align=4), zeros)
-            builder.store(builder.select(off, zeros, builder.load(ptr, align=4)), ptr, align=4)
+            off = builder.fcmp_ordered("<=", builder.load(a, align=4), _ZEROS)
+            builder.store(builder.select(off, _ZEROS, builder.load(ptr, align=4)), ptr, align=4)
 
         _each_vector(builder, n_v, vector)
         return context.get_dummy_value()
