@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -234,3 +240,49 @@ def test_jobs_give_the_same_results(muct12: PhotoTable) -> None:
             np.testing.assert_array_equal(a.scores, b.scores)
             np.testing.assert_array_equal(a.ranks, b.ranks)
             assert a.metrics == b.metrics
+
+
+_POOL_CHILD = """
+import sys, time
+from ffmatch.benchmark import protocol
+with protocol._worker_pool(2) as pool:
+    busy = [pool.submit(time.sleep, 300) for _ in range(2)]
+    time.sleep(1)
+    print(" ".join(str(pid) for pid in pool._processes), flush=True)
+    time.sleep(300)
+"""
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie, ended but not yet reaped, is not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state not in ("Z", "X")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+def test_workers_end_when_the_main_process_is_killed() -> None:
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    env = {**os.environ, "PYTHONPATH": src}
+    child = subprocess.Popen(
+        [sys.executable, "-c", _POOL_CHILD], stdout=subprocess.PIPE, text=True, env=env
+    )
+    workers: list[int] = []
+    try:
+        assert child.stdout is not None
+        workers = [int(pid) for pid in child.stdout.readline().split()]
+        assert len(workers) == 2
+        assert all(_running(pid) for pid in workers)
+        child.kill()  # SIGKILL: no clean-up runs in the main process
+        child.wait()
+        deadline = time.monotonic() + 60  # the workers look every second
+        while any(_running(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not any(_running(pid) for pid in workers)
+    finally:
+        child.kill()
+        for pid in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)

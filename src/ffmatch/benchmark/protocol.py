@@ -19,10 +19,14 @@ Classifiers train on a seeded sample of the training people's pairs (at most
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import multiprocessing
+import os
+import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -290,15 +294,36 @@ def _train_mlps(mlps: list[_MLPFold], variants: tuple[str, ...], engine: str) ->
     return weights
 
 
-def _limit_blas_threads() -> None:
-    """One BLAS thread per worker: the workers already fill the cores.
+def _start_worker(main_pid: int) -> None:
+    """Set up a worker process: one BLAS thread, and an end when the main process ends.
 
-    Results do not change with the thread count (each thread computes its own output
-    blocks); ``test_jobs_give_the_same_results`` checks it.
+    One BLAS thread because the workers already fill the cores. Results do not change with
+    the thread count (each thread computes its own output blocks);
+    ``test_jobs_give_the_same_results`` checks it.
+
+    A worker of a main process killed outright (SIGKILL, the OOM killer) would otherwise
+    wait on its queue forever, and so would the forkserver it came from. A daemon thread
+    notices that ``main_pid`` is gone and ends the worker and the forkserver.
     """
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)
+    threading.Thread(target=_end_with, args=(main_pid,), daemon=True).start()
+
+
+def _end_with(main_pid: int, every_s: float = 1.0) -> None:
+    """Wait until process ``main_pid`` has ended, then end the forkserver and this process."""
+    while True:
+        time.sleep(every_s)
+        try:
+            os.kill(main_pid, 0)  # signal 0: only asks whether the process exists
+        except ProcessLookupError:
+            break
+        except PermissionError:  # exists, owned by someone else: cannot be ours
+            break
+    with contextlib.suppress(OSError):
+        os.kill(os.getppid(), signal.SIGTERM)  # the forkserver (see _worker_pool)
+    os._exit(1)
 
 
 @contextmanager
@@ -310,7 +335,9 @@ def _worker_pool(jobs: int) -> Iterator[ProcessPoolExecutor | None]:
     # forkserver: workers start from a clean process, not a fork of one holding PyTorch's
     # thread pools (forking those can deadlock)
     context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_limit_blas_threads) as pool:
+    with ProcessPoolExecutor(
+        jobs, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),)
+    ) as pool:
         yield pool
 
 
