@@ -4,7 +4,7 @@ at a time, every step (forward, backward, Adam) in one compiled loop.
 Its own module so that importing ``cpu`` does not import numba, and so numba caches the
 compiled code on disk. Buffers are flat float32 arrays; ``cpu.Packed`` describes them.
 Hidden and output widths are padded to a multiple of ``LANES``, so every inner loop is whole
-vectors (``_axpy``, ``_dot_rows``, ``_mm``, and the elementwise ``_copy``, ``_relu``,
+vectors (``_add``, ``_dot_rows``, ``_mm``, and the elementwise ``_copy``, ``_relu``,
 ``_where_on``, ``_adam``). Nothing here slices an array: a numba slice takes a reference
 count, and its loops kept per-element index checks (the ReLU mask even became a gather and
 scatter); as vector code the step took half the time at 56-80-40-2.
@@ -58,34 +58,30 @@ def _fma(builder, a, b, c):
     return builder.call(fn, [a, b, c])
 
 
-@intrinsic
-def _axpy(typingctx, dst, at, src, src_at, scale, n):
-    """dst[at:at + n] += scale * src[src_at:src_at + n], n a multiple of LANES."""
-    sig = types.void(dst, at, src, src_at, scale, n)
-
-    def codegen(context, builder, signature, args):
-        dst_v, at_v, src_v, src_at_v, scale_v, n_v = args
-        one = builder.insert_element(ir.Constant(_VEC, ir.Undefined), scale_v, ir.Constant(_I32, 0))
-        splat = builder.shuffle_vector(
-            one,
-            ir.Constant(_VEC, ir.Undefined),
-            ir.Constant(ir.VectorType(_I32, LANES), [0] * LANES),
-        )
-        with cgutils.for_range(builder, builder.udiv(n_v, ir.Constant(n_v.type, LANES))) as loop:
-            step = builder.mul(loop.index, ir.Constant(n_v.type, LANES))
-            d = _vec_at(context, builder, signature.args[0], dst_v, builder.add(at_v, step))
-            s = _vec_at(context, builder, signature.args[2], src_v, builder.add(src_at_v, step))
-            total = _fma(builder, builder.load(s, align=4), splat, builder.load(d, align=4))
-            builder.store(total, d, align=4)
-        return context.get_dummy_value()
-
-    return sig, codegen
-
-
 def _each_vector(builder, n, body):
     """Call ``body(offset)`` for offset = 0, LANES, ... below ``n`` (a multiple of LANES)."""
     with cgutils.for_range(builder, builder.udiv(n, ir.Constant(n.type, LANES))) as loop:
         body(builder.mul(loop.index, ir.Constant(n.type, LANES)))
+
+
+@intrinsic
+def _add(typingctx, dst, at, src, src_at, n):
+    """dst[at:at + n] += src[src_at:src_at + n], n a multiple of LANES."""
+    sig = types.void(dst, at, src, src_at, n)
+
+    def codegen(context, builder, signature, args):
+        dst_v, at_v, src_v, src_at_v, n_v = args
+
+        def vector(k):
+            d = _vec_at(context, builder, signature.args[0], dst_v, builder.add(at_v, k))
+            s = _vec_at(context, builder, signature.args[2], src_v, builder.add(src_at_v, k))
+            total = builder.fadd(builder.load(s, align=4), builder.load(d, align=4))
+            builder.store(total, d, align=4)
+
+        _each_vector(builder, n_v, vector)
+        return context.get_dummy_value()
+
+    return sig, codegen
 
 
 @intrinsic
@@ -495,7 +491,7 @@ def _step(
                 _where_on(gb, r * width, acts, a0 + r * width, n_in)
         _zero(grads, b_at, n_out)
         for r in range(rows):
-            _axpy(grads, b_at, g, r * width, np.float32(1.0), n_out)
+            _add(grads, b_at, g, r * width, n_out)
         # dW[i] = sum over rows r of a[r, i] g[r]: dW rows four at a time.
         _mm(grads, w_at, n_out, acts, a0, 1, width, g, 0, width, rows, n_out, n_in, False)
         g, gb = gb, g

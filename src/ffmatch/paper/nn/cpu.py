@@ -229,8 +229,11 @@ def run(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def unpack(p: Packed, i: int) -> tuple[MLPWeights, npt.NDArray[np.float64], np.ndarray | None]:
-    """Network i's trained weights, its ``(epochs, 4)`` stats and its validation P(1)."""
+def unpack(
+    p: Packed, i: int
+) -> tuple[MLPWeights, npt.NDArray[np.float64], npt.NDArray[np.float32]]:
+    """Network i's trained weights, its ``(epochs, 4)`` stats and its validation P(1)
+    (empty without validation rows); the last two are views into ``p``."""
     nd = int(p.depth[i]) + 1
     at = int(p.p_at[i])
     ws, bs = [], []
@@ -243,7 +246,6 @@ def unpack(p: Packed, i: int) -> tuple[MLPWeights, npt.NDArray[np.float64], np.n
         bs.append(p.params[at + a * b : at + a * b + rb].copy())
         at += a * b + b
     s0 = int(p.stats_at[i])
-    stats = p.stats[s0 : s0 + 4 * int(p.epochs[i])].reshape(-1, 4).copy()
+    stats = p.stats[s0 : s0 + 4 * int(p.epochs[i])].reshape(-1, 4)
     nv, q0 = int(p.n_val[i]), int(p.proba_at[i])
-    proba = p.proba[q0 : q0 + nv].copy() if nv else None
-    return MLPWeights(weights=tuple(ws), biases=tuple(bs)), stats, proba
+    return MLPWeights(weights=tuple(ws), biases=tuple(bs)), stats, p.proba[q0 : q0 + nv]

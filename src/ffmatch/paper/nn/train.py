@@ -188,9 +188,7 @@ def _train_compiled(
     out = []
     for i, job in enumerate(jobs):
         weights, stats, proba = cpu.unpack(packed, i)
-        out.append(
-            train_result(job, weights, stats, np.zeros(0, np.float32) if proba is None else proba)
-        )
+        out.append(train_result(job, weights, stats, proba))
     return out
 
 
