@@ -65,26 +65,6 @@ def _each_vector(builder, n, body):
 
 
 @intrinsic
-def _add(typingctx, dst, at, src, src_at, n):
-    """dst[at:at + n] += src[src_at:src_at + n], n a multiple of LANES."""
-    sig = types.void(dst, at, src, src_at, n)
-
-    def codegen(context, builder, signature, args):
-        dst_v, at_v, src_v, src_at_v, n_v = args
-
-        def vector(k):
-            d = _vec_at(context, builder, signature.args[0], dst_v, builder.add(at_v, k))
-            s = _vec_at(context, builder, signature.args[2], src_v, builder.add(src_at_v, k))
-            total = builder.fadd(builder.load(s, align=4), builder.load(d, align=4))
-            builder.store(total, d, align=4)
-
-        _each_vector(builder, n_v, vector)
-        return context.get_dummy_value()
-
-    return sig, codegen
-
-
-@intrinsic
 def _copy(typingctx, dst, at, src, src_at, n):
     """dst[at:at + n] = src[src_at:src_at + n], any n: whole vectors, then one by one."""
     sig = types.void(dst, at, src, src_at, n)
@@ -150,25 +130,43 @@ def _max0(builder, x):
 _relu = _in_place(_max0)  # a[at:at + n] = max(a, 0)
 
 
-@intrinsic
-def _where_on(typingctx, g, at, acts, a_at, n):
-    """g[at:at + n] = 0 where acts[a_at:a_at + n] <= 0 (the unit was off), n a multiple of
-    LANES."""
-    sig = types.void(g, at, acts, a_at, n)
+def _update(transform):
+    """An intrinsic (dst, at, src, src_at, n) setting dst[at:at + n] =
+    transform(builder, dst[at:at + n], src[src_at:src_at + n]), vector by vector; n a
+    multiple of LANES."""
 
-    def codegen(context, builder, signature, args):
-        g_v, at_v, acts_v, a_at_v, n_v = args
+    @intrinsic
+    def update(typingctx, dst, at, src, src_at, n):
+        sig = types.void(dst, at, src, src_at, n)
 
-        def vector(k):
-            ptr = _vec_at(context, builder, signature.args[0], g_v, builder.add(at_v, k))
-            a = _vec_at(context, builder, signature.args[2], acts_v, builder.add(a_at_v, k))
-            off = builder.fcmp_ordered("<=", builder.load(a, align=4), _ZEROS)
-            builder.store(builder.select(off, _ZEROS, builder.load(ptr, align=4)), ptr, align=4)
+        def codegen(context, builder, signature, args):
+            dst_v, at_v, src_v, src_at_v, n_v = args
 
-        _each_vector(builder, n_v, vector)
-        return context.get_dummy_value()
+            def vector(k):
+                d = _vec_at(context, builder, signature.args[0], dst_v, builder.add(at_v, k))
+                s = _vec_at(context, builder, signature.args[2], src_v, builder.add(src_at_v, k))
+                new = transform(builder, builder.load(d, align=4), builder.load(s, align=4))
+                builder.store(new, d, align=4)
 
-    return sig, codegen
+            _each_vector(builder, n_v, vector)
+            return context.get_dummy_value()
+
+        return sig, codegen
+
+    return update
+
+
+# dst[at:at + n] += src[src_at:src_at + n]
+_add = _update(lambda builder, d, s: builder.fadd(s, d))
+
+
+def _off_to_zero(builder, g, acts):
+    """g where the unit was on (acts > 0, or NaN), else 0."""
+    return builder.select(builder.fcmp_ordered("<=", acts, _ZEROS), _ZEROS, g)
+
+
+# g[at:at + n] = 0 where acts[a_at:a_at + n] <= 0 (the unit was off)
+_where_on = _update(_off_to_zero)
 
 
 @intrinsic
