@@ -58,7 +58,12 @@ def test_the_size_is_read_from_the_table(muct_first24: Path) -> None:
     assert benchmark_size(BenchmarkConfig(data=str(muct_first24), people=5)) == (5, 75)
 
 
-def test_muct_has_the_size_the_estimates_above_assume(muct_file: Path) -> None:
+def test_muct_has_the_size_the_estimates_above_assume(
+    muct_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The default config finds MUCT through $FFMATCH_DATA: point it at the tests' data home
+    # (``../shared/data`` when the variable is unset).
+    monkeypatch.setenv("FFMATCH_DATA", str(muct_file.parents[1]))
     assert benchmark_size(BenchmarkConfig()) == (MUCT["people"], MUCT["photos"])
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -44,9 +46,10 @@ def test_lanes_agree_between_the_loop_and_its_packing() -> None:
 
 
 def test_padding_holds_the_initial_weights_and_unpack_strips_it() -> None:
-    jobs = _jobs()
+    # Two networks of one seed and different sizes: they share one draw, cut to each.
+    jobs = [*_jobs(), replace(_jobs()[0], hidden=(20, 3))]
     packed = cpu.pack(jobs)
-    cpu.init_weights_(packed, jobs, range(len(jobs)))
+    cpu.init_weights_(packed, jobs, range(len(jobs)), cpu.init_draws_by_seed(jobs))
     assert (packed.sizes[:, 1:][packed.real[:, 1:] > 0] % LANES == 0).all()
     for i, job in enumerate(jobs):
         weights, _, _ = cpu.unpack(packed, i)

@@ -11,7 +11,14 @@ import pytest
 import torch
 from torch import nn
 
-from ffmatch.paper.nn.init import _ORDER_STREAM, batch_orders, init_weights
+from ffmatch.paper.nn.init import (
+    _ORDER_STREAM,
+    batch_orders,
+    init_draws,
+    init_weights,
+    n_draws,
+    weights_from_draws,
+)
 
 # Seeds across the whole range torch takes, so the low-32-bit seeding is exercised.
 _SEEDS = [0, 1, 7, 12345, 2**31 - 1, 2**31, 2**32 - 1, 2**32, 2**32 + 5, 2**53 + 1, 2**63 - 1]
@@ -49,6 +56,16 @@ def test_init_is_bit_identical_to_nn_linear_for_random_sizes_and_seeds() -> None
         depth = int(rng.integers(1, 5))
         sizes = tuple(int(s) for s in rng.integers(1, 130, size=depth + 1))
         _assert_same_as_torch(sizes, int(rng.integers(0, 2**63, dtype=np.uint64)))
+
+
+def test_networks_of_one_seed_share_a_prefix_of_one_draw() -> None:
+    sizes = [(56, 20, 10, 2), (56, 100, 50, 2), (7, 1, 2), (56, 20, 10, 2)]
+    draws = init_draws(2**32 + 9, max(n_draws(s) for s in sizes))
+    for s in sizes:
+        w = weights_from_draws(s, draws)
+        for layer, wk, bk in zip(_torch_linears(s, 2**32 + 9), w.weights, w.biases, strict=True):
+            np.testing.assert_array_equal(wk, layer.weight.detach().numpy().T)
+            np.testing.assert_array_equal(bk, layer.bias.detach().numpy())
 
 
 def test_init_bounds_are_one_over_sqrt_fan_in() -> None:

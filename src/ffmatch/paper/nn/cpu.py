@@ -18,7 +18,7 @@ arithmetic is ``torch.optim.Adam`` on the mean cross-entropy, as the reference l
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from functools import cache
@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ffmatch.paper.nn.init import batch_orders, init_weights
+from ffmatch.paper.nn.init import batch_orders, init_draws, n_draws, weights_from_draws
 from ffmatch.paper.nn.mlp import MLPWeights
 
 _PIECES_PER_THREAD = 16  # work pieces per thread: small enough that no thread idles long
@@ -157,13 +157,31 @@ def pack(jobs: Sequence[Any]) -> Packed:
     )
 
 
-def init_weights_(p: Packed, jobs: Sequence[Any], nets: Sequence[int]) -> None:
-    """Write networks ``nets``' initial weights (``job.init``, else drawn from the job's
-    seed) into ``p.params``, each layer in the top-left corner of its padded block."""
+def init_draws_by_seed(jobs: Sequence[Any]) -> dict[int, npt.NDArray[np.float64]]:
+    """For each seed of the jobs drawn from their seed (no ``init``), its init stream as long
+    as its largest network needs: a GA's individuals on one fold share one draw."""
+    longest: dict[int, int] = {}
+    for job in jobs:
+        if job.init is None:
+            n = n_draws((np.shape(job.x_train)[1], *job.hidden, 2))
+            longest[job.seed] = max(longest.get(job.seed, 0), n)
+    return {seed: init_draws(seed, n) for seed, n in longest.items()}
+
+
+def init_weights_(
+    p: Packed,
+    jobs: Sequence[Any],
+    nets: Iterable[int],
+    draws: dict[int, npt.NDArray[np.float64]],
+) -> None:
+    """Write networks ``nets``' initial weights (``job.init``, else from their seed's
+    ``draws``, see ``init_draws_by_seed``) into ``p.params``, each layer in the top-left
+    corner of its padded block."""
     for i in nets:
         job = jobs[i]
         nd = int(p.depth[i]) + 1
-        w0 = job.init if job.init is not None else init_weights(tuple(p.real[i, :nd]), job.seed)
+        sizes = tuple(p.real[i, :nd])
+        w0 = job.init if job.init is not None else weights_from_draws(sizes, draws[job.seed])
         at = int(p.p_at[i])
         for a, b, w, bias in zip(
             p.sizes[i, : nd - 1], p.sizes[i, 1:nd], w0.weights, w0.biases, strict=True
@@ -189,10 +207,12 @@ def run(
     on_progress: Callable[[float], None] | None = None,
 ) -> None:
     """Initialise and train every network of ``p`` (packed from ``jobs``) in place,
-    ``threads`` at a time (the compiled loop releases the GIL). The initial weights are
-    drawn here, before the threads start: drawn inside them, the draws (which hold the
-    GIL) took several times as long. ``on_progress(fraction)`` is called from this thread
-    as pieces finish."""
+    ``threads`` at a time (the compiled loop releases the GIL). This thread draws the
+    initial weights piece by piece and hands each piece to the threads as soon as it is
+    drawn, so the draws (which hold the GIL) overlap the training: drawn inside the
+    threads they took several times as long, and drawn all before it they were a serial
+    tenth of the GA's search. ``on_progress(fraction)`` is called from this thread as
+    pieces finish."""
     kernel = _kernel()
     work = _work(p)
     # Networks dealt round-robin, longest first, into pieces of about equal work that the
@@ -201,8 +221,7 @@ def run(
     n_pieces = min(len(by_cost), max(1, threads) * _PIECES_PER_THREAD)
     pieces = [np.ascontiguousarray(by_cost[k::n_pieces]) for k in range(n_pieces)]
     args = p.kernel_args()
-
-    init_weights_(p, jobs, range(len(jobs)))
+    draws = init_draws_by_seed(jobs)
 
     def train(piece: npt.NDArray[np.int64]) -> None:
         kernel(piece, *args, every_epoch)
@@ -210,6 +229,7 @@ def run(
     total, done = float(work.sum()) or 1.0, 0.0
     if threads <= 1:
         for piece in pieces:
+            init_weights_(p, jobs, piece, draws)
             train(piece)
             done += float(work[piece].sum())
             if on_progress is not None:
@@ -217,7 +237,10 @@ def run(
         return
     pool = ThreadPoolExecutor(max_workers=threads)
     try:
-        futures = {pool.submit(train, piece): piece for piece in pieces}
+        futures = {}
+        for piece in pieces:  # each piece's networks only: the threads write the others
+            init_weights_(p, jobs, piece, draws)
+            futures[pool.submit(train, piece)] = piece
         for future in as_completed(futures):
             future.result()
             done += float(work[futures[future]].sum())
