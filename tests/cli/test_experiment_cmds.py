@@ -339,3 +339,22 @@ def test_threads_default_to_every_cpu_for_the_compiled_engine(
         set_threads(before)
     assert seen
     assert set(seen) == {threads}
+
+
+@pytest.mark.parametrize("engine", ["auto", "stacked"])
+def test_the_training_loop_is_prepared_before_training(
+    tmp_path: Path, tiny_config: Path, monkeypatch: pytest.MonkeyPatch, engine: str
+) -> None:
+    from ffmatch.paper.nn import train
+
+    calls: list[tuple[str, str]] = []
+    prepare = train.prepare_engine
+
+    def spy(*, engine: str, device: str) -> bool:
+        calls.append((engine, device))
+        return prepare(engine=engine, device=device)
+
+    monkeypatch.setattr(train, "prepare_engine", spy)
+    argv = ["-q", "cv", "--config", str(tiny_config), "--engine", engine]
+    assert run([*argv, "--out", str(tmp_path / "run")]) == 0
+    assert calls == [(engine, "cpu")]

@@ -80,16 +80,26 @@ def command_line() -> str:
     return shlex.join(["ffmatch", *_state.get("argv", [])])
 
 
-def use_threads(engine: str, *, default: int | None = None) -> None:
-    """Apply ``--threads`` to training with ``engine`` (imports neither torch nor numba).
-    Without it: ``default`` when given, else one thread for the stacked engine and the
-    compiled engine's own default (every CPU)."""
-    from ffmatch.paper.nn.train import set_threads
+def prepare_training(engine: str, device: str = "cpu", *, default: int | None = None) -> None:
+    """Before a command trains with ``engine`` on ``device``: apply ``--threads`` and load the
+    compiled loop, saying so when that takes a while (a machine's first run compiles it).
+
+    Threads without ``--threads``: ``default`` when given, else one for the stacked engine
+    and the compiled engine's own default (every CPU).
+    """
+    from ffmatch.cli.common import notice_if_slow
+    from ffmatch.paper.nn.train import prepare_engine, set_threads
 
     threads = _state.get("threads")
     if threads is None:
         threads = default if default is not None else (1 if engine == "stacked" else None)
     set_threads(threads)
+    with notice_if_slow(
+        "Preparing the training loop: the first run on a machine compiles it (10-20 s); "
+        "later runs load it from the cache.",
+        quiet=is_quiet(),
+    ):
+        prepare_engine(engine=engine, device=device)
 
 
 def is_quiet() -> bool:

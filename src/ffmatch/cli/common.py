@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -59,3 +60,19 @@ def progress_bar(
             progress.update(task, completed=done, total=total_)
 
         yield update
+
+
+@contextmanager
+def notice_if_slow(message: str, *, after_s: float = 3.0, quiet: bool = False) -> Iterator[None]:
+    """Print ``message`` on stderr if the block is still running after ``after_s`` seconds:
+    for a wait that is usually short. On a terminal only, as the progress bars."""
+    if quiet or not err.is_terminal:
+        yield
+        return
+    timer = threading.Timer(after_s, err.print, args=(message,), kwargs={"highlight": False})
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()

@@ -14,7 +14,7 @@ import typer
 from rich.table import Table
 
 from ffmatch.cli import options as opt
-from ffmatch.cli.app import app, command_line, is_quiet, use_threads
+from ffmatch.cli.app import app, command_line, is_quiet, prepare_training
 from ffmatch.cli.common import out, print_json, progress_bar
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ def _step(
     opt.check_out_folder(out_dir, config, overwrite=overwrite, resume=kw.get("resume", False))
     unit = "generations" if command == "evolve" else "training"
     with progress_bar(unit, total, quiet=is_quiet()) as update:
-        use_threads(config.engine)
+        prepare_training(config.engine, config.device)
         return run_step(
             command, config, out_dir, command_line=command_line(), progress=update, **kw
         )
@@ -260,6 +260,6 @@ def reproduce_cmd(
     opt.check_cost("reproduce", config, yes=yes)
     opt.check_out_folder(out_dir, config, overwrite=overwrite)
     with progress_bar("GA generations", 2 * (config.ga.generations + 1), quiet=is_quiet()) as bar:
-        use_threads(config.engine)
+        prepare_training(config.engine, config.device)
         result = run_reproduce(config, out_dir, command_line=command_line(), progress=bar)
     _finish(result, json_out=json_out)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from ffmatch.benchmark.config import PAPER_BENCHMARK, BenchmarkConfig
-from ffmatch.cli.app import app, command_line, is_quiet, use_threads
+from ffmatch.cli.app import app, command_line, is_quiet, prepare_training
 from ffmatch.cli.common import out, print_json
 from ffmatch.cli.options import OVERWRITE, YES, shown
 from ffmatch.core.errors import DataError
@@ -293,7 +293,7 @@ def _run_benchmark(
     check_output_folder(out_dir, overwrite=overwrite)
     total = config.folds * config.repeats * len(config.variants)
     # --threads for the MLPs, one by default: the workers of --jobs take the other cores
-    use_threads(config.engine, default=1)
+    prepare_training(config.engine, default=1)
     with progress_bar("folds", total, quiet=is_quiet()) as update:
         summary = run_benchmark_folder(
             config, out_dir, command=command_line(), on_step=update, jobs=jobs

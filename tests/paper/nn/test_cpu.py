@@ -101,3 +101,14 @@ def test_an_interrupt_drops_the_pieces_not_yet_started() -> None:
     last = packed.stats_at + 4 * (packed.epochs - 1)  # each network's final train loss
     finished = int(np.isfinite(packed.stats[last]).sum())
     assert 0 < finished < len(jobs)  # the pieces not yet started never ran
+
+
+def test_prepare_engine_loads_the_compiled_loop_only_where_it_trains() -> None:
+    from ffmatch.core.errors import ConfigError
+    from ffmatch.paper.nn.train import prepare_engine
+
+    assert prepare_engine() is True  # "auto" on the CPU: the compiled engine
+    assert prepare_engine(engine="compiled") is True
+    assert prepare_engine(engine="stacked") is False
+    with pytest.raises(ConfigError, match="engine: expected one of"):
+        prepare_engine(engine="fast")

@@ -166,6 +166,35 @@ def train_many(
     )
 
 
+def prepare_engine(*, engine: str = "auto", device: str = "cpu") -> bool:
+    """Load the compiled loop that ``train_many`` with ``engine`` on ``device`` runs, and say
+    whether it does: numba compiles it on a machine's first use (10-20 s of CPU) and loads
+    it from its cache afterwards (under a second). ``train_many`` loads it anyway on first
+    use; a caller that wants to tell its user about the wait (the CLI) calls this first."""
+    kind = device_type(device)
+    check_engine(engine, kind)
+    if kind != "cpu" or engine == "stacked":
+        return False
+    # One tiny network through the real path: the loop is compiled for exactly the
+    # argument types that training passes.
+    x = np.zeros((2, 1), np.float32)
+    _train_compiled(
+        [
+            TrainJob(
+                x_train=x,
+                y_train=np.array([0, 1]),
+                x_val=x,
+                y_val=np.array([0, 1]),
+                hidden=(1,),
+                epochs=1,
+            )
+        ],
+        on_epoch=None,
+        every_epoch=False,
+    )
+    return True
+
+
 def _train_compiled(
     jobs: Sequence[TrainJob],
     *,
