@@ -27,8 +27,8 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,7 +62,7 @@ from ffmatch.core.table import FloatArray, IntArray, PairTable, PhotoTable
 from ffmatch.matcher.operating import accept_rate_at_far, equal_error_rate
 from ffmatch.paper.nn.config import MLPConfig
 from ffmatch.paper.nn.mlp import MLPWeights
-from ffmatch.paper.nn.train import TrainJob, train_many
+from ffmatch.paper.nn.train import TrainJob, set_threads, train_many, training_threads
 
 logger = logging.getLogger(__name__)
 
@@ -282,16 +282,15 @@ def _score_mlp(item: _MLPFold, weights: MLPWeights) -> tuple[str, FoldScore]:
     return key, _score_fold(item.spec.name, item.split, scorer, item.pairs)
 
 
-def _train_mlps(mlps: list[_MLPFold], variants: tuple[str, ...], engine: str) -> list[MLPWeights]:
-    """The weights of ``mlps`` (in their order): every MLP of a variant in one batched call."""
-    weights: list[MLPWeights] = []
-    for variant in variants:
-        batch = [m.job for m in mlps if m.variant == variant]
-        if batch:
-            logger.info("%s: training %d MLPs at once", variant, len(batch))
-            trained = train_many(batch, evaluate="last_epoch", engine=engine)
-            weights += [t.weights for t in trained]
-    return weights
+def _train_variant(
+    variant: str, jobs: list[TrainJob], engine: str, threads: int | None = None
+) -> list[MLPWeights]:
+    """The weights of one variant's MLPs, all trained in one batched call; ``threads``: the
+    main process's training threads, for a worker (whose own setting is its default)."""
+    if threads is not None:
+        set_threads(threads)
+    logger.info("%s: training %d MLPs at once", variant, len(jobs))
+    return [t.weights for t in train_many(jobs, evaluate="last_epoch", engine=engine)]
 
 
 def _start_worker(main_pid: int) -> None:
@@ -341,17 +340,63 @@ def _worker_pool(jobs: int) -> Iterator[ProcessPoolExecutor | None]:
         yield pool
 
 
-def _count_done(futures: list[Future[Any]], on_step: Callable[[int, int], None]) -> None:
-    """Call ``on_step(done, total)`` as each of ``futures`` finishes, in any order."""
-    lock, done = threading.Lock(), [0]
+class _FoldsDone:
+    """Calls ``on_step(done, total)`` as each watched fold fit finishes, in any order."""
 
-    def step(_: Future[Any]) -> None:
-        with lock:
-            done[0] += 1
-            on_step(done[0], len(futures))
+    def __init__(self, total: int, on_step: Callable[[int, int], None] | None) -> None:
+        self._lock, self._done, self._total, self._on_step = threading.Lock(), 0, total, on_step
 
-    for future in futures:
-        future.add_done_callback(step)
+    def watch(self, futures: Sequence[Future[Any]]) -> None:
+        for future in futures:
+            future.add_done_callback(self._step)
+
+    def _step(self, _: Future[Any]) -> None:
+        with self._lock:
+            self._done += 1
+            if self._on_step is not None:
+                self._on_step(self._done, self._total)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Variant:
+    """One variant's folds and fold MLPs, every pair and seed fixed, and its size."""
+
+    name: str
+    people: int
+    photos: int
+    folds: tuple[_Fold, ...]
+    mlps: tuple[_MLPFold, ...]
+
+
+def _prepare_variant(
+    photos: PhotoTable, variant: str, config: BenchmarkConfig, specs: tuple[ModelSpec, ...]
+) -> _Variant:
+    """The folds of ``variant`` with their pairs and seeds, and the jobs of its fold MLPs.
+
+    Seeds come from ``config.seed`` and the variant's place in ``VARIANTS``, so a variant
+    gets the same folds whichever others run and in whatever order they are prepared.
+    """
+    vphotos = _variant_photos(photos, variant)
+    variant_seed = np.random.SeedSequence(config.seed).spawn(len(VARIANTS))
+    fold_seed, pair_seed = variant_seed[VARIANTS.index(variant)].spawn(2)
+    splits = subject_folds(
+        vphotos.person,
+        folds=config.folds,
+        repeats=config.repeats,
+        seed=int(fold_seed.generate_state(1)[0]),
+    )
+    folds = [
+        _prepare_fold(vphotos, variant, split, sseed, config)
+        for split, sseed in zip(splits, pair_seed.spawn(len(splits)), strict=True)
+    ]
+    mlps = [_mlp_fold(f, s, config) for f in folds for s in specs if s.kind == "mlp"]
+    return _Variant(
+        name=variant,
+        people=len(np.unique(vphotos.person)),
+        photos=len(vphotos),
+        folds=tuple(folds),
+        mlps=tuple(mlps),
+    )
 
 
 def run_benchmark(
@@ -363,50 +408,36 @@ def run_benchmark(
 ) -> BenchmarkResult:
     """Run every model of ``config`` on every fold of every variant (see the module doc).
 
-    With ``jobs`` > 1, worker processes fit and score the folds while this process trains
-    the MLPs, then they score the MLPs. The results are the same for any ``jobs``: every
-    fold's pairs and seeds are fixed before any model runs.
+    With ``jobs`` > 1, worker processes train each variant's MLPs (one batched call each,
+    as in one process), fit and score the folds. The results are the same for any
+    ``jobs``: every fold's pairs and seeds are fixed before any model runs.
     """
     specs = select_models(config.models)
     if config.people is not None:
         keep = np.unique(photos.person)[: config.people]
         photos = photos.subset(np.flatnonzero(np.isin(photos.person, keep)))
-    people: dict[str, int] = {}
-    n_photos: dict[str, int] = {}
-    variant_seeds = np.random.SeedSequence(config.seed).spawn(len(VARIANTS))
-    folds: list[_Fold] = []
-    for variant in config.variants:
-        vphotos = _variant_photos(photos, variant)
-        people[variant], n_photos[variant] = len(np.unique(vphotos.person)), len(vphotos)
-        fold_seed, pair_seed = variant_seeds[VARIANTS.index(variant)].spawn(2)
-        splits = subject_folds(
-            vphotos.person,
-            folds=config.folds,
-            repeats=config.repeats,
-            seed=int(fold_seed.generate_state(1)[0]),
-        )
-        folds += [
-            _prepare_fold(vphotos, variant, split, sseed, config)
-            for split, sseed in zip(splits, pair_seed.spawn(len(splits)), strict=True)
-        ]
-    mlps = [_mlp_fold(f, s, config) for f in folds for s in specs if s.kind == "mlp"]
     others = tuple(s for s in specs if s.kind != "mlp")
     with _worker_pool(jobs) as pool:
         if pool is None:
+            variants = [_prepare_variant(photos, v, config, specs) for v in config.variants]
+            folds = [fold for var in variants for fold in var.folds]
             fitted = []
             for done, fold in enumerate(folds, start=1):
                 fitted.append(_fit_fold(fold, others, config.engine))
                 if on_step is not None:
                     on_step(done, len(folds))
-            weights = _train_mlps(mlps, config.variants, config.engine)
-            scored = list(map(_score_mlp, mlps, weights))
+            scored = [
+                _score_mlp(item, w)
+                for var in variants
+                if var.mlps
+                for item, w in zip(
+                    var.mlps,
+                    _train_variant(var.name, [m.job for m in var.mlps], config.engine),
+                    strict=True,
+                )
+            ]
         else:
-            futures = [pool.submit(_fit_fold, fold, others, config.engine) for fold in folds]
-            if on_step is not None:
-                _count_done(futures, on_step)
-            weights = _train_mlps(mlps, config.variants, config.engine)  # while workers fit
-            fitted = [future.result() for future in futures]
-            scored = list(pool.map(_score_mlp, mlps, weights))
+            variants, fitted, scored = _run_in_pool(pool, photos, config, specs, on_step)
     scores: dict[str, list[FoldScore]] = {}
     for key, score in [*(item for fold in fitted for item in fold), *scored]:
         scores.setdefault(key, []).append(score)
@@ -415,7 +446,48 @@ def run_benchmark(
         for v in config.variants
         for s in specs
     }
-    return BenchmarkResult(config=config, scores=ordered, people=people, photos=n_photos)
+    size = {var.name: var for var in variants}
+    return BenchmarkResult(
+        config=config,
+        scores=ordered,
+        people={v: size[v].people for v in config.variants},
+        photos={v: size[v].photos for v in config.variants},
+    )
+
+
+def _run_in_pool(
+    pool: ProcessPoolExecutor,
+    photos: PhotoTable,
+    config: BenchmarkConfig,
+    specs: tuple[ModelSpec, ...],
+    on_step: Callable[[int, int], None] | None,
+) -> tuple[list[_Variant], list[list[tuple[str, FoldScore]]], list[tuple[str, FoldScore]]]:
+    """``run_benchmark``'s work on the workers, the largest variant first: this process
+    prepares a variant and hands out its MLP training (the longest task, one batched call
+    as in one process, so the same numbers) and its fold fits, then prepares the next while
+    they run; each variant's MLPs are scored as soon as they are trained."""
+    others = tuple(s for s in specs if s.kind != "mlp")
+    threads = training_threads()
+    order = sorted(config.variants, key=lambda v: -len(_variant_photos(photos, v)))
+    progress = _FoldsDone(config.folds * config.repeats * len(order), on_step)
+    variants: dict[str, _Variant] = {}
+    trainings: dict[Future[list[MLPWeights]], str] = {}
+    fits: list[Future[list[tuple[str, FoldScore]]]] = []
+    for name in order:
+        var = variants[name] = _prepare_variant(photos, name, config, specs)
+        if var.mlps:
+            jobs = [m.job for m in var.mlps]
+            trainings[pool.submit(_train_variant, name, jobs, config.engine, threads)] = name
+        submitted = [pool.submit(_fit_fold, fold, others, config.engine) for fold in var.folds]
+        progress.watch(submitted)
+        fits += submitted
+    scorings = []
+    for done in as_completed(trainings):
+        items = variants[trainings[done]].mlps
+        scorings += [
+            pool.submit(_score_mlp, m, w) for m, w in zip(items, done.result(), strict=True)
+        ]
+    return list(variants.values()), [f.result() for f in fits], [f.result() for f in scorings]
 
 
 def fit_scorer(

@@ -163,11 +163,9 @@ class PairTable:
                 f"found {self.label[row]!r}"
             )
         if len(self.name) == 0 and m:
-            names = [
-                f"{self.photos.photo_id[a]} & {self.photos.photo_id[b]}"
-                for a, b in zip(self.first, self.second, strict=True)
-            ]
-            object.__setattr__(self, "name", np.array(names, dtype=str))
+            ids = np.asarray(self.photos.photo_id, dtype=str)
+            names = np.char.add(np.char.add(ids[self.first], " & "), ids[self.second])
+            object.__setattr__(self, "name", names)
 
     def __len__(self) -> int:
         return len(self.first)

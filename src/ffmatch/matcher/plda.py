@@ -219,9 +219,8 @@ def _log_gaussian(v: FloatArray, cov: FloatArray) -> FloatArray:
     chol = np.linalg.cholesky(cov)
     z = v @ np.linalg.inv(chol).T  # (m, k) whitened rows
     half_logdet = float(np.log(np.diag(chol)).sum())
-    return np.asarray(
-        -0.5 * (z**2).sum(axis=1) - half_logdet - 0.5 * v.shape[1] * np.log(2 * np.pi)
-    )
+    squares = np.square(z, out=z).sum(axis=1)  # z**2 in place: the same numbers, no copy
+    return np.asarray(-0.5 * squares - half_logdet - 0.5 * v.shape[1] * np.log(2 * np.pi))
 
 
 def _logsumexp(a: FloatArray, axis: int) -> FloatArray:
@@ -289,6 +288,7 @@ def pose_mixture_llr(model: PoseMixture, x1: npt.ArrayLike, x2: npt.ArrayLike) -
         # K^2 Gaussians of dimension k instead of 2k (a quarter of the work), and x1's
         # marginal is marg_u, already computed
         terms = np.empty((len(rows), k, k))
+        v_off = [v - off[j] for j in range(k)]  # (v - o_j) - pred below, as written there
         for i in range(k):
             gain = np.linalg.solve(tot[i], bd)  # (k, k) T_i^-1 B
             pred = (u - off[i]) @ gain  # (m, k) rows of B T_i^-1 (x1 - o_i)
@@ -299,7 +299,7 @@ def pose_mixture_llr(model: PoseMixture, x1: npt.ArrayLike, x2: npt.ArrayLike) -
                     prior[i]
                     + prior[j]
                     + marg_u[:, i]
-                    + _log_gaussian(v - off[j] - pred, (s_ij + s_ij.T) / 2)
+                    + _log_gaussian(v_off[j] - pred, (s_ij + s_ij.T) / 2)
                 )
         same = _logsumexp(terms.reshape(len(rows), k * k), axis=1)  # (i, j) in row-major order
         diff = _logsumexp(marg_u + prior, axis=1) + _logsumexp(marg_v + prior, axis=1)
