@@ -3,10 +3,11 @@
 The same arithmetic as the experiment commands' guard (``ffmatch.paper.pipeline.cost``), on
 the benchmark's own work: its MLPs (networks x epochs x training pairs x 8 FLOPs per weight,
 at the trainer's measured rate), the peak memory of its largest trainer call (every MLP of a
-variant trains in one ``train_many`` call on the MUCT benchmark, one at a time on the
-paper's rows) and of the test folds' identification (n x n score matrices, one per
-process with ``--jobs``). An upper bound: every variant is counted with all photos, every
-training person with ``max_genuine_per_person`` genuine pairs. The models without an MLP
+variant trains in one ``train_many`` call on the MUCT benchmark, the variants side by side
+with ``--jobs``; one call at a time on the paper's rows) beside the test folds'
+identification (n x n score matrices, one per process with ``--jobs``). An upper bound:
+every variant is counted with all photos, every training person with
+``max_genuine_per_person`` genuine pairs. The models without an MLP
 (PLDA, logistic regression, Procrustes) are not counted: they cost seconds where the MLPs
 cost hours.
 """
@@ -71,10 +72,12 @@ def estimate_benchmark(config: BenchmarkConfig, *, people: int, photos: int, job
     test_photos = 0 if paper else math.ceil(photos / config.folds)
     peak = min(jobs, splits) * IDENTIFICATION_BYTES * test_photos**2  # folds side by side
     if parts:
-        peak = max(
-            peak,
-            max(k * (BYTES_PER_PARAM * n_params(s) + 4 * r * sum(s)) for _, _, s, r, k in parts),
+        # beside them, each variant's MLPs train in one call, the variants side by side on
+        # as many processes
+        trainer = max(
+            k * (BYTES_PER_PARAM * n_params(s) + 4 * r * sum(s)) for _, _, s, r, k in parts
         )
+        peak += min(jobs, 1 if paper else variants) * trainer
     flops = float(variants * sum(n * e * 8 * n_params(s) * r for n, e, s, r, _ in parts))
     widest = max(parts, key=lambda p: n_params(p[2]))[2] if parts else ()
     return Cost(
