@@ -30,16 +30,21 @@ def adam_ragged(p, g, m, v, lr, blocks, real_rows, real_cols, n, b1w, b2, b2c, e
         for i in range(n):
             scale = lr[i]
             width = real_cols[i, k]
-            for r in range(real_rows[i, k]):
+            # The network's real rows of the block; as one run where they fill whole rows
+            # (long loops vectorise best: a row of 20 leaves a scalar tail of 4).
+            n_rows, run = real_rows[i, k], width
+            if width == cols:
+                n_rows, run = 1, real_rows[i, k] * cols
+            for r in range(n_rows):
                 at = off + (i * rows + r) * cols
-                # Slices indexed from 0: no negative-index check, so LLVM vectorises.
-                ps, gs = p[at : at + width], g[at : at + width]
-                ms, vs = m[at : at + width], v[at : at + width]
-                for j in range(width):
-                    gj = gs[j]
-                    mj = fma(b1w, gj - ms[j], ms[j])  # m.lerp_(g, 1 - beta1)
-                    vj = fma(b2c * gj, gj, vs[j] * b2)  # v.mul_(beta2).addcmul_(g, g, .)
+                # Unsigned indices: no negative-index check, so LLVM vectorises; and no
+                # slices, each of which took a reference count (an atomic operation).
+                for jj in range(run):
+                    j = np.uint64(at + jj)
+                    gj = g[j]
+                    mj = fma(b1w, gj - m[j], m[j])  # m.lerp_(g, 1 - beta1)
+                    vj = fma(b2c * gj, gj, v[j] * b2)  # v.mul_(beta2).addcmul_(g, g, .)
                     denom = one / (one / np.sqrt(vj)) + eps  # 1 / rsqrt(v) + eps'
-                    ps[j] = fma(step_scale * (mj / denom), scale, ps[j])  # addcmul_
-                    ms[j] = mj
-                    vs[j] = vj
+                    p[j] = fma(step_scale * (mj / denom), scale, p[j])  # addcmul_
+                    m[j] = mj
+                    v[j] = vj
