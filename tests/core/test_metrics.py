@@ -71,6 +71,19 @@ def test_binary_metrics_equal_sklearn(rows: list[tuple[int, float]], threshold: 
         assert math.isnan(m.roc_auc)
 
 
+@pytest.mark.parametrize("n", [6, 40, 300])  # 300 rows: past the pairwise count, ranked
+def test_auc_is_the_rank_statistic_bit_for_bit_with_ties(n: int) -> None:
+    rng = np.random.default_rng(n)
+    for scores in (rng.random(n), np.round(rng.random(n), 1), np.full(n, 0.5)):
+        y = (rng.random(n) < 0.4).astype(int)
+        y[:2] = (0, 1)
+        ranks = stats.rankdata(scores)  # the Mann-Whitney statistic from average ranks
+        n_pos = int(y.sum())
+        u = ranks[y == 1].sum() - n_pos * (n_pos + 1) / 2
+        assert binary_metrics(y, scores).roc_auc == u / (n_pos * (n - n_pos))
+    assert math.isnan(binary_metrics([0, 1, 1], [0.2, float("nan"), 0.9]).roc_auc)
+
+
 def test_binary_metrics_threshold_and_auc() -> None:
     y = np.array([0, 0, 1, 1])
     p = np.array([0.1, 0.6, 0.5, 0.9])  # 0.5 is not above the threshold: no match
