@@ -462,10 +462,10 @@ def _run_in_pool(
     specs: tuple[ModelSpec, ...],
     on_step: Callable[[int, int], None] | None,
 ) -> tuple[list[_Variant], list[list[tuple[str, FoldScore]]], list[tuple[str, FoldScore]]]:
-    """``run_benchmark``'s work on the workers, the largest variant first: this process
-    prepares a variant and hands out its MLP training (the longest task, one batched call
-    as in one process, so the same numbers) and its fold fits, then prepares the next while
-    they run; each variant's MLPs are scored as soon as they are trained."""
+    """``run_benchmark``'s work on the workers: each variant's MLP training first (the
+    longest tasks, the largest variant first; one batched call each, as in one process, so
+    the same numbers), handed out as soon as the variant is prepared, then the fold fits;
+    each variant's MLPs are scored as soon as they are trained."""
     others = tuple(s for s in specs if s.kind != "mlp")
     threads = training_threads()
     order = sorted(config.variants, key=lambda v: -len(_variant_photos(photos, v)))
@@ -478,6 +478,7 @@ def _run_in_pool(
         if var.mlps:
             jobs = [m.job for m in var.mlps]
             trainings[pool.submit(_train_variant, name, jobs, config.engine, threads)] = name
+    for var in variants.values():
         submitted = [pool.submit(_fit_fold, fold, others, config.engine) for fold in var.folds]
         progress.watch(submitted)
         fits += submitted

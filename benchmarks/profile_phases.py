@@ -1,0 +1,117 @@
+"""Where a command's time goes: wall seconds of its parts, timed by wrapping the functions.
+
+Not a comparison: one run, its parts. Two commands:
+
+- ``evolve``: ``ffmatch -q evolve`` at the paper's settings; the GA's search split into
+  training (``train_many``), pruning, per-fold metrics, scoring the pruned networks and
+  cutting the folds;
+- ``muct``: ``run_benchmark`` on MUCT with two worker processes; when each variant's MLP
+  training starts and ends, when the last fold fit ends, and the whole run.
+
+Usage::
+
+    python benchmarks/profile_phases.py evolve --out /tmp/phases-evolve
+    FFMATCH_DATA=../shared/data python benchmarks/profile_phases.py muct
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+_T0 = "PROFILE_PHASES_T0"  # wall clock at the start, shared with the worker processes
+
+
+def _wrap(module: Any, name: str, record: Callable[[str, float, float], None]) -> None:
+    """Replace ``module.name`` by a wrapper that calls ``record(name, start, end)``."""
+    inner = getattr(module, name)
+
+    # wraps: the wrapper takes the function's module and name, so a process pool pickles it
+    # by that name, and each worker (which instruments itself on import) finds its own.
+    @functools.wraps(inner)
+    def timed(*args: Any, **kw: Any) -> Any:
+        start = time.time()
+        try:
+            return inner(*args, **kw)
+        finally:
+            # what the task worked on: a variant's name, or a fold's variant
+            on = args[0] if isinstance(args[0], str) else getattr(args[0], "variant", "")
+            record(f"{name} {on}".strip(), start, time.time())
+
+    setattr(module, name, timed)
+
+
+def _evolve(out: str) -> None:
+    import ffmatch.paper.evaluation.cv as cv
+    import ffmatch.paper.pipeline.stages as stages
+    from ffmatch.cli.app import run
+
+    spent: dict[str, float] = defaultdict(float)
+
+    def record(name: str, start: float, end: float) -> None:
+        spent[name] += end - start
+
+    for name in ("prune_trained", "_score", "evolve"):
+        _wrap(stages, name, record)
+    for name in ("train_many", "cv_result_from_training", "fold_data"):
+        _wrap(cv, name, record)
+    run(["-q", "evolve", "--out", out, "--overwrite"])
+    parts = {
+        "training (train_many)": spent["train_many"],
+        "pruning (prune_trained)": spent["prune_trained"],
+        "per-fold metrics (cv_result_from_training)": spent["cv_result_from_training"],
+        "scoring the pruned networks (_score)": spent["_score"],
+        "cutting the folds (fold_data)": spent["fold_data"],
+    }
+    print(f"GA search (evolve): {spent['evolve']:.2f} s")
+    for what, seconds in parts.items():
+        print(f"  {what}: {seconds:.2f} s")
+
+
+def _stamp(name: str, start: float, end: float) -> None:
+    """Print one task's start and end, in seconds since the run began (any process)."""
+    t0 = float(os.environ[_T0])
+    print(f"{start - t0:8.1f} {end - t0:8.1f}  {name}", flush=True)
+
+
+def _instrument_protocol() -> None:
+    """Time the worker tasks; runs in the main process and, on import, in each worker."""
+    import ffmatch.benchmark.protocol as protocol
+
+    for name in ("_train_variant", "_fit_fold", "_score_mlp"):
+        _wrap(protocol, name, _stamp)
+
+
+def _muct() -> None:
+    from ffmatch.benchmark.config import BenchmarkConfig
+    from ffmatch.benchmark.protocol import run_benchmark
+    from ffmatch.core.sources import load_photos
+    from ffmatch.paper.nn.train import set_threads
+
+    set_threads(1)  # as `ffmatch benchmark muct` does by default
+    photos = load_photos("muct")
+    print("   start      end  task (seconds since the start)")
+    run_benchmark(photos, BenchmarkConfig(), jobs=2)
+    print(f"{time.time() - float(os.environ[_T0]):8.1f}           the whole run")
+
+
+os.environ.setdefault(_T0, str(time.time()))
+if os.environ.get("PROFILE_PHASES_MODE") == "muct":
+    _instrument_protocol()  # also in the forkserver's workers, which import this file
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=("evolve", "muct"))
+    parser.add_argument("--out", default="/tmp/phases-evolve", help="evolve's run folder")
+    args = parser.parse_args()
+    if args.command == "evolve":
+        _evolve(args.out)
+    else:
+        os.environ["PROFILE_PHASES_MODE"] = "muct"
+        _instrument_protocol()
+        _muct()
