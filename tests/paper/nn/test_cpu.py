@@ -49,7 +49,7 @@ def test_padding_holds_the_initial_weights_and_unpack_strips_it() -> None:
     # Two networks of one seed and different sizes: they share one draw, cut to each.
     jobs = [*_jobs(), replace(_jobs()[0], hidden=(20, 3))]
     packed = cpu.pack(jobs)
-    cpu.init_weights_(packed, jobs, range(len(jobs)), cpu.init_draws_by_seed(jobs))
+    cpu.init_weights_(packed, jobs, range(len(jobs)), cpu.init_draws_by_seed(packed, jobs))
     assert (packed.sizes[:, 1:][packed.real[:, 1:] > 0] % LANES == 0).all()
     for i, job in enumerate(jobs):
         weights, _, _ = cpu.unpack(packed, i)

@@ -157,15 +157,20 @@ def pack(jobs: Sequence[Any]) -> Packed:
     )
 
 
-def init_draws_by_seed(jobs: Sequence[Any]) -> dict[int, npt.NDArray[np.float64]]:
+def init_draws_by_seed(p: Packed, jobs: Sequence[Any]) -> dict[int, npt.NDArray[np.float64]]:
     """For each seed of the jobs drawn from their seed (no ``init``), its init stream as long
-    as its largest network needs: a GA's individuals on one fold share one draw."""
+    as its largest network (``p.real``) needs: a GA's individuals on one fold share one draw."""
     longest: dict[int, int] = {}
-    for job in jobs:
+    for i, job in enumerate(jobs):
         if job.init is None:
-            n = n_draws((np.shape(job.x_train)[1], *job.hidden, 2))
+            n = n_draws(_real_sizes(p, i))
             longest[job.seed] = max(longest.get(job.seed, 0), n)
     return {seed: init_draws(seed, n) for seed, n in longest.items()}
+
+
+def _real_sizes(p: Packed, i: int) -> tuple[int, ...]:
+    """Network i's layer sizes, unpadded: ``(d, *hidden, 2)``."""
+    return tuple(int(s) for s in p.real[i, : int(p.depth[i]) + 1])
 
 
 def init_weights_(
@@ -180,8 +185,11 @@ def init_weights_(
     for i in nets:
         job = jobs[i]
         nd = int(p.depth[i]) + 1
-        sizes = tuple(p.real[i, :nd])
-        w0 = job.init if job.init is not None else weights_from_draws(sizes, draws[job.seed])
+        w0 = (
+            job.init
+            if job.init is not None
+            else weights_from_draws(_real_sizes(p, i), draws[job.seed])
+        )
         at = int(p.p_at[i])
         for a, b, w, bias in zip(
             p.sizes[i, : nd - 1], p.sizes[i, 1:nd], w0.weights, w0.biases, strict=True
@@ -221,7 +229,7 @@ def run(
     n_pieces = min(len(by_cost), max(1, threads) * _PIECES_PER_THREAD)
     pieces = [np.ascontiguousarray(by_cost[k::n_pieces]) for k in range(n_pieces)]
     args = p.kernel_args()
-    draws = init_draws_by_seed(jobs)
+    draws = init_draws_by_seed(p, jobs)
 
     def train(piece: npt.NDArray[np.int64]) -> None:
         kernel(piece, *args, every_epoch)
