@@ -131,6 +131,12 @@ def test_compare_by_keyboard_alone(
     page: Any, serve: Any, tmp_path: Path, shared_photos: Path, screens: Path
 ) -> None:
     server = serve(create_app(tmp_path / "a.db"))
+    # Playwright turns the page's chooser interception on when the first "filechooser"
+    # listener comes and off when the last one goes, without waiting for either. With one
+    # listener per `expect_file_chooser`, about 1 round in 50 lost the second chooser here
+    # (off, then on again, racing the key press); a listener held for the whole test keeps
+    # the interception on throughout.
+    page.on("filechooser", lambda chooser: None)
     page.goto(server.url + "/")
 
     def tab_to(element_id: str) -> None:
