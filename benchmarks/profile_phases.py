@@ -40,7 +40,8 @@ def _wrap(module: Any, name: str, record: Callable[[str, float, float], None]) -
             return inner(*args, **kw)
         finally:
             # what the task worked on: a variant's name, or a fold's variant
-            on = args[0] if isinstance(args[0], str) else getattr(args[0], "variant", "")
+            first = args[0] if args else None  # evolve's functions take keywords only
+            on = first if isinstance(first, str) else getattr(first, "variant", "")
             record(f"{name} {on}".strip(), start, time.time())
 
     setattr(module, name, timed)
