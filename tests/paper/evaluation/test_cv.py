@@ -9,12 +9,13 @@ import pytest
 
 from ffmatch.core.errors import DataError
 from ffmatch.core.serial import to_mapping
-from ffmatch.core.splits import Fold, PaperSplitter, holdout_split, make_folds
+from ffmatch.core.splits import Fold, PaperSplitter, fold_data, holdout_split, make_folds
 from ffmatch.paper.evaluation.cv import (
     cross_validate,
     evaluate_configs,
     fit_and_score,
     network_seed,
+    train_configs,
 )
 from ffmatch.paper.nn.config import MLPConfig
 from ffmatch.paper.pipeline.results import CVRecord
@@ -37,6 +38,19 @@ def test_two_configs_together_equal_each_alone(make_sets) -> None:  # type: igno
     np.testing.assert_allclose(_vals(both[1]), _vals(alone_other), rtol=0, atol=1e-6)
     assert both[0].config == SMALL
     assert both[1].config == OTHER
+
+
+def test_train_configs_trains_the_networks_evaluate_configs_scores(make_sets) -> None:  # type: ignore[no-untyped-def]
+    X, y, groups = make_sets(6)
+    folds = make_folds(y, groups, n_splits=3, seed=0)
+    scored = evaluate_configs(X, y, groups, [SMALL, OTHER], folds=folds, seed=5)
+    data = [fold_data(X, y, f) for f in folds]
+    trained = train_configs(data, folds, [SMALL, OTHER], seed=5)
+    assert [len(t) for t in trained] == [3, 3]
+    for cv, results in zip(scored, trained, strict=True):
+        for fold, result in zip(cv.folds, results, strict=True):
+            for got, want in zip(result.weights.weights, fold.weights.weights, strict=True):
+                np.testing.assert_array_equal(got, want)
 
 
 def test_same_seed_same_numbers_other_seed_different(make_sets) -> None:  # type: ignore[no-untyped-def]

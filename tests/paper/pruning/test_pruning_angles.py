@@ -10,7 +10,7 @@ from hypothesis.extra.numpy import arrays
 
 from ffmatch.core.errors import ConfigError
 from ffmatch.paper.pruning import unit_angles
-from ffmatch.paper.pruning.distinctiveness import centre, short_units
+from ffmatch.paper.pruning.distinctiveness import centre, centred_angles, short_units
 
 
 def test_angles_by_hand() -> None:
@@ -51,6 +51,15 @@ def test_constant_unit_has_no_angle_under_mean_centring() -> None:
     assert np.isnan(got[1]).all()
     assert np.isnan(got[:, 1]).all()
     assert not np.isnan(got[[0, 2]][:, [0, 2]]).any()
+
+
+def test_angles_of_centred_vectors_are_unit_angles_bit_for_bit() -> None:
+    a = np.maximum(np.random.default_rng(4).normal(size=(30, 6)), 0.0)
+    a[:, 2] = 0.0  # a dead unit: NaN row and column either way
+    for centring in ("none", "mean", "half"):
+        np.testing.assert_array_equal(
+            centred_angles(centre(a, centring=centring)), unit_angles(a, centring=centring)
+        )
 
 
 def test_unknown_centring_is_a_config_error() -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from ffmatch.core.errors import ConfigError, DataError
 from ffmatch.paper.nn.mlp import MLPWeights
-from ffmatch.paper.pruning import PruningConfig, prune
+from ffmatch.paper.pruning import PruningConfig, prune, unit_angles
 
 Build = Callable[..., MLPWeights]  # the conftest fixture's type
 
@@ -111,6 +111,21 @@ def test_dead_unit_is_removed_under_every_centring(build: Build, x_train: np.nda
     for centring in ("none", "mean", "half"):
         result = prune(net, x_train, config=PruningConfig(centring=centring))
         assert [d.unit for d in result.report.dead] == [1], centring
+
+
+def test_reported_angles_are_the_units_angles_with_dead_units_left_out(
+    build: Build, x_train: np.ndarray
+) -> None:
+    # Pruning reuses its mean-centred vectors for the angles; the matrix it reports must be
+    # the one unit_angles gives, with the dead unit's row and column NaN, under every centring.
+    w = np.column_stack([E[0], np.zeros(3), E[1], E[0] + E[1]])
+    net = build(w, np.array([0.0, -1.0, 0.0, 0.5]))
+    acts = net.hidden_activations(x_train)[0]
+    for centring in ("none", "mean", "half"):
+        result = prune(net, x_train, config=PruningConfig(centring=centring))
+        expected = unit_angles(acts, centring=centring)
+        expected[1, :] = expected[:, 1] = np.nan
+        np.testing.assert_array_equal(result.angles[0], expected, err_msg=centring)
 
 
 def test_raising_similar_deg_merges_more(build: Build, x_train: np.ndarray) -> None:

@@ -34,6 +34,7 @@ from ffmatch.paper.evaluation.cv import (
     cross_validate,
     evaluate_configs,
     fit_and_score,
+    train_configs,
 )
 
 __all__ = [
@@ -64,4 +65,5 @@ __all__ = [
     "procrustes_disparity",
     "run_controls",
     "summarize",
+    "train_configs",
 ]

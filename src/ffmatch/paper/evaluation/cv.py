@@ -224,6 +224,41 @@ def evaluate_configs(
     labels = np.asarray(y)
     _check_folds(len(labels), groups, folds, splitter)
     data = [fold_data(x, labels, f, splitter=splitter) for f in folds]  # shared by all configs
+    trained = train_configs(
+        data,
+        folds,
+        configs,
+        seed=seed,
+        device=device,
+        engine=engine,
+        on_epoch=on_epoch,
+        history=history,
+    )
+    return [
+        cv_result_from_training(
+            config=cfg, protocol=splitter.name, folds=folds, data=data, results=res, seed=seed
+        )
+        for cfg, res in zip(configs, trained, strict=True)
+    ]
+
+
+def train_configs(
+    data: Sequence[FoldData],
+    folds: Sequence[Fold],
+    configs: Sequence[MLPConfig],
+    *,
+    seed: int,
+    device: str = "cpu",
+    engine: str = "auto",
+    on_epoch: Callable[[int, int], None] | None = None,
+    history: bool = True,
+) -> list[list[TrainResult]]:
+    """Train every configuration on every fold's scaled rows ``data`` in one ``train_many``
+    call; per configuration, its networks in fold order. Scores nothing.
+
+    The training half of ``evaluate_configs``, for callers that score other networks (the GA
+    scores each network after pruning it) and would discard the per-fold metrics.
+    """
     seeds = [network_seed(seed, f.repeat, f.index) for f in folds]
     jobs = [
         fold_job(part, cfg, seed=s) for cfg in configs for part, s in zip(data, seeds, strict=True)
@@ -237,17 +272,7 @@ def evaluate_configs(
         evaluate="every_epoch" if history else "last_epoch",
     )
     k = len(folds)
-    return [
-        cv_result_from_training(
-            config=cfg,
-            protocol=splitter.name,
-            folds=folds,
-            data=data,
-            results=results[i * k : (i + 1) * k],
-            seed=seed,
-        )
-        for i, cfg in enumerate(configs)
-    ]
+    return [results[i * k : (i + 1) * k] for i in range(len(configs))]
 
 
 def cross_validate(

@@ -49,11 +49,15 @@ class MLPWeights:
         """Number of weights and biases."""
         return int(sum(w.size + b.size for w, b in zip(self.weights, self.biases, strict=True)))
 
-    def hidden_activations(self, x: FloatArray) -> list[FloatArray]:
-        """Post-ReLU activations of each hidden layer for inputs ``x`` (n, in): list of (n, h)."""
+    def hidden_activations(self, x: FloatArray, *, layers: int | None = None) -> list[FloatArray]:
+        """Post-ReLU activations of each hidden layer for inputs ``x`` (n, in): list of (n, h).
+
+        ``layers`` stops after that many hidden layers (all by default).
+        """
         out: list[FloatArray] = []
         h = np.asarray(x, dtype=np.float64)
-        for w, b in zip(self.weights[:-1], self.biases[:-1], strict=True):
+        n = len(self.weights) - 1 if layers is None else layers
+        for w, b in zip(self.weights[:n], self.biases[:n], strict=True):
             h = np.maximum(h @ w + b, 0.0)
             out.append(h)
         return out

@@ -22,7 +22,13 @@ from ffmatch.core.metrics import Metrics, binary_metrics, majority_baseline
 from ffmatch.core.splits import Fold, FoldData, Splitter, fold_data, make_splitter
 from ffmatch.core.table import FloatArray, IntArray, PairTable, StrArray
 from ffmatch.paper.evaluation.controls import ControlResult, run_controls
-from ffmatch.paper.evaluation.cv import CVResult, evaluate_configs, fold_job, network_seed
+from ffmatch.paper.evaluation.cv import (
+    CVResult,
+    evaluate_configs,
+    fold_job,
+    network_seed,
+    train_configs,
+)
 from ffmatch.paper.nn.config import MLPConfig
 from ffmatch.paper.nn.mlp import MLPWeights
 from ffmatch.paper.nn.train import train_many
@@ -276,31 +282,44 @@ def ga_stage(
             batch_size=config.mlp.batch_size,
         )
 
-    def evaluate(population: Sequence[Genes]) -> list[float]:
-        configs = [to_mlp(genes) for genes in population]
-        results = evaluate_configs(
-            x,
-            y,
-            g,
+    def fold_metrics(configs: Sequence[MLPConfig]) -> list[tuple[Metrics, ...]]:
+        """Each configuration's validation metrics per fold: after pruning, or as trained."""
+        if not prune_networks:
+            cvs = evaluate_configs(
+                x,
+                y,
+                g,
+                configs,
+                splitter=prep.splitter,
+                folds=prep.folds,
+                seed=config.seed,
+                device=config.device,
+                engine=config.engine,
+                history=False,
+            )
+            return [tuple(f.val for f in cv.folds) for cv in cvs]
+        # Only the pruned networks are scored: the trained ones' metrics would be discarded.
+        trained = train_configs(
+            parts,
+            prep.folds,
             configs,
-            splitter=prep.splitter,
-            folds=prep.folds,
             seed=config.seed,
             device=config.device,
             engine=config.engine,
             history=False,
         )
-        out = []
-        for genes, cv in zip(population, results, strict=True):
-            if prune_networks:
-                nets = _fold_trained(cv, parts)
-                pruned = prune_trained(nets, config.pruning)
-                metrics = tuple(_score(w, t.data) for (w, _), t in zip(pruned, nets, strict=True))
-            else:
-                metrics = tuple(f.val for f in cv.folds)
+        scores = []
+        for results in trained:
+            nets = [Trained(weights=r.weights, data=p) for r, p in zip(results, parts, strict=True)]
+            pruned = prune_trained(nets, config.pruning)
+            scores.append(tuple(_score(w, t.data) for (w, _), t in zip(pruned, nets, strict=True)))
+        return scores
+
+    def evaluate(population: Sequence[Genes]) -> list[float]:
+        scores = fold_metrics([to_mlp(genes) for genes in population])
+        for genes, metrics in zip(population, scores, strict=True):
             fold_scores[genes] = metrics
-            out.append(_fitness(metrics, config.ga.fitness))
-        return out
+        return [_fitness(metrics, config.ga.fitness) for metrics in scores]
 
     start = time.perf_counter()
     result = evolve(

@@ -82,13 +82,24 @@ def unit_angles(
     a = centre(activations, centring=centring)  # (n, h)
     if a.ndim != 2:
         raise ValueError(f"activations: expected a 2-d (n_patterns, h) array, found {a.shape}")
-    short = short_units(activations, centring=centring, dead_tol=dead_tol)
-    norms = np.linalg.norm(a, axis=0)  # (h,)
+    return centred_angles(a, dead_tol=dead_tol)
+
+
+def centred_angles(centred: FloatArray, *, dead_tol: float = DEFAULT_DEAD_TOL) -> FloatArray:
+    """``unit_angles`` of activation vectors already centred, ``(n_patterns, h)`` float64.
+
+    For a caller that holds the centred vectors anyway (pruning does): centring again would
+    give the same numbers at the cost of another pass.
+    """
+    a = centred
+    norms = np.sqrt(np.add.reduce(a * a, axis=0))  # (h,), np.linalg.norm's own formula
+    short = norms <= dead_tol * np.sqrt(a.shape[0])  # as ``short_units``
     unit = a / np.where(short, 1.0, norms)  # (n, h), columns of length 1 (or ~0 when short)
     cos = unit.T @ unit  # (h, h); h <= ~100 units, so this is cheap
     cos = np.clip(0.5 * (cos + cos.T), -1.0, 1.0)  # exactly symmetric despite BLAS rounding
     angles = np.degrees(np.arccos(cos))
     np.fill_diagonal(angles, 0.0)  # rounding can leave cos slightly under 1 on the diagonal
-    angles[short, :] = np.nan
-    angles[:, short] = np.nan
+    if short.any():
+        angles[short, :] = np.nan
+        angles[:, short] = np.nan
     return np.asarray(angles)

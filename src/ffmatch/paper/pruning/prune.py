@@ -22,6 +22,7 @@ are physically cut: columns of the layer's weight and bias, rows of the next lay
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 from typing import Literal
@@ -32,7 +33,7 @@ import numpy.typing as npt
 from ffmatch.core.errors import DataError
 from ffmatch.paper.nn.mlp import MLPWeights
 from ffmatch.paper.pruning.config import PruningConfig
-from ffmatch.paper.pruning.distinctiveness import unit_angles
+from ffmatch.paper.pruning.distinctiveness import centre, centred_angles
 from ffmatch.paper.pruning.report import DeadUnit, KeptUnit, PairAction, PruningReport
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,7 @@ def prune(weights: MLPWeights, x_train: FloatArray, *, config: PruningConfig) ->
     angles: list[FloatArray] = []
     for k in todo:
         # Recomputed per layer: pruning layer k changes what layer k + 1 receives.
-        acts = net.hidden_activations(x)[k]  # (n, h_k)
+        acts = net.hidden_activations(x, layers=k + 1)[k]  # (n, h_k)
         out = _prune_layer(net, k, acts, config)
         net = out.weights
         pairs += out.pairs
@@ -117,8 +118,8 @@ def _prune_layer(net: MLPWeights, k: int, acts: FloatArray, config: PruningConfi
     alive = np.ones(h, dtype=bool)
     means = acts.mean(axis=0)  # (h,)
     dev = acts - means  # (n, h) mean-centred, used for the dead test and the affine fit
-    dev_norm = np.linalg.norm(dev, axis=0)
-    raw_norm = np.linalg.norm(acts, axis=0)
+    dev_norm = np.sqrt(np.add.reduce(dev * dev, axis=0))  # np.linalg.norm's own formula
+    raw_norm = np.sqrt(np.add.reduce(acts * acts, axis=0))
     # Constancy, not shortness of the centred vector, decides "dead": with "half" centring a
     # dead ReLU unit is -0.5 everywhere, long but carrying nothing.
     is_dead = dev_norm <= config.dead_tol * np.sqrt(n)
@@ -138,10 +139,13 @@ def _prune_layer(net: MLPWeights, k: int, acts: FloatArray, config: PruningConfi
         alive[j] = False
         dead.append(DeadUnit(layer=k, unit=int(j), norm=float(dev_norm[j]), mean=float(means[j])))
 
-    angles = unit_angles(acts, centring=config.centring, dead_tol=config.dead_tol)
-    angles[is_dead, :] = np.nan  # constant units take part in no pair
-    angles[:, is_dead] = np.nan
-    ia, ib = np.triu_indices(h, k=1)
+    # "mean" centring is ``dev`` itself (the same subtraction), so it is not done again.
+    centred = dev if config.centring == "mean" else centre(acts, centring=config.centring)
+    angles = centred_angles(centred, dead_tol=config.dead_tol)
+    if config.centring != "mean" and is_dead.any():  # with "mean", dead units are NaN already
+        angles[is_dead, :] = np.nan  # constant units take part in no pair
+        angles[:, is_dead] = np.nan
+    ia, ib = _upper_pairs(h)
     ang = angles[ia, ib]
     with np.errstate(invalid="ignore"):  # NaN compares False: dead units never fire
         similar = np.flatnonzero(ang < config.similar_deg)
@@ -198,6 +202,16 @@ def _prune_layer(net: MLPWeights, k: int, acts: FloatArray, config: PruningConfi
         dead=tuple(dead),
         kept_last=tuple(kept),
     )
+
+
+@functools.cache
+def _upper_pairs(h: int) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """``np.triu_indices(h, k=1)``, kept per size: the GA prunes a thousand networks a
+    generation over a few dozen sizes, and building the indices cost a tenth of the pruning."""
+    ia, ib = np.triu_indices(h, k=1)
+    ia.flags.writeable = False
+    ib.flags.writeable = False
+    return ia, ib
 
 
 def _merge_coefficients(
