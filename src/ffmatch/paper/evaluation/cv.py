@@ -1,9 +1,10 @@
 """Cross-validation of MLP configurations: every (configuration, fold) network in one batch.
 
 ``evaluate_configs`` (and ``train_configs``, its training half) is the seam the genetic
-algorithm uses: a whole population times every fold is one ``train_many`` call. Each fold's network seed comes from (seed, repeat, fold)
-only, so every configuration sees the same folds and the same initial random streams
-(common random numbers): a configuration scores the same alone or in a population.
+algorithm uses: a whole population times every fold is one ``train_many`` call. Each fold's
+network seed comes from (seed, repeat, fold) only, so every configuration sees the same folds
+and the same initial random streams (common random numbers): a configuration scores the same
+alone or in a population.
 """
 
 from __future__ import annotations

@@ -204,10 +204,10 @@ def _prune_layer(net: MLPWeights, k: int, acts: FloatArray, config: PruningConfi
     )
 
 
-@functools.cache
+@functools.lru_cache(maxsize=128)  # the GA's genes give at most 100 first-layer sizes
 def _upper_pairs(h: int) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-    """``np.triu_indices(h, k=1)``, kept per size: the GA prunes a thousand networks a
-    generation over a few dozen sizes, and building the indices cost a tenth of the pruning."""
+    """``np.triu_indices(h, k=1)``, kept per size: a GA search prunes some 900 networks of a
+    few dozen sizes, and building the indices took a tenth of the pruning."""
     ia, ib = np.triu_indices(h, k=1)
     ia.flags.writeable = False
     ib.flags.writeable = False
