@@ -302,3 +302,20 @@ def test_config_round_trips_through_the_toml_mapping() -> None:
     assert from_mapping(PruningConfig, to_mapping(config)) == config
     with pytest.raises(ConfigError, match="did you mean 'centring'"):
         from_mapping(PruningConfig, {"centering": "mean"})
+
+
+@pytest.mark.parametrize("shape", [(0, 5), (1, 5), (40, 1), (40, 2), (70, 34), (300, 3)])
+def test_dead_units_fold_into_the_bias_in_the_order_a_loop_adds_them(
+    shape: tuple[int, int],
+) -> None:
+    # Pruning adds every dead unit's share to the next bias in one numpy call; the sums must
+    # round as the loop of `+=` it replaced, so pruned networks keep their bits.
+    from ffmatch.paper.pruning.prune import _add_rows_in_order
+
+    rng = np.random.default_rng(7)
+    start = rng.normal(size=shape[1])
+    rows = rng.normal(size=shape) * 10.0 ** rng.integers(-8, 8, size=shape)
+    expected = start.copy()
+    for row in rows:
+        expected += row
+    np.testing.assert_array_equal(_add_rows_in_order(start, rows), expected)

@@ -133,11 +133,12 @@ def _prune_layer(net: MLPWeights, k: int, acts: FloatArray, config: PruningConfi
             )
         )
 
-    dead: list[DeadUnit] = []
-    for j in np.flatnonzero(is_dead):
-        b_next += means[j] * w_next[j]
-        alive[j] = False
-        dead.append(DeadUnit(layer=k, unit=int(j), norm=float(dev_norm[j]), mean=float(means[j])))
+    gone = np.flatnonzero(is_dead)
+    b_next = _add_rows_in_order(b_next, means[gone, None] * w_next[gone])
+    alive[gone] = False
+    dead = [
+        DeadUnit(layer=k, unit=int(j), norm=float(dev_norm[j]), mean=float(means[j])) for j in gone
+    ]
 
     # "mean" centring is ``dev`` itself (the same subtraction), so it is not done again.
     centred = dev if config.centring == "mean" else centre(acts, centring=config.centring)
@@ -202,6 +203,20 @@ def _prune_layer(net: MLPWeights, k: int, acts: FloatArray, config: PruningConfi
         dead=tuple(dead),
         kept_last=tuple(kept),
     )
+
+
+def _add_rows_in_order(
+    start: npt.NDArray[np.float64], rows: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """``start + rows[0] + rows[1] + ...``, added left to right as a loop of ``+=`` would.
+
+    One call instead of a loop (a GA network has some twenty dead units). A running sum
+    (``np.add.accumulate``) adds one row at a time by definition, so its last row rounds as
+    the loop does; ``np.add.reduce`` may sum pairwise (it does for a single column).
+    """
+    if len(rows) == 0:
+        return start
+    return np.asarray(np.add.accumulate(np.vstack([start, rows]), axis=0)[-1], dtype=np.float64)
 
 
 @functools.lru_cache(maxsize=128)  # the GA's genes give at most 100 first-layer sizes
