@@ -24,6 +24,7 @@ from ffmatch.core.table import FloatArray, IntArray, PairTable, StrArray
 from ffmatch.paper.evaluation.controls import ControlResult, run_controls
 from ffmatch.paper.evaluation.cv import (
     CVResult,
+    cv_result_from_training,
     evaluate_configs,
     fold_job,
     network_seed,
@@ -269,7 +270,6 @@ def ga_stage(
     cross-validated score (after pruning, as the paper optimised the pruned network); then
     the best configuration trained on the training part, pruned, and checked on the holdout.
     """
-    x, y, g = _dev(prep)
     parts = _fold_parts(prep)  # once: every individual is scored on the same folds
     layout = config.ga.layout
     fold_scores: dict[Genes, tuple[Metrics, ...]] = {}
@@ -284,21 +284,6 @@ def ga_stage(
 
     def fold_metrics(configs: Sequence[MLPConfig]) -> list[tuple[Metrics, ...]]:
         """Each configuration's validation metrics per fold: after pruning, or as trained."""
-        if not prune_networks:
-            cvs = evaluate_configs(
-                x,
-                y,
-                g,
-                configs,
-                splitter=prep.splitter,
-                folds=prep.folds,
-                seed=config.seed,
-                device=config.device,
-                engine=config.engine,
-                history=False,
-            )
-            return [tuple(f.val for f in cv.folds) for cv in cvs]
-        # Only the pruned networks are scored: the trained ones' metrics would be discarded.
         trained = train_configs(
             parts,
             prep.folds,
@@ -309,10 +294,25 @@ def ga_stage(
             history=False,
         )
         scores = []
-        for results in trained:
-            nets = [Trained(weights=r.weights, data=p) for r, p in zip(results, parts, strict=True)]
-            pruned = prune_trained(nets, config.pruning)
-            scores.append(tuple(_score(w, t.data) for (w, _), t in zip(pruned, nets, strict=True)))
+        for cfg, results in zip(configs, trained, strict=True):
+            if prune_networks:
+                nets = [
+                    Trained(weights=r.weights, data=p) for r, p in zip(results, parts, strict=True)
+                ]
+                pruned = prune_trained(nets, config.pruning)
+                scores.append(
+                    tuple(_score(w, t.data) for (w, _), t in zip(pruned, nets, strict=True))
+                )
+            else:  # scored as trained, as evaluate_configs scores them
+                cv = cv_result_from_training(
+                    config=cfg,
+                    protocol=prep.splitter.name,
+                    folds=prep.folds,
+                    data=parts,
+                    results=results,
+                    seed=config.seed,
+                )
+                scores.append(tuple(f.val for f in cv.folds))
         return scores
 
     def evaluate(population: Sequence[Genes]) -> list[float]:
