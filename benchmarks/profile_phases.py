@@ -4,7 +4,8 @@ Not a comparison: one run, its parts. Two commands:
 
 - ``evolve``: ``ffmatch -q evolve`` at the paper's settings; the GA's search split into
   training (``train_many``), pruning, scoring the pruned networks and the rest (per-fold
-  metrics and cutting the folds, where a revision still does them in the search);
+  metrics and cutting the folds, where a revision still does them in the search); pruning
+  and scoring done inside the training's calls, as networks finish, are shown as its share;
 - ``muct``: ``run_benchmark`` on MUCT with two worker processes; when each variant's MLP
   training starts and ends, when the last fold fit ends, and the whole run.
 
@@ -53,26 +54,52 @@ def _evolve(out: str) -> None:
     from ffmatch.cli.app import run
 
     spent: dict[str, float] = defaultdict(float)
+    running: list[str] = []  # the wrapped functions now running (outermost first)
 
     def record(name: str, start: float, end: float) -> None:
-        spent[name] += end - start
+        if name == "evolve" or "evolve" in running:  # the search only, not the holdout after
+            # Since the fifth round the GA prunes and scores each network as it is trained,
+            # within train_many's call: that time is counted apart, as a share of training.
+            within = " within training" if name != "train_many" and "train_many" in running else ""
+            spent[name + within] += end - start
 
-    for name in ("prune_trained", "_score", "evolve"):
+    def flag(module: Any, name: str) -> None:
+        inner = getattr(module, name)
+
+        @functools.wraps(inner)
+        def flagged(*args: Any, **kw: Any) -> Any:
+            running.append(name)
+            try:
+                return inner(*args, **kw)
+            finally:
+                running.pop()
+
+        setattr(module, name, flagged)
+
+    for name in ("prune", "_score"):
         _wrap(stages, name, record)
-    for name in ("train_many", "cv_result_from_training", "fold_data"):
+    for name in ("cv_result_from_training", "fold_data"):
         _wrap(cv, name, record)
+    _wrap(cv, "train_many", record)
+    flag(cv, "train_many")
+    _wrap(stages, "evolve", record)
+    flag(stages, "evolve")
     run(["-q", "evolve", "--out", out, "--overwrite"])
     parts = {
         "training (train_many)": spent["train_many"],
-        "pruning (prune_trained)": spent["prune_trained"],
+        "pruning (prune)": spent["prune"],
         "per-fold metrics (cv_result_from_training)": spent["cv_result_from_training"],
         "scoring the pruned networks (_score)": spent["_score"],
         "cutting the folds (fold_data)": spent["fold_data"],
     }
     print(f"GA search (evolve): {spent['evolve']:.2f} s")
     for what, seconds in parts.items():
-        if seconds > 0:  # since 77ddb28 the GA neither cuts folds nor scores unpruned networks
+        if seconds > 0:  # a revision may not do a part, or not apart from the training
             print(f"  {what}: {seconds:.2f} s")
+        if what.startswith("training") and spent["prune within training"]:
+            print(f"    of which pruning the networks trained so far: "
+                  f"{spent['prune within training']:.2f} s")  # fmt: skip
+            print(f"    of which scoring them: {spent['_score within training']:.2f} s")
     print(f"  everything else (the GA, building and packing jobs): "
           f"{spent['evolve'] - sum(parts.values()):.2f} s")  # fmt: skip
 

@@ -110,3 +110,46 @@ def test_training_on_the_cpu_imports_no_torch() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
     )
     assert proc.stdout.strip().splitlines()[-1] == "(2,) False True"
+
+
+@pytest.mark.parametrize("engine", ["compiled", "stacked"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_on_result_hands_over_each_network_once_as_returned(
+    restore_threads: None, engine: str, threads: int
+) -> None:
+    set_threads(threads)
+    jobs = _jobs(40)  # the compiled engine trains them in several pieces
+    handed: dict[int, Any] = {}
+
+    def take(k: int, result: Any) -> None:
+        assert k not in handed
+        handed[k] = result
+
+    results = train_many(jobs, engine=engine, on_result=take)
+    assert sorted(handed) == list(range(len(jobs)))
+    for k, result in enumerate(results):
+        assert handed[k] is result
+
+
+def test_an_error_in_on_result_stops_the_training(restore_threads: None) -> None:
+    set_threads(2)
+
+    def fail(k: int, result: Any) -> None:
+        raise RuntimeError(f"network {k}: the caller could not use it")
+
+    with pytest.raises(RuntimeError, match=r"^network \d+: the caller could not use it$"):
+        train_many(_jobs(40), engine="compiled", on_result=fail)
+
+
+def test_the_compiled_engine_hands_over_results_while_it_trains(restore_threads: None) -> None:
+    set_threads(1)  # one thread: its pieces run in turn, so the order below is fixed
+    events: list[str] = []
+    train_many(
+        _jobs(40),
+        engine="compiled",
+        on_epoch=lambda done, total: events.append(f"epoch {done}/{total}"),
+        on_result=lambda k, result: events.append("result"),
+    )
+    assert events.count("result") == 40
+    assert events[0] == "result"  # the first piece's networks, before any progress ...
+    assert events.index("epoch 3/3") < len(events) - 1  # ... and the last piece's after it

@@ -253,26 +253,30 @@ def train_configs(
     engine: str = "auto",
     on_epoch: Callable[[int, int], None] | None = None,
     history: bool = True,
+    on_result: Callable[[int, int, TrainResult], None] | None = None,
 ) -> list[list[TrainResult]]:
     """Train every configuration on every fold's scaled rows ``data`` in one ``train_many``
     call; per configuration, its networks in fold order. Scores nothing.
 
     The training half of ``evaluate_configs``, for callers that score other networks (the GA
     scores each network after pruning it) and would discard the per-fold metrics.
+    ``on_result(config_index, fold_index, result)`` is called as each network is trained,
+    while the others train (``train_many``'s ``on_result``).
     """
     seeds = [network_seed(seed, f.repeat, f.index) for f in folds]
     jobs = [
         fold_job(part, cfg, seed=s) for cfg in configs for part, s in zip(data, seeds, strict=True)
     ]
     logger.info("training %d networks (%d configs x %d folds)", len(jobs), len(configs), len(folds))
+    k = len(folds)
     results = train_many(
         jobs,
         device=device,
         engine=engine,
         on_epoch=on_epoch,
         evaluate="every_epoch" if history else "last_epoch",
+        on_result=None if on_result is None else lambda i, r: on_result(i // k, i % k, r),
     )
-    k = len(folds)
     return [results[i * k : (i + 1) * k] for i in range(len(configs))]
 
 

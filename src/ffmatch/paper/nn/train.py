@@ -129,6 +129,7 @@ def train_many(
     on_epoch: Callable[[int, int], None] | None = None,
     evaluate: Literal["every_epoch", "last_epoch"] = "every_epoch",
     engine: str = "auto",
+    on_result: Callable[[int, TrainResult], None] | None = None,
 ) -> list[TrainResult]:
     """Train all jobs; results in job order.
 
@@ -140,8 +141,11 @@ def train_many(
     on_epoch(done, total) reports progress in epochs of the longest job (for progress bars).
     evaluate="last_epoch" measures loss and accuracy only after each network's last epoch
     (earlier history entries are NaN): about a quarter less work, for callers that need
-    only the final numbers (the genetic search). Values are read back once, at the end.
-    Threads: ``set_threads``.
+    only the final numbers (the genetic search). Each network's values are read back once,
+    when it is trained: the compiled engine trains in pieces, the stacked one all at once.
+    on_result(k, result) is called in this thread with job k's result as soon as it is read
+    back, so a caller can work on the first networks while the others train. Threads:
+    ``set_threads``.
     """
     for k, job in enumerate(jobs):
         _check_job(job, k)
@@ -154,16 +158,22 @@ def train_many(
     check_engine(engine, kind)
     every_epoch = evaluate == "every_epoch"
     if kind == "cpu" and engine != "stacked":
-        return _train_compiled(jobs, on_epoch=on_epoch, every_epoch=every_epoch)
+        return _train_compiled(
+            jobs, on_epoch=on_epoch, every_epoch=every_epoch, on_result=on_result
+        )
     from ffmatch.paper.nn import batched  # imports torch: only for this engine
 
-    return batched.train_stacked(
+    results = batched.train_stacked(
         jobs,
         device=device,
         on_epoch=on_epoch,
         every_epoch=every_epoch,
         threads=_threads,
     )
+    if on_result is not None:
+        for k, result in enumerate(results):
+            on_result(k, result)
+    return results
 
 
 def prepare_engine(*, engine: str = "auto", device: str = "cpu") -> bool:
@@ -200,6 +210,7 @@ def _train_compiled(
     *,
     on_epoch: Callable[[int, int], None] | None,
     every_epoch: bool,
+    on_result: Callable[[int, TrainResult], None] | None = None,
 ) -> list[TrainResult]:
     """``train_many`` through ``ffmatch.paper.nn.cpu``."""
     total = max(job.epochs for job in jobs)
@@ -213,12 +224,26 @@ def _train_compiled(
             on_epoch(done, total)
 
     packed = cpu.pack(jobs)
-    cpu.run(packed, jobs, every_epoch=every_epoch, threads=training_threads(), on_progress=progress)
-    out = []
-    for i, job in enumerate(jobs):
-        weights, stats, proba = cpu.unpack(packed, i)
-        out.append(train_result(job, weights, stats, proba))
-    return out
+    out: list[TrainResult | None] = [None] * len(jobs)
+
+    def read_back(done: np.ndarray) -> None:  # a finished piece's networks are final
+        for i in done.tolist():
+            weights, stats, proba = cpu.unpack(packed, i)
+            out[i] = train_result(jobs[i], weights, stats, proba)
+            if on_result is not None:
+                on_result(i, out[i])
+
+    cpu.run(
+        packed,
+        jobs,
+        every_epoch=every_epoch,
+        threads=training_threads(),
+        on_progress=progress,
+        on_done=read_back,
+    )
+    results = [r for r in out if r is not None]
+    assert len(results) == len(jobs)  # every piece ran, or cpu.run raised
+    return results
 
 
 def train_result(

@@ -32,7 +32,7 @@ from ffmatch.paper.evaluation.cv import (
 )
 from ffmatch.paper.nn.config import MLPConfig
 from ffmatch.paper.nn.mlp import MLPWeights
-from ffmatch.paper.nn.train import train_many
+from ffmatch.paper.nn.train import TrainResult, train_many
 from ffmatch.paper.pipeline.config import RunConfig
 from ffmatch.paper.pipeline.results import (
     BestIndividual,
@@ -284,6 +284,13 @@ def ga_stage(
 
     def fold_metrics(configs: Sequence[MLPConfig]) -> list[tuple[Metrics, ...]]:
         """Each configuration's validation metrics per fold: after pruning, or as trained."""
+        after_pruning: dict[tuple[int, int], Metrics] = {}
+
+        def prune_and_score(c: int, f: int, result: TrainResult) -> None:
+            # Here, as each network is trained: the pruning overlaps the others' training.
+            weights = prune(result.weights, parts[f].x_train, config=config.pruning).weights
+            after_pruning[c, f] = _score(weights, parts[f])
+
         trained = train_configs(
             parts,
             prep.folds,
@@ -292,28 +299,27 @@ def ga_stage(
             device=config.device,
             engine=config.engine,
             history=False,
+            on_result=prune_and_score if prune_networks else None,
         )
-        scores = []
-        for cfg, results in zip(configs, trained, strict=True):
-            if prune_networks:
-                nets = [
-                    Trained(weights=r.weights, data=p) for r, p in zip(results, parts, strict=True)
-                ]
-                pruned = prune_trained(nets, config.pruning)
-                scores.append(
-                    tuple(_score(w, t.data) for (w, _), t in zip(pruned, nets, strict=True))
-                )
-            else:  # scored as trained, as evaluate_configs scores them
-                cv = cv_result_from_training(
+        if prune_networks:
+            return [
+                tuple(after_pruning[c, f] for f in range(len(parts))) for c in range(len(configs))
+            ]
+        # scored as trained, as evaluate_configs scores them
+        return [
+            tuple(
+                f.val
+                for f in cv_result_from_training(
                     config=cfg,
                     protocol=prep.splitter.name,
                     folds=prep.folds,
                     data=parts,
                     results=results,
                     seed=config.seed,
-                )
-                scores.append(tuple(f.val for f in cv.folds))
-        return scores
+                ).folds
+            )
+            for cfg, results in zip(configs, trained, strict=True)
+        ]
 
     def evaluate(population: Sequence[Genes]) -> list[float]:
         scores = fold_metrics([to_mlp(genes) for genes in population])
