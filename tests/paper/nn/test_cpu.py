@@ -81,7 +81,13 @@ def test_threads_and_company_do_not_change_a_networks_bits() -> None:
 def test_progress_reaches_one_in_rising_steps() -> None:
     jobs = _jobs() * 4
     seen: list[float] = []
-    cpu.run(cpu.pack(jobs), jobs, every_epoch=False, threads=2, on_progress=seen.append)
+    cpu.run(
+        cpu.pack(jobs),
+        jobs,
+        every_epoch=False,
+        threads=2,
+        on_done=lambda piece, fraction: seen.append(fraction),
+    )
     assert seen == sorted(seen)
     assert seen[-1] == 1.0
 
@@ -91,12 +97,12 @@ def test_an_interrupt_drops_the_pieces_not_yet_started() -> None:
     packed = cpu.pack(jobs)
     seen: list[float] = []
 
-    def stop(fraction: float) -> None:
+    def stop(piece: np.ndarray, fraction: float) -> None:
         seen.append(fraction)
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        cpu.run(packed, jobs, every_epoch=False, threads=2, on_progress=stop)
+        cpu.run(packed, jobs, every_epoch=False, threads=2, on_done=stop)
     assert len(seen) == 1
     last = packed.stats_at + 4 * (packed.epochs - 1)  # each network's final train loss
     finished = int(np.isfinite(packed.stats[last]).sum())

@@ -212,16 +212,16 @@ def run(
     *,
     every_epoch: bool,
     threads: int,
-    on_progress: Callable[[float], None] | None = None,
-    on_done: Callable[[npt.NDArray[np.int64]], None] | None = None,
+    on_done: Callable[[npt.NDArray[np.int64], float], None] | None = None,
 ) -> None:
     """Initialise and train every network of ``p`` (packed from ``jobs``) in place,
     ``threads`` at a time (the compiled loop releases the GIL). This thread draws the
     initial weights piece by piece and hands each piece to the threads as soon as it is
     drawn, so the draws (which hold the GIL) overlap the training: drawn inside the
     threads they took several times as long, and drawn all before it they were a serial
-    tenth of the GA's search. As pieces finish, this thread calls ``on_progress(fraction)``
-    and ``on_done(indices)`` with the networks just trained (their results are final)."""
+    tenth of the GA's search. As each piece finishes, this thread calls
+    ``on_done(indices, fraction)``: the networks just trained (their results are final) and
+    the share of all the work done so far."""
     kernel = _kernel()
     work = _work(p)
     # Networks dealt round-robin, longest first, into pieces of about equal work that the
@@ -241,10 +241,8 @@ def run(
             init_weights_(p, jobs, piece, draws)
             train(piece)
             done += float(work[piece].sum())
-            if on_progress is not None:
-                on_progress(done / total)
             if on_done is not None:
-                on_done(piece)
+                on_done(piece, done / total)
         return
     pool = ThreadPoolExecutor(max_workers=threads)
     try:
@@ -254,11 +252,10 @@ def run(
             futures[pool.submit(train, piece)] = piece
         for future in as_completed(futures):
             future.result()
-            done += float(work[futures[future]].sum())
-            if on_progress is not None:
-                on_progress(done / total)
+            piece = futures[future]
+            done += float(work[piece].sum())
             if on_done is not None:
-                on_done(futures[future])
+                on_done(piece, done / total)
     finally:
         # On Ctrl-C, SIGTERM or an error, the pieces not yet started are dropped: the
         # command stops once the running ones (a small share of the work) finish.

@@ -224,26 +224,17 @@ def _train_compiled(
             on_epoch(done, total)
 
     packed = cpu.pack(jobs)
-    out: list[TrainResult | None] = [None] * len(jobs)
+    results: dict[int, TrainResult] = {}
 
-    def read_back(done: np.ndarray) -> None:  # a finished piece's networks are final
+    def read_back(done: np.ndarray, fraction: float) -> None:  # a finished piece is final
+        progress(fraction)
         for i in done.tolist():
-            weights, stats, proba = cpu.unpack(packed, i)
-            out[i] = train_result(jobs[i], weights, stats, proba)
+            results[i] = train_result(jobs[i], *cpu.unpack(packed, i))
             if on_result is not None:
-                on_result(i, out[i])
+                on_result(i, results[i])
 
-    cpu.run(
-        packed,
-        jobs,
-        every_epoch=every_epoch,
-        threads=training_threads(),
-        on_progress=progress,
-        on_done=read_back,
-    )
-    results = [r for r in out if r is not None]
-    assert len(results) == len(jobs)  # every piece ran, or cpu.run raised
-    return results
+    cpu.run(packed, jobs, every_epoch=every_epoch, threads=training_threads(), on_done=read_back)
+    return [results[i] for i in range(len(jobs))]  # every piece ran, or cpu.run raised
 
 
 def train_result(
