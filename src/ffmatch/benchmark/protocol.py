@@ -426,16 +426,11 @@ def run_benchmark(
                 fitted.append(_fit_fold(fold, others, config.engine))
                 if on_step is not None:
                     on_step(done, len(folds))
-            scored = [
-                _score_mlp(item, w)
-                for var in variants
-                if var.mlps
-                for item, w in zip(
-                    var.mlps,
-                    _train_variant(var.name, [m.job for m in var.mlps], config.engine),
-                    strict=True,
-                )
-            ]
+            scored = []
+            for var in variants:
+                if var.mlps:
+                    weights = _train_variant(var.name, [m.job for m in var.mlps], config.engine)
+                    scored += [_score_mlp(m, w) for m, w in zip(var.mlps, weights, strict=True)]
         else:
             variants, fitted, scored = _run_in_pool(pool, photos, config, specs, on_step)
     scores: dict[str, list[FoldScore]] = {}

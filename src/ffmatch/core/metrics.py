@@ -93,8 +93,8 @@ def _roc_auc(pos: npt.NDArray[np.bool_], score: npt.NDArray[np.float64]) -> floa
     """ROC-AUC as the Mann-Whitney statistic: P(score of a match > a non-match), ties half.
 
     Counted in NumPy rather than with ``scipy.stats.rankdata`` (a few times its cost on the
-    GA's folds of a few rows, a thousand networks a generation). The statistic is a multiple
-    of 1/2 either way, so exact, and the AUC the same number.
+    GA's folds of a few rows, some 900 networks a search). The statistic is a multiple of 1/2
+    either way, so exact, and the AUC the same number.
     """
     if np.isnan(score).any():
         return math.nan  # as rankdata propagates NaN
