@@ -10,7 +10,7 @@ import pytest
 
 from ffmatch.core.errors import ConfigError, DataError
 from ffmatch.paper.nn.mlp import MLPWeights
-from ffmatch.paper.pruning import PruningConfig, prune, unit_angles
+from ffmatch.paper.pruning import PruningConfig, prune, prune_weights, unit_angles
 
 Build = Callable[..., MLPWeights]  # the conftest fixture's type
 
@@ -319,3 +319,38 @@ def test_dead_units_fold_into_the_bias_in_the_order_a_loop_adds_them(
     for row in rows:
         expected += row
     np.testing.assert_array_equal(_add_rows_in_order(start, rows), expected)
+
+
+@pytest.mark.parametrize("layers", ["first", "all"])
+@pytest.mark.parametrize("merge", ["affine", "gedeon"])
+@pytest.mark.parametrize("centring", ["none", "mean", "half"])
+def test_prune_weights_returns_prunes_network_bit_for_bit(
+    build: Build, x_train: np.ndarray, centring: str, merge: str, layers: str
+) -> None:
+    # The GA's lean path builds no records; the network it returns must be the same bits.
+    # This one has a dead unit, clones, an opposite pair and noise, in float32 as trained.
+    rng = np.random.default_rng(11)
+    w = np.column_stack([E[0], -E[0], E[1], 2 * E[1], np.zeros(3), rng.normal(size=(3, 5))])
+    net = build(w, np.array([0.1, 0.2, 0.0, 0.3, -1.0, *rng.normal(size=5)]), hidden2=7)
+    net = MLPWeights(
+        weights=tuple(a.astype(np.float32) for a in net.weights),
+        biases=tuple(a.astype(np.float32) for a in net.biases),
+    )
+    config = PruningConfig(
+        similar_deg=40.0, complementary_deg=120.0, centring=centring, merge=merge, layers=layers
+    )
+    full = prune(net, x_train, config=config)
+    assert full.report.pairs  # the pair rules and the dead rule had work to do
+    assert full.report.dead
+    lean = prune_weights(net, x_train, config=config)
+    assert lean.sizes == full.weights.sizes
+    for a, b in zip(
+        lean.weights + lean.biases, full.weights.weights + full.weights.biases, strict=True
+    ):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+
+
+def test_prune_weights_rejects_bad_inputs_as_prune_does(build: Build) -> None:
+    with pytest.raises(DataError, match=r"x_train: expected an \(n >= 2, 3\) array"):
+        prune_weights(build(np.eye(3), np.zeros(3)), np.zeros((10, 4)), config=PruningConfig())

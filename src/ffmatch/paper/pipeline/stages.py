@@ -49,6 +49,7 @@ from ffmatch.paper.pruning import (
     PruningReport,
     PruningSummary,
     prune,
+    prune_weights,
     summarize_folds,
 )
 from ffmatch.paper.representations import pair_features
@@ -288,7 +289,7 @@ def ga_stage(
 
         def prune_and_score(c: int, f: int, result: TrainResult) -> None:
             # Here, as each network is trained: the pruning overlaps the others' training.
-            weights = prune(result.weights, parts[f].x_train, config=config.pruning).weights
+            weights = prune_weights(result.weights, parts[f].x_train, config=config.pruning)
             after_pruning[c, f] = _score(weights, parts[f])
 
         trained = train_configs(
@@ -345,7 +346,7 @@ def ga_stage(
     hold = final.data
     weights = final.weights
     if prune_networks:
-        weights = prune(weights, hold.x_train, config=config.pruning).weights
+        weights = prune_weights(weights, hold.x_train, config=config.pruning)
     stage = GAStage.scored(
         folds=fold_scores[best],
         repeat=[f.repeat for f in prep.folds],

@@ -85,14 +85,18 @@ def unit_angles(
     return centred_angles(a, dead_tol=dead_tol)
 
 
-def centred_angles(centred: FloatArray, *, dead_tol: float = DEFAULT_DEAD_TOL) -> FloatArray:
+def centred_angles(
+    centred: FloatArray, *, dead_tol: float = DEFAULT_DEAD_TOL, norms: FloatArray | None = None
+) -> FloatArray:
     """``unit_angles`` of activation vectors already centred, ``(n_patterns, h)`` float64.
 
     For a caller that holds the centred vectors anyway (pruning does): centring again would
-    give the same numbers at the cost of another pass.
+    give the same numbers at the cost of another pass. ``norms``, when given, must be the
+    columns' lengths as computed here (pruning has them from its dead-unit test).
     """
     a = centred
-    norms = np.sqrt(np.add.reduce(a * a, axis=0))  # (h,), np.linalg.norm's own formula
+    if norms is None:
+        norms = np.sqrt(np.add.reduce(a * a, axis=0))  # (h,), np.linalg.norm's own formula
     short = norms <= dead_tol * np.sqrt(a.shape[0])  # as ``short_units``
     unit = a / np.where(short, 1.0, norms)  # (n, h), columns of length 1 (or ~0 when short)
     cos = unit.T @ unit  # (h, h); h <= ~100 units, so this is cheap

@@ -65,6 +65,31 @@ def prune(weights: MLPWeights, x_train: FloatArray, *, config: PruningConfig) ->
     Only the training rows may be passed: the pruning decisions are learned from them.
     Returns a new network; ``weights`` is not modified.
     """
+    net, layers = _prune_layers(weights, x_train, config, record=True)
+    report = PruningReport(
+        config=config,
+        sizes_before=weights.sizes,
+        sizes_after=net.sizes,
+        params_before=weights.n_params,
+        params_after=net.n_params,
+        pairs=tuple(p for out in layers for p in out.pairs),
+        dead=tuple(d for out in layers for d in out.dead),
+        kept_last=tuple(u for out in layers for u in out.kept_last),
+    )
+    return PruningResult(weights=net, report=report, angles=tuple(out.angles for out in layers))
+
+
+def prune_weights(weights: MLPWeights, x_train: FloatArray, *, config: PruningConfig) -> MLPWeights:
+    """``prune(...).weights`` without the report: for a caller that scores the pruned network
+    and keeps nothing else (the GA prunes some 900 networks a search, and building their
+    records took a fifth of the pruning). The same network, bit for bit."""
+    return _prune_layers(weights, x_train, config, record=False)[0]
+
+
+def _prune_layers(
+    weights: MLPWeights, x_train: FloatArray, config: PruningConfig, *, record: bool
+) -> tuple[MLPWeights, list[_LayerOutcome]]:
+    """The pruned network and each pruned layer's outcome (with its records if ``record``)."""
     x = np.asarray(x_train, dtype=np.float64)
     if x.ndim != 2 or x.shape[1] != weights.sizes[0] or x.shape[0] < 2:
         raise DataError(
@@ -76,47 +101,27 @@ def prune(weights: MLPWeights, x_train: FloatArray, *, config: PruningConfig) ->
     n_hidden = len(weights.hidden)
     todo = range(min(1, n_hidden)) if config.layers == "first" else range(n_hidden)
     net = weights
-    pairs: list[PairAction] = []
-    dead: list[DeadUnit] = []
-    kept: list[KeptUnit] = []
-    angles: list[FloatArray] = []
+    layers: list[_LayerOutcome] = []
     for k in todo:
         # Recomputed per layer: pruning layer k changes what layer k + 1 receives.
         acts = net.hidden_activations(x, layers=k + 1)[k]  # (n, h_k)
-        out = _prune_layer(net, k, acts, config)
+        out = _prune_layer(net, k, acts, config, record=record)
         net = out.weights
-        pairs += out.pairs
-        dead += out.dead
-        kept += out.kept_last
-        angles.append(out.angles)
-        log.info(
-            "pruned hidden layer %d: %d -> %d units (%d pairs, %d dead)",
-            k,
-            acts.shape[1],
-            net.hidden[k],
-            len(out.pairs),
-            len(out.dead),
-        )
-    report = PruningReport(
-        config=config,
-        sizes_before=weights.sizes,
-        sizes_after=net.sizes,
-        params_before=weights.n_params,
-        params_after=net.n_params,
-        pairs=tuple(pairs),
-        dead=tuple(dead),
-        kept_last=tuple(kept),
-    )
-    return PruningResult(weights=net, report=report, angles=tuple(angles))
+        layers.append(out)
+        log.info("pruned hidden layer %d: %d -> %d units", k, acts.shape[1], net.hidden[k])
+    return net, layers
 
 
-def _prune_layer(net: MLPWeights, k: int, acts: FloatArray, config: PruningConfig) -> _LayerOutcome:
-    """Prune hidden layer ``k`` given its activations ``acts`` (n, h) on the training rows."""
+def _prune_layer(
+    net: MLPWeights, k: int, acts: FloatArray, config: PruningConfig, *, record: bool
+) -> _LayerOutcome:
+    """Prune hidden layer ``k`` given its activations ``acts`` (n, h) on the training rows;
+    the records of what it did (pairs, dead and kept units) only if ``record``."""
     n, h = acts.shape
     w_next = np.array(net.weights[k + 1], dtype=np.float64)  # (h, out), rows edited in place
     b_next = np.array(net.biases[k + 1], dtype=np.float64)  # (out,)
     alive = np.ones(h, dtype=bool)
-    means = acts.mean(axis=0)  # (h,)
+    means = np.add.reduce(acts, axis=0) / n  # (h,), as acts.mean(axis=0) computes it
     dev = acts - means  # (n, h) mean-centred, used for the dead test and the affine fit
     dev_norm = np.sqrt(np.add.reduce(dev * dev, axis=0))  # np.linalg.norm's own formula
     raw_norm = np.sqrt(np.add.reduce(acts * acts, axis=0))
@@ -137,12 +142,15 @@ def _prune_layer(net: MLPWeights, k: int, acts: FloatArray, config: PruningConfi
     b_next = _add_rows_in_order(b_next, means[gone, None] * w_next[gone])
     alive[gone] = False
     dead = [
-        DeadUnit(layer=k, unit=int(j), norm=float(dev_norm[j]), mean=float(means[j])) for j in gone
+        DeadUnit(layer=k, unit=int(j), norm=float(dev_norm[j]), mean=float(means[j]))
+        for j in (gone if record else ())
     ]
 
     # "mean" centring is ``dev`` itself (the same subtraction), so it is not done again.
     centred = dev if config.centring == "mean" else centre(acts, centring=config.centring)
-    angles = centred_angles(centred, dead_tol=config.dead_tol)
+    angles = centred_angles(
+        centred, dead_tol=config.dead_tol, norms=dev_norm if config.centring == "mean" else None
+    )
     if config.centring != "mean" and is_dead.any():  # with "mean", dead units are NaN already
         angles[is_dead, :] = np.nan  # constant units take part in no pair
         angles[:, is_dead] = np.nan
@@ -166,11 +174,18 @@ def _prune_layer(net: MLPWeights, k: int, acts: FloatArray, config: PruningConfi
         w_next[a] += s * w_next[b]
         b_next += c * w_next[b]
         alive[b] = False
-        pairs.append(
-            PairAction(
-                layer=k, unit_a=a, unit_b=b, angle=float(ang[p]), action="merged", scale=s, shift=c
+        if record:
+            pairs.append(
+                PairAction(
+                    layer=k,
+                    unit_a=a,
+                    unit_b=b,
+                    angle=float(ang[p]),
+                    action="merged",
+                    scale=s,
+                    shift=c,
+                )
             )
-        )
     for p in complementary:
         a, b = int(ia[p]), int(ib[p])
         if not (alive[a] and alive[b]):
@@ -194,7 +209,10 @@ def _prune_layer(net: MLPWeights, k: int, acts: FloatArray, config: PruningConfi
         for u in removed:
             b_next += means[u] * w_next[u]
             alive[u] = False
-        pairs.append(PairAction(layer=k, unit_a=a, unit_b=b, angle=float(ang[p]), action=action))
+        if record:
+            pairs.append(
+                PairAction(layer=k, unit_a=a, unit_b=b, angle=float(ang[p]), action=action)
+            )
 
     return _LayerOutcome(
         weights=_cut(net, k, alive, w_next, b_next),
