@@ -11,7 +11,7 @@ Not a comparison: one run, its parts. Two commands:
 
 Usage::
 
-    python benchmarks/profile_phases.py evolve --out /tmp/phases-evolve
+    python benchmarks/profile_phases.py evolve --out /tmp/phases-evolve [--no-prune]
     FFMATCH_DATA=../shared/data python benchmarks/profile_phases.py muct
 """
 
@@ -48,7 +48,7 @@ def _wrap(module: Any, name: str, record: Callable[[str, float, float], None]) -
     setattr(module, name, timed)
 
 
-def _evolve(out: str) -> None:
+def _evolve(out: str, *, no_prune: bool) -> None:
     import ffmatch.paper.evaluation.cv as cv
     import ffmatch.paper.pipeline.stages as stages
     from ffmatch.cli.app import run
@@ -87,7 +87,7 @@ def _evolve(out: str) -> None:
     flag(stages, "evolve")
     cpu_seconds = _process_seconds(stages, "evolve")
     loop_seconds = _compiled_loop_seconds()
-    run(["-q", "evolve", "--out", out, "--overwrite"])
+    run(["-q", "evolve", "--out", out, "--overwrite", *(["--no-prune"] if no_prune else [])])
     for name in ("prune", "prune within training"):
         spent[name] += spent.pop(name.replace("prune", "prune_weights"), 0.0)
     parts = {
@@ -184,9 +184,12 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=("evolve", "muct"))
     parser.add_argument("--out", default="/tmp/phases-evolve", help="evolve's run folder")
+    parser.add_argument(
+        "--no-prune", action="store_true", help="evolve --no-prune: the training without pruning"
+    )
     args = parser.parse_args()
     if args.command == "evolve":
-        _evolve(args.out)
+        _evolve(args.out, no_prune=args.no_prune)
     else:
         os.environ["PROFILE_PHASES_MODE"] = "muct"
         _instrument_protocol()
