@@ -28,22 +28,28 @@ from typing import Any
 _T0 = "PROFILE_PHASES_T0"  # wall clock at the start, shared with the worker processes
 
 
-def _wrap(module: Any, name: str, record: Callable[[str, float, float], None]) -> None:
-    """Replace ``module.name`` by a wrapper that calls ``record(name, start, end)``."""
+def _wrap(
+    module: Any,
+    name: str,
+    record: Callable[[str, float, float], None],
+    clock: Callable[[], float] = time.time,
+) -> None:
+    """Replace ``module.name`` by a wrapper that calls ``record(name, start, end)``, read off
+    ``clock`` (wall seconds by default)."""
     inner = getattr(module, name)
 
     # wraps: the wrapper takes the function's module and name, so a process pool pickles it
     # by that name, and each worker (which instruments itself on import) finds its own.
     @functools.wraps(inner)
     def timed(*args: Any, **kw: Any) -> Any:
-        start = time.time()
+        start = clock()
         try:
             return inner(*args, **kw)
         finally:
             # what the task worked on: a variant's name, or a fold's variant
             first = args[0] if args else None  # evolve's functions take keywords only
             on = first if isinstance(first, str) else getattr(first, "variant", "")
-            record(f"{name} {on}".strip(), start, time.time())
+            record(f"{name} {on}".strip(), start, clock())
 
     setattr(module, name, timed)
 
@@ -85,8 +91,13 @@ def _evolve(out: str, *, no_prune: bool) -> None:
     flag(cv, "train_many")
     _wrap(stages, "evolve", record)
     flag(stages, "evolve")
-    cpu_seconds = _process_seconds(stages, "evolve")
-    loop_seconds = _compiled_loop_seconds()
+    cpu_seconds = [0.0]  # the process's CPU seconds in the search
+
+    def add_cpu(_name: str, start: float, end: float) -> None:
+        cpu_seconds[0] += end - start
+
+    _wrap(stages, "evolve", add_cpu, clock=time.process_time)
+    loop_seconds = _compiled_loop_seconds(lambda: "evolve" in running)
     run(["-q", "evolve", "--out", out, "--overwrite", *(["--no-prune"] if no_prune else [])])
     for name in ("prune", "prune within training"):
         spent[name] += spent.pop(name.replace("prune", "prune_weights"), 0.0)
@@ -115,26 +126,9 @@ def _evolve(out: str, *, no_prune: bool) -> None:
     print(f"  over this machine's {cpus} CPUs, busy throughout: {cpu_seconds[0] / cpus:.2f} s")
 
 
-def _process_seconds(module: Any, name: str) -> list[float]:
-    """Wrap ``module.name`` to add the process's CPU seconds in its calls to the list returned."""
-    inner = getattr(module, name)
-    total = [0.0]
-
-    @functools.wraps(inner)
-    def timed(*args: Any, **kw: Any) -> Any:
-        start = time.process_time()
-        try:
-            return inner(*args, **kw)
-        finally:
-            total[0] += time.process_time() - start
-
-    setattr(module, name, timed)
-    return total
-
-
-def _compiled_loop_seconds() -> list[float]:
+def _compiled_loop_seconds(counting: Callable[[], bool]) -> list[float]:
     """Wrap the compiled engine's loop to append each call's CPU seconds (its thread's) to the
-    list returned: one entry per piece of networks, from every training thread."""
+    list returned, while ``counting()``: one entry per piece of networks, from every thread."""
     import ffmatch.paper.nn.cpu as cpu
 
     loop = cpu._kernel()
@@ -143,7 +137,8 @@ def _compiled_loop_seconds() -> list[float]:
     def timed(*args: Any) -> None:
         start = time.thread_time()
         loop(*args)
-        seconds.append(time.thread_time() - start)  # list.append is atomic under the GIL
+        if counting():
+            seconds.append(time.thread_time() - start)  # list.append is atomic under the GIL
 
     cpu._kernel = lambda: timed  # type: ignore[assignment]
     return seconds
