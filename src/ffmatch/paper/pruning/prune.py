@@ -141,19 +141,24 @@ def _prune_layer(
     gone = np.flatnonzero(is_dead)
     b_next = _add_rows_in_order(b_next, means[gone, None] * w_next[gone])
     alive[gone] = False
-    dead = [
-        DeadUnit(layer=k, unit=int(j), norm=float(dev_norm[j]), mean=float(means[j]))
-        for j in (gone if record else ())
-    ]
-
-    # "mean" centring is ``dev`` itself (the same subtraction), so it is not done again.
-    centred = dev if config.centring == "mean" else centre(acts, centring=config.centring)
-    angles = centred_angles(
-        centred, dead_tol=config.dead_tol, norms=dev_norm if config.centring == "mean" else None
+    dead = (
+        [
+            DeadUnit(layer=k, unit=int(j), norm=float(dev_norm[j]), mean=float(means[j]))
+            for j in gone
+        ]
+        if record
+        else []
     )
-    if config.centring != "mean" and is_dead.any():  # with "mean", dead units are NaN already
-        angles[is_dead, :] = np.nan  # constant units take part in no pair
-        angles[:, is_dead] = np.nan
+
+    if config.centring == "mean":
+        # ``dev`` and its lengths are this centring's vectors and norms: not computed again,
+        # and dead units are NaN in the angles already (their centred vectors are short).
+        angles = centred_angles(dev, dead_tol=config.dead_tol, norms=dev_norm)
+    else:
+        angles = centred_angles(centre(acts, centring=config.centring), dead_tol=config.dead_tol)
+        if is_dead.any():
+            angles[is_dead, :] = np.nan  # constant units take part in no pair
+            angles[:, is_dead] = np.nan
     ia, ib = _upper_pairs(h)
     ang = angles[ia, ib]
     with np.errstate(invalid="ignore"):  # NaN compares False: dead units never fire
