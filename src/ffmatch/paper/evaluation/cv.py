@@ -143,9 +143,7 @@ def cv_result_from_training(
         )
     fold_results: list[FoldResult] = []
     for fold, part, res in zip(folds, data, results, strict=True):
-        if res.val_proba is None:
-            raise ValueError(f"fold {fold.index} of repeat {fold.repeat}: no validation output")
-        proba = np.asarray(res.val_proba, dtype=np.float64)
+        proba = _val_proba(fold, res)
         fold_results.append(
             FoldResult(
                 fold=fold,
@@ -172,6 +170,19 @@ def cv_result_from_training(
         },
         seed=seed,
     )
+
+
+def _val_proba(fold: Fold, result: TrainResult) -> npt.NDArray[np.float64]:
+    """The network's P(match) on ``fold``'s validation rows, as it output them."""
+    if result.val_proba is None:
+        raise ValueError(f"fold {fold.index} of repeat {fold.repeat}: no validation output")
+    return np.asarray(result.val_proba, dtype=np.float64)
+
+
+def val_metrics(fold: Fold, part: FoldData, result: TrainResult) -> Metrics:
+    """The metrics of a network trained on ``fold``, on its validation rows ``part``: the
+    ``val`` of its ``FoldResult``, for a caller that needs no baselines or summaries."""
+    return binary_metrics(part.y_val, _val_proba(fold, result))
 
 
 def _check_folds(n: int, groups: npt.ArrayLike, folds: Sequence[Fold], splitter: Splitter) -> None:

@@ -24,11 +24,11 @@ from ffmatch.core.table import FloatArray, IntArray, PairTable, StrArray
 from ffmatch.paper.evaluation.controls import ControlResult, run_controls
 from ffmatch.paper.evaluation.cv import (
     CVResult,
-    cv_result_from_training,
     evaluate_configs,
     fold_job,
     network_seed,
     train_configs,
+    val_metrics,
 )
 from ffmatch.paper.nn.config import MLPConfig
 from ffmatch.paper.nn.mlp import MLPWeights
@@ -306,20 +306,13 @@ def ga_stage(
             return [
                 tuple(after_pruning[c, f] for f in range(len(parts))) for c in range(len(configs))
             ]
-        # scored as trained, as evaluate_configs scores them
+        # scored as trained, as evaluate_configs scores them (without their baselines)
         return [
             tuple(
-                f.val
-                for f in cv_result_from_training(
-                    config=cfg,
-                    protocol=prep.splitter.name,
-                    folds=prep.folds,
-                    data=parts,
-                    results=results,
-                    seed=config.seed,
-                ).folds
+                val_metrics(fold, part, r)
+                for fold, part, r in zip(prep.folds, parts, results, strict=True)
             )
-            for cfg, results in zip(configs, trained, strict=True)
+            for results in trained
         ]
 
     def evaluate(population: Sequence[Genes]) -> list[float]:
