@@ -324,7 +324,7 @@ def test_dead_units_fold_into_the_bias_in_the_order_a_loop_adds_them(
 @pytest.mark.parametrize("layers", ["first", "all"])
 @pytest.mark.parametrize("merge", ["affine", "gedeon"])
 @pytest.mark.parametrize("centring", ["none", "mean", "half"])
-def test_prune_weights_returns_prunes_network_bit_for_bit(
+def test_prune_weights_returns_the_network_prune_returns_bit_for_bit(
     build: Build, x_train: np.ndarray, centring: str, merge: str, layers: str
 ) -> None:
     # The GA's lean path builds no records; the network it returns must be the same bits.
