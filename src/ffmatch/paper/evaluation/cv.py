@@ -143,15 +143,14 @@ def cv_result_from_training(
         )
     fold_results: list[FoldResult] = []
     for fold, part, res in zip(folds, data, results, strict=True):
-        proba = _val_proba(fold, res)
         fold_results.append(
             FoldResult(
                 fold=fold,
-                val=binary_metrics(part.y_val, proba),
+                val=val_metrics(fold, part, res),
                 majority=majority_baseline(part.y_train, part.y_val),
                 history=res.history,
                 weights=res.weights,
-                val_proba=proba,
+                val_proba=_val_proba(fold, res),
                 scaling=part.scaling,
                 train_majority=float(np.bincount(part.y_train, minlength=2).max())
                 / len(part.y_train),
